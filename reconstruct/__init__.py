@@ -1,0 +1,1 @@
+"""reconstruct/: six normal maps to a vector displacement map (neural SDF, then a deformation field)."""

@@ -1,0 +1,162 @@
+"""The `vdm` console script: one command per pipeline step (conventions section 8).
+
+Bad input raises VdmError anywhere below; `main` turns it into one sentence on stderr and exit
+status 1, never a traceback. Stage modules are imported inside their commands so `vdm --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from vdm import __version__
+from vdm.errors import VdmError
+
+log = logging.getLogger("vdm")
+console = Console()
+
+app = typer.Typer(
+    name="vdm",
+    help="Mine vector-displacement-map stamps from 3D assets and train the image-to-VDM model.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+MaxFaces = Annotated[int, typer.Option("--max-faces", min=1, help="Refuse meshes with more faces than this.")]
+ObjaverseCache = Annotated[
+    Path | None,
+    typer.Option(
+        "--objaverse-cache",
+        help="Objaverse cache directory (default $VDM_OBJAVERSE_CACHE or ~/.objaverse).",
+        file_okay=False,
+    ),
+]
+
+
+def source_config(max_faces: int, objaverse_cache: Path | None):
+    """SourceConfig from the shared command-line options."""
+    from vdm.sources import SourceConfig
+
+    if objaverse_cache is None:
+        return SourceConfig(max_faces=max_faces)
+    return SourceConfig(max_faces=max_faces, objaverse_cache=objaverse_cache)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vdm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log debug detail.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=Console(stderr=True), show_time=False, show_path=verbose)],
+        force=True,
+    )
+    for noisy in ("trimesh", "PIL", "matplotlib", "urllib3", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def info(
+    source: Annotated[str, typer.Argument(help="A mesh path, objaverse:<uid> or builtin:<name>.")],
+    max_faces: MaxFaces = 5_000_000,
+    objaverse_cache: ObjaverseCache = None,
+) -> None:
+    """Load a source as the loaded mesh and describe it (counts, bounds, sha256)."""
+    import numpy as np
+
+    from vdm.sources import load_source
+
+    mesh = load_source(source, source_config(max_faces, objaverse_cache))
+    components = len(mesh.to_trimesh().split(only_watertight=False))
+    lo, hi = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
+    table = Table(title=mesh.source.spec, show_header=False)
+    for key, value in [
+        ("kind", mesh.source.kind),
+        ("sha256", mesh.source.sha256),
+        ("vertices", f"{len(mesh.vertices):,}"),
+        ("faces", f"{mesh.n_faces:,}"),
+        ("components", f"{components:,}"),
+        ("bounds min", np.array2string(lo, precision=4)),
+        ("bounds max", np.array2string(hi, precision=4)),
+        ("colours", "yes" if mesh.vertex_colors is not None else "no"),
+    ]:
+        table.add_row(key, value)
+    console.print(table)
+
+
+@app.command()
+def sources(
+    lvis: Annotated[
+        bool, typer.Option("--lvis", help="List Objaverse LVIS categories instead of built-in meshes.")
+    ] = False,
+    category: Annotated[
+        str | None, typer.Argument(help="With --lvis: print this category's sources, one per line.")
+    ] = None,
+    objaverse_cache: ObjaverseCache = None,
+) -> None:
+    """List sources to lasso: built-in meshes, Objaverse LVIS categories, or one category's objects."""
+    from vdm.sources import builtin_names, lvis_categories
+
+    if not lvis:
+        if category is not None:
+            raise VdmError("A category is only meaningful with --lvis.")
+        for name in builtin_names():
+            typer.echo(f"builtin:{name}")
+        return
+    categories = lvis_categories(source_config(1, objaverse_cache).objaverse_cache)
+    if category is None:
+        for name in sorted(categories):
+            typer.echo(f"{name}\t{len(categories[name])}")
+        return
+    if category not in categories:
+        raise VdmError(f"There is no LVIS category '{category}' (run `vdm sources --lvis` to list them).")
+    for uid in categories[category]:
+        typer.echo(f"objaverse:{uid}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Directory for every output of the demo.")] = Path(
+        "out/demo"
+    ),
+) -> None:
+    """Run the pipeline on the built-in meshes, offline, on a CPU, and print where everything is."""
+    from vdm.demo import run_demo
+
+    run_demo(out)
+
+
+def main() -> None:
+    """Entry point of the console script: user errors become one sentence and exit status 1."""
+    try:
+        app(prog_name="vdm")  # standalone: usage errors and --help exit through click itself
+    except VdmError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

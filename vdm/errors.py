@@ -1,0 +1,11 @@
+"""The one exception type for bad input: its message is a single sentence meant for the user."""
+
+
+class VdmError(Exception):
+    """Bad input or an unusable resource, explained in one sentence (no traceback is shown)."""
+
+
+def short_reason(exc: object, limit: int = 160) -> str:
+    """First line of an exception's text, trimmed, for quoting inside a one-sentence message."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

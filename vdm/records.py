@@ -1,0 +1,250 @@
+"""Selection records (conventions section 2): what a curator's lasso produces, as JSON.
+
+Parsing validates everything a later stage relies on and reports the first problem in one
+sentence that names the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from vdm.atomic import write_text_atomic
+from vdm.errors import VdmError
+from vdm.sources.mesh import SOURCE_KINDS, SourceRef
+
+SCHEMA = "vdm.selection/1"
+OPS = ("add", "subtract")
+PROJECTIONS = ("perspective", "orthographic")
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A viewer camera: look-at pose, projection and the window size in pixels."""
+
+    eye: tuple[float, float, float]
+    target: tuple[float, float, float]
+    up: tuple[float, float, float]
+    projection: str = "perspective"
+    fov_y_deg: float = 45.0
+    ortho_height: float | None = None
+    width: int = 1280
+    height: int = 720
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "eye": list(self.eye),
+            "target": list(self.target),
+            "up": list(self.up),
+            "projection": self.projection,
+            "fov_y_deg": self.fov_y_deg,
+            "ortho_height": self.ortho_height,
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """One closed lasso polygon in screen pixels (origin top-left, y down) and how it combines."""
+
+    camera: Camera
+    polygon_px: tuple[tuple[float, float], ...]
+    op: str = "add"
+    xray: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "op": self.op,
+            "xray": self.xray,
+            "camera": self.camera.to_json(),
+            "polygon_px": [list(p) for p in self.polygon_px],
+        }
+
+
+@dataclass
+class SelectionRecord:
+    """A replayable selection: source identity, strokes in order, and the cached face ids."""
+
+    source: SourceRef
+    strokes: list[Stroke]
+    face_ids: list[int] | None = None
+    note: str = ""
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    @property
+    def id(self) -> str:
+        return selection_id(self.source.sha256, self.strokes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "id": self.id,
+            "source": self.source.to_json(),
+            "strokes": [s.to_json() for s in self.strokes],
+            "face_ids": None if self.face_ids is None else [int(i) for i in self.face_ids],
+            "note": self.note,
+            "created": self.created,
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=1) + "\n"
+
+    def save(self, directory: str | Path) -> Path:
+        """Write `<directory>/<id>.json` through a temporary name; returns the path."""
+        path = Path(directory) / f"{self.id}.json"
+        write_text_atomic(path, self.dumps())
+        return path
+
+
+def selection_id(source_sha256: str, strokes: list[Stroke]) -> str:
+    """Stable hex id: sha256 of the source sha256 and the strokes' canonical JSON, 16 digits."""
+    payload = json.dumps(
+        {"source_sha256": source_sha256, "strokes": [s.to_json() for s in strokes]},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class _Reader:
+    """Typed field access that fails with one sentence naming the record and the field."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, problem: str) -> VdmError:
+        return VdmError(f"{self.where}: {problem}.")
+
+    def get(self, obj: Any, key: str, kind: type | tuple[type, ...], path: str) -> Any:
+        if not isinstance(obj, dict) or key not in obj:
+            raise self.fail(f"missing field '{path}{key}'")
+        value = obj[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise self.fail(f"field '{path}{key}' has the wrong type")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(f"field '{path}{key}' is not a finite number")
+        return value
+
+    def vec3(self, obj: Any, key: str, path: str) -> tuple[float, float, float]:
+        value = self.get(obj, key, list, path)
+        if len(value) != 3 or not all(_is_number(v) for v in value):
+            raise self.fail(f"field '{path}{key}' must be three numbers")
+        return (float(value[0]), float(value[1]), float(value[2]))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _parse_camera(r: _Reader, obj: Any, path: str) -> Camera:
+    projection = r.get(obj, "projection", str, path)
+    if projection not in PROJECTIONS:
+        raise r.fail(f"field '{path}projection' must be one of {', '.join(PROJECTIONS)}")
+    fov = r.get(obj, "fov_y_deg", float, path)
+    ortho = obj.get("ortho_height") if isinstance(obj, dict) else None
+    if projection == "perspective" and not 0.0 < fov < 180.0:
+        raise r.fail(f"field '{path}fov_y_deg' must be between 0 and 180 degrees")
+    if projection == "orthographic" and not (_is_number(ortho) and ortho > 0):
+        raise r.fail(f"field '{path}ortho_height' must be a positive number for an orthographic camera")
+    width, height = r.get(obj, "width", int, path), r.get(obj, "height", int, path)
+    if width <= 0 or height <= 0:
+        raise r.fail(f"the camera at '{path}' has a non-positive window size")
+    camera = Camera(
+        eye=r.vec3(obj, "eye", path),
+        target=r.vec3(obj, "target", path),
+        up=r.vec3(obj, "up", path),
+        projection=projection,
+        fov_y_deg=fov,
+        ortho_height=None if ortho is None else float(ortho),
+        width=width,
+        height=height,
+    )
+    if math.dist(camera.eye, camera.target) == 0.0:
+        raise r.fail(f"the camera at '{path}' has its eye on its target")
+    return camera
+
+
+def _parse_stroke(r: _Reader, obj: Any, index: int) -> Stroke:
+    path = f"strokes[{index}]."
+    op = r.get(obj, "op", str, path)
+    if op not in OPS:
+        raise r.fail(f"field '{path}op' must be 'add' or 'subtract'")
+    polygon = r.get(obj, "polygon_px", list, path)
+    if len(polygon) < 3:
+        raise r.fail(f"stroke {index} has {len(polygon)} polygon points; a lasso needs at least 3")
+    if not all(isinstance(p, list) and len(p) == 2 and all(_is_number(c) for c in p) for p in polygon):
+        raise r.fail(f"field '{path}polygon_px' must be a list of [x, y] pixel pairs")
+    return Stroke(
+        camera=_parse_camera(r, r.get(obj, "camera", dict, path), path + "camera."),
+        polygon_px=tuple((float(x), float(y)) for x, y in polygon),
+        op=op,
+        xray=r.get(obj, "xray", bool, path),
+    )
+
+
+def parse_record(data: Any, where: str = "Selection record") -> SelectionRecord:
+    """Validate a decoded record and build it; raises VdmError with one sentence."""
+    r = _Reader(where)
+    if not isinstance(data, dict):
+        raise r.fail("it is not a JSON object")
+    if data.get("schema") != SCHEMA:
+        raise r.fail(f"schema is {data.get('schema')!r}, expected '{SCHEMA}'")
+    source_obj = r.get(data, "source", dict, "")
+    kind = r.get(source_obj, "kind", str, "source.")
+    if kind not in SOURCE_KINDS:
+        raise r.fail(f"source kind '{kind}' is not one of {', '.join(SOURCE_KINDS)}")
+    sha = r.get(source_obj, "sha256", str, "source.")
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise r.fail("source.sha256 is not a sha256 hex digest")
+    source = SourceRef(kind, r.get(source_obj, "ref", str, "source."), sha)
+    strokes_obj = r.get(data, "strokes", list, "")
+    if not strokes_obj:
+        raise r.fail("it has no strokes")
+    strokes = [_parse_stroke(r, s, i) for i, s in enumerate(strokes_obj)]
+    face_ids = data.get("face_ids")
+    if face_ids is not None:
+        if not isinstance(face_ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in face_ids
+        ):
+            raise r.fail("field 'face_ids' must be a list of integers or null")
+        if any(i < 0 for i in face_ids):
+            raise r.fail("field 'face_ids' has negative face ids")
+    record = SelectionRecord(
+        source=source,
+        strokes=strokes,
+        face_ids=face_ids,
+        note=str(data.get("note", "")),
+        created=str(data.get("created", "")),
+    )
+    if "id" in data and data["id"] != record.id:
+        raise r.fail(f"its id {data['id']!r} does not match its source and strokes (expected {record.id})")
+    return record
+
+
+def load_record(path: str | Path) -> SelectionRecord:
+    """Read and validate a selection record file."""
+    path = Path(path)
+    where = f"Selection record {path}"
+    if not path.is_file():
+        raise VdmError(f"{where} does not exist.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise VdmError(f"{where} is not valid JSON (line {getattr(exc, 'lineno', '?')}).") from exc
+    return parse_record(data, where)
+
+
+def check_face_ids(record: SelectionRecord, n_faces: int, where: str = "Selection record") -> None:
+    """Raise VdmError if the cached face ids do not index a mesh with `n_faces` faces."""
+    if record.face_ids and max(record.face_ids) >= n_faces:
+        raise VdmError(
+            f"{where}: face id {max(record.face_ids)} is out of range for a mesh of {n_faces} faces."
+        )

@@ -1,0 +1,59 @@
+"""Mesh sources behind one interface: local files, `objaverse:<uid>` and `builtin:<name>`.
+
+`load_source(spec)` returns the conventions' "loaded mesh": all geometry merged in file order
+with transforms applied, plus the source's identity (kind, ref, sha256).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vdm.errors import VdmError
+from vdm.sources.builtin import builtin_names, load_builtin
+from vdm.sources.files import MESH_SUFFIXES, load_file
+from vdm.sources.mesh import DEFAULT_MAX_FACES, LoadedMesh, SourceRef
+from vdm.sources.objaverse import default_cache_dir, load_objaverse, lvis_categories
+
+__all__ = [
+    "MESH_SUFFIXES",
+    "LoadedMesh",
+    "SourceConfig",
+    "SourceRef",
+    "builtin_names",
+    "load_source",
+    "lvis_categories",
+    "parse_source",
+]
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Limits and locations used when loading sources."""
+
+    max_faces: int = DEFAULT_MAX_FACES
+    objaverse_cache: Path = field(default_factory=default_cache_dir)
+
+
+def parse_source(spec: str) -> tuple[str, str]:
+    """Split a SOURCE argument into (kind, ref): `builtin:cow`, `objaverse:<uid>`, or a path."""
+    for kind in ("builtin", "objaverse"):
+        if spec.startswith(kind + ":"):
+            ref = spec[len(kind) + 1 :]
+            if not ref:
+                raise VdmError(f"Source '{spec}' names no {kind} object.")
+            return kind, ref
+    return "file", spec
+
+
+def load_source(spec: str | SourceRef, config: SourceConfig | None = None) -> LoadedMesh:
+    """Load a source given as a SOURCE string or as the source block of a selection record."""
+    config = config or SourceConfig()
+    kind, ref = (spec.kind, spec.ref) if isinstance(spec, SourceRef) else parse_source(spec)
+    if kind == "builtin":
+        return load_builtin(ref, config.max_faces)
+    if kind == "objaverse":
+        return load_objaverse(ref, config.objaverse_cache, config.max_faces)
+    if kind == "file":
+        return load_file(Path(ref), config.max_faces)
+    raise VdmError(f"Unknown source kind '{kind}' (expected file, builtin or objaverse).")
