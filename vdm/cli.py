@@ -18,7 +18,9 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from vdm import __version__
+from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
 from vdm.errors import VdmError
+from vdm.source_config import DEFAULT_MAX_FACES
 
 log = logging.getLogger("vdm")
 console = Console()
@@ -31,25 +33,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-MaxFaces = Annotated[int, typer.Option("--max-faces", min=1, help="Refuse meshes with more faces than this.")]
-ObjaverseCache = Annotated[
-    Path | None,
-    typer.Option(
-        "--objaverse-cache",
-        help="Objaverse cache directory (default $VDM_OBJAVERSE_CACHE or ~/.objaverse).",
-        file_okay=False,
-    ),
-]
-
-
-def source_config(max_faces: int, objaverse_cache: Path | None):
-    """SourceConfig from the shared command-line options."""
-    from vdm.sources import SourceConfig
-
-    if objaverse_cache is None:
-        return SourceConfig(max_faces=max_faces)
-    return SourceConfig(max_faces=max_faces, objaverse_cache=objaverse_cache)
 
 
 def _version(value: bool) -> None:
@@ -78,7 +61,7 @@ def _root(
 @app.command()
 def info(
     source: Annotated[str, typer.Argument(help="A mesh path, objaverse:<uid> or builtin:<name>.")],
-    max_faces: MaxFaces = 5_000_000,
+    max_faces: MaxFaces = DEFAULT_MAX_FACES,
     objaverse_cache: ObjaverseCache = None,
 ) -> None:
     """Load a source as the loaded mesh and describe it (counts, bounds, sha256)."""
@@ -144,6 +127,10 @@ def demo(
     from vdm.demo import run_demo
 
     run_demo(out)
+
+
+# Stage commands: each stage keeps its command functions in <stage>/commands.py (light imports at
+# module level, heavy ones inside the functions) and registers them here.
 
 
 def main() -> None:

@@ -6,14 +6,14 @@ with transforms applied, plus the source's identity (kind, ref, sha256).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from vdm.errors import VdmError
+from vdm.source_config import SourceConfig
 from vdm.sources.builtin import builtin_names, load_builtin
 from vdm.sources.files import MESH_SUFFIXES, load_file
-from vdm.sources.mesh import DEFAULT_MAX_FACES, LoadedMesh, SourceRef
-from vdm.sources.objaverse import default_cache_dir, load_objaverse, lvis_categories
+from vdm.sources.mesh import LoadedMesh, SourceRef
+from vdm.sources.objaverse import load_objaverse, lvis_categories
 
 __all__ = [
     "MESH_SUFFIXES",
@@ -25,14 +25,6 @@ __all__ = [
     "lvis_categories",
     "parse_source",
 ]
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """Limits and locations used when loading sources."""
-
-    max_faces: int = DEFAULT_MAX_FACES
-    objaverse_cache: Path = field(default_factory=default_cache_dir)
 
 
 def parse_source(spec: str) -> tuple[str, str]:

@@ -11,7 +11,6 @@ import trimesh
 from vdm.errors import VdmError
 
 SOURCE_KINDS = ("file", "builtin", "objaverse")
-DEFAULT_MAX_FACES = 5_000_000
 # Colour given to uncoloured parts of a source in which other parts carry colours.
 NEUTRAL_RGBA = np.array([200, 200, 200, 255], dtype=np.uint8)
 

@@ -8,7 +8,6 @@ urllib calls, so a socket timeout bounds them and a missing network fails fast, 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import socket
 import urllib.error
@@ -20,14 +19,8 @@ from vdm.errors import VdmError, short_reason
 from vdm.sources.files import load_file
 from vdm.sources.mesh import LoadedMesh
 
-CACHE_ENV = "VDM_OBJAVERSE_CACHE"
 UID_PATTERN = re.compile(r"[0-9a-f]{32}")
 NETWORK_TIMEOUT_S = 20.0
-
-
-def default_cache_dir() -> Path:
-    """$VDM_OBJAVERSE_CACHE, else objaverse's own default ~/.objaverse."""
-    return Path(os.environ.get(CACHE_ENV, Path.home() / ".objaverse")).expanduser()
 
 
 @contextlib.contextmanager

@@ -1,0 +1,1 @@
+"""Benchmarks: speed and accuracy figures of every stage, printed as one table (`make bench`)."""

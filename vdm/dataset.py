@@ -1,0 +1,77 @@
+"""Reading a mined dataset (conventions section 7): the manifest and the training pairs.
+
+render/ writes datasets (`vdm mine`); train/ reads them through this module.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from vdm.errors import VdmError
+from vdm.images import compose_grid
+from vdm.rig import FRONT_VIEW, GRID_VIEWS
+
+MANIFEST = "manifest.jsonl"
+REJECTED = "rejected.jsonl"
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every complete JSON line of a .jsonl file (a torn last line from a killed writer is skipped)."""
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return entries
+
+
+def read_manifest(dataset: str | Path) -> list[dict[str, Any]]:
+    """The accepted patches of a dataset directory, in manifest order."""
+    dataset = Path(dataset)
+    if not (dataset / MANIFEST).is_file():
+        raise VdmError(f"{dataset} is not a vdm dataset: it has no {MANIFEST}.")
+    return read_jsonl(dataset / MANIFEST)
+
+
+def view_path(dataset: Path, patch_id: str, kind: str, k: int) -> Path:
+    """views/<patch_id>/<kind>_<k>.png, kind one of rgb, normal, mask."""
+    return dataset / "views" / patch_id / f"{kind}_{k}.png"
+
+
+def read_image(path: Path, mode: str = "RGB") -> np.ndarray:
+    """An image file as a uint8 array; a missing or corrupt file fails with one sentence."""
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert(mode))
+    except FileNotFoundError as exc:
+        raise VdmError(f"Image {path} does not exist.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise VdmError(f"Image {path} is corrupt or not an image.") from exc
+
+
+@dataclass
+class TrainingPair:
+    """One patch as the trainer sees it: the front RGB render and the 3 x 2 normal grid."""
+
+    patch_id: str
+    condition: np.ndarray  # (512, 512, 3) uint8, view 2
+    normal_grid: np.ndarray  # (960, 640, 3) uint8, views 0, 1, 3, 4, 5, 6
+
+
+def load_training_pair(dataset: str | Path, entry: dict[str, Any]) -> TrainingPair:
+    """Read one manifest entry's condition image and build its normal grid."""
+    dataset = Path(dataset)
+    patch_id = entry["patch_id"]
+    condition = read_image(view_path(dataset, patch_id, "rgb", FRONT_VIEW))
+    normals = {k: read_image(view_path(dataset, patch_id, "normal", k)) for k in GRID_VIEWS}
+    return TrainingPair(patch_id, condition, compose_grid(normals))

@@ -1,0 +1,51 @@
+"""Image encodings shared by render/, train/ and reconstruct/ (conventions sections 4 and 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from vdm.rig import GRID_COLS, GRID_ROWS, GRID_VIEWS, TILE_SIZE
+
+BACKGROUND = 255
+
+
+def encode_normals(normals: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Unit patch-frame normals (H, W, 3) to 8-bit RGB round((n + 1) / 2 * 255); background white."""
+    rgb = np.round((np.clip(normals, -1.0, 1.0) + 1.0) * 0.5 * 255.0).astype(np.uint8)
+    rgb[~mask] = BACKGROUND
+    return rgb
+
+
+def decode_normals(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """8-bit normal map to (unit normals float32 (H, W, 3), foreground mask); white is background."""
+    rgb = np.asarray(rgb)[..., :3]
+    mask = ~(rgb == BACKGROUND).all(axis=-1)
+    normals = rgb.astype(np.float32) / 255.0 * 2.0 - 1.0
+    length = np.linalg.norm(normals, axis=-1, keepdims=True)
+    normals = np.where(length > 1e-6, normals / np.maximum(length, 1e-6), 0.0).astype(np.float32)
+    normals[~mask] = 0.0
+    return normals, mask
+
+
+def compose_grid(views: dict[int, np.ndarray], tile: int = TILE_SIZE) -> np.ndarray:
+    """The 3 x 2 grid of views 0, 1, 3, 4, 5, 6 (row-major), each resized to `tile` pixels."""
+    grid = np.full((GRID_ROWS * tile, GRID_COLS * tile, 3), BACKGROUND, dtype=np.uint8)
+    for slot, k in enumerate(GRID_VIEWS):
+        image = Image.fromarray(np.asarray(views[k])[..., :3])
+        if image.size != (tile, tile):
+            image = image.resize((tile, tile), Image.Resampling.LANCZOS)
+        row, col = divmod(slot, GRID_COLS)
+        grid[row * tile : (row + 1) * tile, col * tile : (col + 1) * tile] = np.asarray(image)
+    return grid
+
+
+def split_grid(grid: np.ndarray) -> dict[int, np.ndarray]:
+    """The six tiles of a 3 x 2 grid image, keyed by view index."""
+    grid = np.asarray(grid)
+    tile_h, tile_w = grid.shape[0] // GRID_ROWS, grid.shape[1] // GRID_COLS
+    tiles = {}
+    for slot, k in enumerate(GRID_VIEWS):
+        row, col = divmod(slot, GRID_COLS)
+        tiles[k] = grid[row * tile_h : (row + 1) * tile_h, col * tile_w : (col + 1) * tile_w]
+    return tiles
