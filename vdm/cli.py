@@ -7,6 +7,7 @@ stays fast.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -129,8 +130,11 @@ def demo(
     run_demo(out)
 
 
-# Stage commands: each stage keeps its command functions in <stage>/commands.py (light imports at
-# module level, heavy ones inside the functions) and registers them here.
+# Each stage keeps its commands in <stage>/commands.py (light imports at module level, heavy ones
+# inside the command functions) and adds them to the app in its `register(app)`.
+STAGE_COMMANDS = ("lasso", "stitching", "render", "train", "reconstruct")
+for _stage in STAGE_COMMANDS:
+    importlib.import_module(f"{_stage}.commands").register(app)
 
 
 def main() -> None:
