@@ -1,0 +1,39 @@
+"""Isotropic remeshing of the trimmed part to the patch's target edge length (pymeshlab).
+
+Poisson output is fine-grained and full of slivers where the trim cut it; remeshing before the
+flattening solve makes the solve small and the patch's triangles even. The boundary loop stays a
+boundary loop (the remesher only splits, collapses and slides boundary edges along it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stitching.meshtools import boundary_loops, largest_component
+from vdm.errors import Rejected
+
+
+def remesh(vertices: np.ndarray, faces: np.ndarray, edge_length: float, iterations: int = 4) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray
+]:
+    """Remeshed (vertices, faces, main boundary loop)."""
+    import pymeshlab
+
+    ms = pymeshlab.MeshSet()
+    ms.add_mesh(pymeshlab.Mesh(vertex_matrix=vertices, face_matrix=faces.astype(np.int32)))
+    ms.meshing_isotropic_explicit_remeshing(
+        iterations=iterations,
+        targetlen=pymeshlab.PureValue(edge_length),
+        featuredeg=180.0,  # a smooth Poisson surface has no creases to keep
+        checksurfdist=True,
+        maxsurfdist=pymeshlab.PureValue(0.25 * edge_length),
+    )
+    ms.meshing_remove_unreferenced_vertices()
+    mesh = ms.current_mesh()
+    v = np.asarray(mesh.vertex_matrix(), dtype=np.float64)
+    f = np.asarray(mesh.face_matrix(), dtype=np.int64)
+    v, f, _ = largest_component(v, f)
+    loops = boundary_loops(f)
+    if len(loops) != 1:
+        raise Rejected("trim", f"The remeshed part has {len(loops)} boundary loops instead of one.")
+    return v, f, loops[0]
