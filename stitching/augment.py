@@ -70,7 +70,9 @@ def _rotate(xy: np.ndarray, degrees: float) -> np.ndarray:
     return xy @ np.array([[c, s], [-s, c]])
 
 
-def _variant(patch: Patch, core: _Core, rotation: float, scale: float, offset: np.ndarray, config: StitchConfig) -> Patch:
+def _variant(
+    patch: Patch, core: _Core, rotation: float, scale: float, offset: np.ndarray, config: StitchConfig
+) -> Patch:
     moved = np.c_[_rotate(core.vertices[:, :2], rotation) * scale + offset, core.vertices[:, 2] * scale]
     moved[core.loop, 2] = 0.0
     vertices, faces, plane_labels = join_plane(moved, core.faces, core.loop, config.target_edge_length)
@@ -93,17 +95,32 @@ def augment_patch(patch: Patch, count: int, seed: int, config: StitchConfig | No
     for index in range(count):
         if index == 0:
             rotation, scale, offset = 0.0, 1.0, np.zeros(2)
-            variant = Patch(patch.vertices.copy(), patch.faces.copy(), patch.labels.copy(), patch.vertex_colors)
+            variant = Patch(
+                patch.vertices.copy(), patch.faces.copy(), patch.labels.copy(), patch.vertex_colors
+            )
             detail = 0.0
         else:
             rng = np.random.default_rng([seed, index])
             rotation, scale, offset = _draw(core, rng, config)
             variant = _variant(patch, core, rotation, scale, offset, config)
             expected = np.c_[_rotate(core.vertices[:, :2], rotation), core.vertices[:, 2]] * scale
-            detail = detail_change(expected, variant.vertices[: len(core.vertices)], core.faces, np.ones(len(core.vertices), bool))
+            detail = detail_change(
+                expected,
+                variant.vertices[: len(core.vertices)],
+                core.faces,
+                np.ones(len(core.vertices), bool),
+            )
         gates = measure_gates(variant, config.gates, detail)
-        augmentation = {"rotation_deg": rotation, "scale": scale, "offset": [float(offset[0]), float(offset[1])]}
-        report = {"augmentation": augmentation, "gates": gates, "accepted": all(g["pass"] for g in gates.values())}
+        augmentation = {
+            "rotation_deg": rotation,
+            "scale": scale,
+            "offset": [float(offset[0]), float(offset[1])],
+        }
+        report = {
+            "augmentation": augmentation,
+            "gates": gates,
+            "accepted": all(g["pass"] for g in gates.values()),
+        }
         check_gates(gates, "augment")
         out.append(Augmented(variant, augmentation, report))
     return out

@@ -34,8 +34,8 @@ class StitchConfig:
     backend: str = "pymeshlab"  # "pymeshlab" | "open3d"
     seed: int = 0  # seeds the surface sampling
     # Extraction.
-    sample_spacing_rel: float = 1.0 / 120.0  # mean distance between surface samples
-    max_samples: int = 20_000
+    sample_spacing_rel: float = 1.0 / 80.0  # mean distance between surface samples
+    max_samples: int = 12_000
     min_faces: int = 8  # a selection with fewer faces is rejected
     max_area_fraction: float = 0.9  # a selection covering more of the asset's area is "the whole mesh"
     min_cluster_fraction: float = 0.9  # the largest connected group of samples must hold this much
@@ -51,6 +51,7 @@ class StitchConfig:
     margin: float = 0.15  # the part's footprint stays inside [-1 + margin, 1 - margin]^2
     max_height: float = 1.5  # the part is scaled down if it would rise above this
     target_edge_length: float = 0.03  # remeshing target (patch units)
+    remesh_iterations: int = 1  # isotropic remeshing passes after the decimation
     seam_band: float = 0.06  # width of the smoothed band around the seam (patch units)
     seam_iterations: int = 6
     # Augmentation.

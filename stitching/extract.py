@@ -43,7 +43,9 @@ def check_face_ids(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfig)
     if len(ids) == 0:
         raise Rejected("extract", "The selection is empty: it names no faces.")
     if ids[0] < 0 or ids[-1] >= mesh.n_faces:
-        raise Rejected("extract", f"The selection names face {ids[-1]}, outside the mesh's {mesh.n_faces} faces.")
+        raise Rejected(
+            "extract", f"The selection names face {ids[-1]}, outside the mesh's {mesh.n_faces} faces."
+        )
     if len(ids) < config.min_faces:
         raise Rejected(
             "extract", f"The selection has only {len(ids)} faces; a part needs at least {config.min_faces}."
@@ -101,7 +103,8 @@ def sample_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfi
     }
     if keep.sum() < 0.05 * count or keep.sum() < 50:
         raise Rejected(
-            "extract", f"{buried.mean():.0%} of the selected surface is buried inside the asset; nothing is left."
+            "extract",
+            f"{buried.mean():.0%} of the selected surface is buried inside the asset; nothing is left.",
         )
     points, normals = points[keep], normals[keep]
     colours = colours[keep] if colours is not None else None

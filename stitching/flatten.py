@@ -49,7 +49,9 @@ def border_plane(vertices: np.ndarray, loop: np.ndarray) -> PlaneFrame:
     norm = float(np.linalg.norm(vector_area))
     extent = float(np.linalg.norm(ring - origin, axis=1).mean())
     if norm < 1e-3 * extent**2:
-        raise Rejected("flatten", "The part's boundary loop encloses no area, so it has no plane to flatten onto.")
+        raise Rejected(
+            "flatten", "The part's boundary loop encloses no area, so it has no plane to flatten onto."
+        )
     normal = vector_area / norm
     up = WORLD_UP - normal * float(WORLD_UP @ normal)
     if np.linalg.norm(up) < 0.3:  # the border faces up or down: "up" in the patch is the asset's back
@@ -84,7 +86,11 @@ def host_bend(local: np.ndarray, faces: np.ndarray, loop: np.ndarray, band: floa
     inner = np.linalg.norm(local[:, :2], axis=1) <= radius
     sag = float(np.abs(fitted[inner] - fitted[loop].mean()).max()) if inner.any() else 0.0
     gentle = sag < 0.35 * radius and residual < 0.05 * radius and int(in_band.sum()) >= 12
-    info = {"host_unbent": bool(gentle), "host_sag": sag / max(radius, 1e-12), "host_fit_rms": residual / radius}
+    info = {
+        "host_unbent": bool(gentle),
+        "host_sag": sag / max(radius, 1e-12),
+        "host_fit_rms": residual / radius,
+    }
     if not gentle:
         return np.zeros(len(local)), info
     # Remove the host height on the band, extend it harmonically (smoothly) over the rest.

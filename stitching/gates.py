@@ -18,6 +18,7 @@ from stitching.meshtools import (
     laplacian_coordinates,
     loop_length,
     mean_edge_length,
+    unique_pairs,
 )
 from vdm.errors import Rejected
 from vdm.patch import PART, PLANE, Patch
@@ -50,23 +51,34 @@ def measure_gates(patch: Patch, limits: GateThresholds, detail: float) -> dict:
     v, f, labels = patch.vertices, patch.faces, patch.labels
     gates: dict[str, dict] = {}
     n_components = int(face_components(f, len(v)).max() + 1) if len(f) else 0
-    gates["one_component"] = _gate(n_components, 1, n_components == 1, f"The patch has {n_components} components.")
+    gates["one_component"] = _gate(
+        n_components, 1, n_components == 1, f"The patch has {n_components} components."
+    )
     _, counts = edge_counts(f)
     non_manifold = int((counts > 2).sum())
     gates["edge_manifold"] = _gate(
-        non_manifold, 0, non_manifold == 0, f"The patch has {non_manifold} edges shared by more than two faces."
+        non_manifold,
+        0,
+        non_manifold == 0,
+        f"The patch has {non_manifold} edges shared by more than two faces.",
     )
     half = directed_edges(f)
-    _, half_counts = np.unique(half, axis=0, return_counts=True)
+    _, half_counts = unique_pairs(half, return_counts=True)
     misoriented = int((half_counts > 1).sum())
     gates["oriented"] = _gate(
-        misoriented, 0, misoriented == 0, f"The patch has {misoriented} edges where neighbouring faces disagree in orientation."
+        misoriented,
+        0,
+        misoriented == 0,
+        f"The patch has {misoriented} edges where neighbouring faces disagree in orientation.",
     )
     loops = boundary_loops(f)
     euler = len(v) - len(counts) + len(f)
     disk = len(loops) == 1 and euler == 1
     gates["disk_topology"] = _gate(
-        len(loops), 1, disk, f"The patch is not a disk ({len(loops)} boundary loops, Euler characteristic {euler})."
+        len(loops),
+        1,
+        disk,
+        f"The patch is not a disk ({len(loops)} boundary loops, Euler characteristic {euler}).",
     )
     border = loops[0] if loops else np.zeros(0, dtype=np.int64)
     on_square = float(np.abs(np.abs(v[border, :2]).max(axis=1) - 1.0).max()) if len(border) else np.inf
@@ -77,7 +89,9 @@ def measure_gates(patch: Patch, limits: GateThresholds, detail: float) -> dict:
     )
     flatness = float(np.abs(v[border, 2]).max()) if len(border) else np.inf
     gates["border_flatness"] = _gate(
-        flatness, limits.border_flatness, flatness <= limits.border_flatness,
+        flatness,
+        limits.border_flatness,
+        flatness <= limits.border_flatness,
         f"The patch's border leaves the plane z = 0 by {flatness:.2g}.",
     )
     normals = face_normals(v, f)
@@ -86,28 +100,38 @@ def measure_gates(patch: Patch, limits: GateThresholds, detail: float) -> dict:
     gates["normals_up"] = _gate(down, 0, down == 0, f"{down} faces of the base plane face down.")
     crossing = self_intersecting_faces(v, f)
     gates["self_intersections"] = _gate(
-        crossing, limits.max_self_intersecting_faces, crossing <= limits.max_self_intersecting_faces,
+        crossing,
+        limits.max_self_intersecting_faces,
+        crossing <= limits.max_self_intersecting_faces,
         f"{crossing} faces of the patch intersect other faces.",
     )
     z_min, z_max = float(v[:, 2].min()), float(v[:, 2].max())
     gates["height_range"] = _gate(
-        [z_min, z_max], [limits.min_height, limits.max_height],
+        [z_min, z_max],
+        [limits.min_height, limits.max_height],
         limits.min_height <= z_min and z_max <= limits.max_height,
-        f"The patch spans z from {z_min:.3f} to {z_max:.3f}, outside [{limits.min_height}, {limits.max_height}].",
+        f"The patch spans z from {z_min:.3f} to {z_max:.3f}, "
+        f"outside [{limits.min_height}, {limits.max_height}].",
     )
     part = labels == PART
     part_height = float(v[part, 2].max()) if part.any() else 0.0
     gates["part_height"] = _gate(
-        part_height, limits.min_part_height, part_height >= limits.min_part_height,
+        part_height,
+        limits.min_part_height,
+        part_height >= limits.min_part_height,
         f"The part rises only {part_height:.3f} above the plane.",
     )
     reach = float(np.abs(v[part, :2]).max()) if part.any() else 0.0
     gates["part_inside_square"] = _gate(
-        reach, 1.0 - limits.part_margin, reach <= 1.0 - limits.part_margin,
+        reach,
+        1.0 - limits.part_margin,
+        reach <= 1.0 - limits.part_margin,
         f"The part reaches {reach:.3f} from the centre, outside the square's margin.",
     )
     gates["detail_kept"] = _gate(
-        detail, limits.max_detail_change, detail <= limits.max_detail_change,
+        detail,
+        limits.max_detail_change,
+        detail <= limits.max_detail_change,
         f"Flattening changed the part's local shape by {detail:.2f} edge lengths on average.",
     )
     return gates

@@ -12,18 +12,31 @@ def directed_edges(faces: np.ndarray) -> np.ndarray:
     return np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
 
 
+def _pair_keys(pairs: np.ndarray) -> tuple[np.ndarray, int]:
+    """One int64 per vertex pair (fast to sort and compare)."""
+    base = int(pairs.max()) + 1 if len(pairs) else 1
+    return pairs[:, 0].astype(np.int64) * base + pairs[:, 1], base
+
+
+def unique_pairs(pairs: np.ndarray, **kwargs) -> tuple:
+    """np.unique over rows of an (n, 2) integer array, through int64 keys."""
+    keys, base = _pair_keys(pairs)
+    found = np.unique(keys, **kwargs)
+    unique = found[0] if kwargs else found
+    rows = np.stack([unique // base, unique % base], axis=1)
+    return (rows, *found[1:]) if kwargs else (rows,)
+
+
 def edge_counts(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Undirected unique edges (sorted pairs) and how many faces use each."""
-    edges = np.sort(directed_edges(faces), axis=1)
-    unique, counts = np.unique(edges, axis=0, return_counts=True)
+    unique, counts = unique_pairs(np.sort(directed_edges(faces), axis=1), return_counts=True)
     return unique, counts
 
 
 def boundary_half_edges(faces: np.ndarray) -> np.ndarray:
     """Half-edges whose undirected edge belongs to exactly one face."""
     half = directed_edges(faces)
-    key = np.sort(half, axis=1)
-    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    _, inverse, counts = unique_pairs(np.sort(half, axis=1), return_inverse=True, return_counts=True)
     return half[counts[inverse.ravel()] == 1]
 
 
@@ -163,3 +176,30 @@ def distance_to_polyline(points: np.ndarray, polygon: np.ndarray, chunk: int = 2
         closest = a + t[..., None] * ab
         out[start : start + chunk] = np.sqrt(((p - closest) ** 2).sum(axis=2)).min(axis=1)
     return out
+
+
+def split_chords(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split every interior edge whose two ends lie on the boundary loop at its midpoint.
+
+    Such a chord would meet the base plane's own edge between the same two loop vertices wherever
+    the plane's triangulation connects them, and an edge with four faces is not manifold.
+    """
+    on_loop = np.zeros(len(vertices), dtype=bool)
+    on_loop[loop] = True
+    vertices, faces = vertices.copy(), faces.copy()
+    while True:
+        edges, counts = edge_counts(faces)
+        chords = edges[(counts == 2) & on_loop[edges[:, 0]] & on_loop[edges[:, 1]]]
+        if len(chords) == 0:
+            return vertices, faces
+        a, b = (int(x) for x in chords[0])
+        mid = len(vertices)
+        vertices = np.vstack([vertices, 0.5 * (vertices[a] + vertices[b])])
+        new_faces = []
+        for row in np.flatnonzero(((faces == a) | (faces == b)).sum(axis=1) == 2):
+            p, q, r = np.roll(faces[row], -int(np.flatnonzero(~np.isin(faces[row], (a, b)))[0]))
+            # (p, q, r) starts at the opposite corner: the face is p -> q -> r with q-r the chord.
+            faces[row] = (p, q, mid)
+            new_faces.append((p, mid, r))
+        faces = np.vstack([faces, np.asarray(new_faces, dtype=faces.dtype)])
+        on_loop = np.r_[on_loop, False]

@@ -12,6 +12,7 @@ from stitching.config import StitchConfig
 from stitching.extract import check_face_ids, sample_selection
 from stitching.flatten import border_plane, flatten_part
 from stitching.gates import check_gates, detail_change, measure_gates
+from stitching.meshtools import split_chords
 from stitching.plane import join_plane, smooth_seam
 from stitching.poisson import reconstruct
 from stitching.remesh import remesh
@@ -40,7 +41,9 @@ def _fit_scale(local: np.ndarray, config: StitchConfig) -> tuple[np.ndarray, flo
     return (lo + hi) / 2.0, min((1.0 - config.margin) / half, config.max_height / height)
 
 
-def stitch_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfig | None = None) -> StitchResult:
+def stitch_selection(
+    mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfig | None = None
+) -> StitchResult:
     """Fuse the selected faces into one patch (raises vdm.errors.Rejected with the stage and reason)."""
     config = config or StitchConfig()
     ids = check_face_ids(mesh, face_ids, config)
@@ -50,8 +53,13 @@ def stitch_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfi
         poisson_v, poisson_f, samples.points, samples.spacing, config.trim_distance, config.max_hole_fraction
     )
     # Remesh at the target edge length, measured in the patch's units (scale estimated before flattening).
-    _, scale_guess = _fit_scale(border_plane(trimmed.vertices, trimmed.loop).to_local(trimmed.vertices), config)
-    part_v, part_f, loop = remesh(trimmed.vertices, trimmed.faces, config.target_edge_length / scale_guess)
+    _, scale_guess = _fit_scale(
+        border_plane(trimmed.vertices, trimmed.loop).to_local(trimmed.vertices), config
+    )
+    part_v, part_f, loop = remesh(
+        trimmed.vertices, trimmed.faces, config.target_edge_length / scale_guess, config.remesh_iterations
+    )
+    part_v, part_f = split_chords(part_v, part_f, loop)
     frame = border_plane(part_v, loop)
     flat, flat_measures = flatten_part(part_v, part_f, loop, frame, config.unbend_host, config.host_band)
     centre, scale = _fit_scale(flat, config)
@@ -77,7 +85,12 @@ def stitch_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfi
         "extract": samples.measures,
         "poisson": {"vertices": len(poisson_v), "faces": len(poisson_f)},
         "trim": trimmed.measures,
-        "flatten": {**flat_measures, "part_vertices": len(part_v), "part_faces": len(part_f), "loop_vertices": len(loop)},
+        "flatten": {
+            **flat_measures,
+            "part_vertices": len(part_v),
+            "part_faces": len(part_f),
+            "loop_vertices": len(loop),
+        },
         "patch": {
             "vertices": len(vertices),
             "faces": len(faces),

@@ -23,7 +23,9 @@ def _segments_cross(p: np.ndarray, q: np.ndarray, r: np.ndarray, s: np.ndarray) 
     """Proper intersection of segments pq and rs (arrays broadcast; touching does not count)."""
 
     def orient(a, b, c):
-        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (
+            c[..., 0] - a[..., 0]
+        )
 
     d1, d2 = orient(r, s, p), orient(r, s, q)
     d3, d4 = orient(p, q, r), orient(p, q, s)
@@ -47,7 +49,12 @@ def _plane_points(loop_xy: np.ndarray, spacing: float) -> np.ndarray:
     per_side = max(int(np.ceil(2.0 / spacing)), 2)
     t = np.linspace(-1.0, 1.0, per_side + 1)[:-1]
     edge = np.concatenate(
-        [np.c_[t, -np.ones_like(t)], np.c_[np.ones_like(t), t], np.c_[-t, np.ones_like(t)], np.c_[-np.ones_like(t), -t]]
+        [
+            np.c_[t, -np.ones_like(t)],
+            np.c_[np.ones_like(t), t],
+            np.c_[-t, np.ones_like(t)],
+            np.c_[-np.ones_like(t), -t],
+        ]
     )
     step_y = spacing * np.sqrt(3.0) / 2.0
     rows = np.arange(-1.0 + step_y, 1.0 - 0.5 * step_y, step_y)
@@ -89,8 +96,8 @@ def _recover_edges(points: np.ndarray, triangles: np.ndarray, constraints: np.nd
             if (c, d) not in owner or (d, c) not in owner:
                 continue  # already flipped away, or on the hull
             t1, t2 = owner[(c, d)], owner[(d, c)]
-            x = [v for v in tris[t1] if v not in (c, d)][0]
-            y = [v for v in tris[t2] if v not in (c, d)][0]
+            x = next(v for v in tris[t1] if v not in (c, d))
+            y = next(v for v in tris[t2] if v not in (c, d))
             if not _segments_cross(points[x], points[y], points[c], points[d]):
                 queue.append((c, d))  # not convex yet: come back after other flips
                 continue
@@ -111,14 +118,20 @@ def triangulate_plane(loop_xy: np.ndarray, spacing: float) -> tuple[np.ndarray, 
         raise Rejected("stitch", "The flattened border runs clockwise: the part faces down into the plane.")
     crossings = loop_self_crossings(loop_xy)
     if crossings:
-        raise Rejected("stitch", f"The flattened border crosses itself {crossings} times, so the part has no footprint.")
+        raise Rejected(
+            "stitch", f"The flattened border crosses itself {crossings} times, so the part has no footprint."
+        )
     points = np.vstack([loop_xy, _plane_points(loop_xy, spacing)])
     delaunay = Delaunay(points)
     if len(delaunay.coplanar):
-        raise Rejected("stitch", "The plane's triangulation dropped points; the border is too close to itself.")
+        raise Rejected(
+            "stitch", "The plane's triangulation dropped points; the border is too close to itself."
+        )
     tris = delaunay.simplices.astype(np.int64)
     p = points[tris]
-    area = (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1]) - (p[:, 1, 1] - p[:, 0, 1]) * (p[:, 2, 0] - p[:, 0, 0])
+    area = (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1]) - (p[:, 1, 1] - p[:, 0, 1]) * (
+        p[:, 2, 0] - p[:, 0, 0]
+    )
     tris[area < 0] = tris[area < 0][:, [0, 2, 1]]
     n = len(loop_xy)
     constraints = np.stack([np.arange(n), (np.arange(n) + 1) % n], axis=1)
@@ -141,7 +154,9 @@ def join_plane(
     return vertices, faces, labels
 
 
-def smooth_seam(vertices: np.ndarray, faces: np.ndarray, seam: np.ndarray, band: float, iterations: int) -> np.ndarray:
+def smooth_seam(
+    vertices: np.ndarray, faces: np.ndarray, seam: np.ndarray, band: float, iterations: int
+) -> np.ndarray:
     """Laplacian smoothing of the vertices within `band` of the seam; the square's edge never moves."""
     from stitching.meshtools import adjacency
 

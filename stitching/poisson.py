@@ -15,8 +15,14 @@ from vdm.errors import Rejected, short_reason
 
 log = logging.getLogger(__name__)
 
+# Depth up to which pymeshlab's octree is complete. Its default (5) spends a fixed 32^3 nodes on
+# empty space around a part; the cap those nodes shape is trimmed away anyway.
+FULL_DEPTH = 3
 
-def reconstruct(samples: Samples, depth: int, backend: str, point_weight: float) -> tuple[np.ndarray, np.ndarray]:
+
+def reconstruct(
+    samples: Samples, depth: int, backend: str, point_weight: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Watertight surface (vertices, faces) through the samples."""
     try:
         if backend == "open3d":
@@ -24,7 +30,9 @@ def reconstruct(samples: Samples, depth: int, backend: str, point_weight: float)
         else:
             vertices, faces = _pymeshlab(samples, depth, point_weight)
     except Exception as exc:  # the C++ solvers raise bare runtime errors on degenerate input
-        raise Rejected("poisson", f"Screened Poisson ({backend}) failed on the samples ({short_reason(exc)}).") from exc
+        raise Rejected(
+            "poisson", f"Screened Poisson ({backend}) failed on the samples ({short_reason(exc)})."
+        ) from exc
     if len(faces) == 0:
         raise Rejected("poisson", f"Screened Poisson ({backend}) produced no surface from the samples.")
     return vertices, faces
@@ -36,7 +44,7 @@ def _pymeshlab(samples: Samples, depth: int, point_weight: float) -> tuple[np.nd
     ms = pymeshlab.MeshSet()
     ms.add_mesh(pymeshlab.Mesh(vertex_matrix=samples.points, v_normals_matrix=samples.normals))
     ms.generate_surface_reconstruction_screened_poisson(
-        depth=depth, pointweight=point_weight, preclean=False, threads=1
+        depth=depth, pointweight=point_weight, fulldepth=FULL_DEPTH, preclean=False, threads=1
     )
     mesh = ms.current_mesh()
     return np.asarray(mesh.vertex_matrix(), dtype=np.float64), np.asarray(mesh.face_matrix(), dtype=np.int64)

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from stitching.meshtools import boundary_loops, compact, largest_component, loop_length, smooth_field
+from stitching.meshtools import (
+    boundary_loops,
+    compact,
+    largest_component,
+    loop_length,
+    smooth_field,
+    unique_pairs,
+)
 from vdm.errors import Rejected
 
 
@@ -45,8 +52,7 @@ def iso_cut(vertices: np.ndarray, faces: np.ndarray, field: np.ndarray) -> tuple
     cut = np.take_along_axis(cut, rot, axis=1)
     # New vertices on the crossed edges (0-1 and 0-2 of the rotated faces), shared between faces.
     crossed = np.concatenate([cut[:, [0, 1]], cut[:, [0, 2]]])
-    key = np.sort(crossed, axis=1)
-    unique, inverse = np.unique(key, axis=0, return_inverse=True)
+    unique, inverse = unique_pairs(np.sort(crossed, axis=1), return_inverse=True)
     inverse = inverse.ravel()
     fa, fb = field[unique[:, 0]], field[unique[:, 1]]
     t = fa / (fa - fb)
@@ -71,7 +77,11 @@ def fill_hole(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -> tupl
 
 
 def trim_to_samples(
-    vertices: np.ndarray, faces: np.ndarray, sample_points: np.ndarray, spacing: float, trim_distance: float,
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    sample_points: np.ndarray,
+    spacing: float,
+    trim_distance: float,
     max_hole_fraction: float,
 ) -> TrimmedPart:
     """Cut the Poisson surface to the sampled region and leave one main boundary loop."""

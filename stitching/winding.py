@@ -120,5 +120,7 @@ def _winding_chunk(tree: WindingTree, points: np.ndarray) -> np.ndarray:
         hi = np.searchsorted(children_keys, (parent_key << 3) + 8, side="left")
         n_children = hi - lo
         query = np.repeat(query, n_children)
-        node = np.repeat(lo - np.cumsum(n_children) + n_children, n_children) + np.arange(int(n_children.sum()))
+        node = np.repeat(lo - np.cumsum(n_children) + n_children, n_children) + np.arange(
+            int(n_children.sum())
+        )
     return total / (4.0 * np.pi)
