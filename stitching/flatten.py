@@ -1,0 +1,134 @@
+"""Step 3: make the border exactly flat with a Poisson-editing solve that keeps the part's detail.
+
+The plane through the boundary loop is the one that maximises the loop's projected area (its vector
+area, which also points to the side the part's outward normals face: the part ends up on +z).
+Each vertex gets a target position T = its position in that plane's frame, minus (optionally) the
+host's bend; the solve then finds positions X that keep every edge vector X_i - X_j as close as
+possible to T_i - T_j (sparse least squares, the uniform Laplacian's normal equations) while the
+loop sits EXACTLY on z = 0: the loop is substituted as known values, never penalised, so its
+flatness is exact, not approximate.
+
+Host unbending: the surface right around the part belongs to the curved host (a head around an
+ear). A quadratic height field fitted to a band along the loop models that host; its height is
+removed on the band and extended harmonically over the rest of the part, so the host becomes flat
+while the part moves with its base instead of being sheared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.linalg import spsolve
+
+from stitching.meshtools import adjacency, edge_counts, graph_laplacian
+from vdm.errors import Rejected
+
+WORLD_UP = np.array([0.0, 1.0, 0.0])
+WORLD_BACK = np.array([0.0, 0.0, -1.0])
+
+
+@dataclass(frozen=True)
+class PlaneFrame:
+    """Rigid frame of the border plane: local = (x - origin) @ rotation.T, z along the normal."""
+
+    origin: np.ndarray
+    rotation: np.ndarray  # rows: in-plane x, in-plane y, normal
+
+    def to_local(self, points: np.ndarray) -> np.ndarray:
+        return (points - self.origin) @ self.rotation.T
+
+
+def border_plane(vertices: np.ndarray, loop: np.ndarray) -> PlaneFrame:
+    """The plane of the loop: centroid, normal = vector area, in-plane y = world up where possible."""
+    ring = vertices[loop]
+    origin = ring.mean(axis=0)
+    vector_area = 0.5 * np.cross(ring - origin, np.roll(ring, -1, axis=0) - origin).sum(axis=0)
+    norm = float(np.linalg.norm(vector_area))
+    extent = float(np.linalg.norm(ring - origin, axis=1).mean())
+    if norm < 1e-3 * extent**2:
+        raise Rejected(
+            "flatten", "The part's boundary loop encloses no area, so it has no plane to flatten onto."
+        )
+    normal = vector_area / norm
+    up = WORLD_UP - normal * float(WORLD_UP @ normal)
+    if np.linalg.norm(up) < 0.3:  # the border faces up or down: "up" in the patch is the asset's back
+        up = WORLD_BACK - normal * float(WORLD_BACK @ normal)
+    y_axis = up / np.linalg.norm(up)
+    x_axis = np.cross(y_axis, normal)
+    return PlaneFrame(origin, np.stack([x_axis, y_axis, normal]))
+
+
+def _quadric_terms(uv: np.ndarray) -> np.ndarray:
+    u, v = uv[:, 0], uv[:, 1]
+    return np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=1)
+
+
+def host_bend(local: np.ndarray, faces: np.ndarray, loop: np.ndarray, band: float) -> tuple[np.ndarray, dict]:
+    """Per-vertex height of the host to remove (0 where the host model is not trustworthy)."""
+    radius = float(np.linalg.norm(local[loop, :2], axis=1).mean())
+    a = adjacency(faces, len(local))
+    edges, _ = edge_counts(faces)
+    lengths = np.linalg.norm(local[edges[:, 0]] - local[edges[:, 1]], axis=1)
+    weights = sp.csr_matrix(
+        (np.r_[lengths, lengths], (np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]])),
+        shape=a.shape,
+    )
+    distance = dijkstra(weights, directed=False, indices=loop, min_only=True, limit=band * radius * 1.01)
+    in_band = np.isfinite(distance) & (distance <= band * radius)
+    terms = _quadric_terms(local[in_band, :2])
+    coef, *_ = np.linalg.lstsq(terms, local[in_band, 2], rcond=None)
+    fitted = _quadric_terms(local[:, :2]) @ coef
+    residual = float(np.sqrt(np.mean((fitted[in_band] - local[in_band, 2]) ** 2)))
+    # Trust the host model only when it is a gentle cap that fits the band well.
+    inner = np.linalg.norm(local[:, :2], axis=1) <= radius
+    sag = float(np.abs(fitted[inner] - fitted[loop].mean()).max()) if inner.any() else 0.0
+    gentle = sag < 0.35 * radius and residual < 0.05 * radius and int(in_band.sum()) >= 12
+    info = {
+        "host_unbent": bool(gentle),
+        "host_sag": sag / max(radius, 1e-12),
+        "host_fit_rms": residual / radius,
+    }
+    if not gentle:
+        return np.zeros(len(local)), info
+    # Remove the host height on the band, extend it harmonically (smoothly) over the rest.
+    height = np.zeros(len(local))
+    height[in_band] = fitted[in_band]
+    free = np.flatnonzero(~in_band)
+    if len(free):
+        lap = graph_laplacian(faces, len(local))
+        fixed = np.flatnonzero(in_band)
+        rhs = -lap[free][:, fixed] @ height[fixed]
+        height[free] = np.atleast_1d(spsolve(lap[free][:, free].tocsc(), rhs))
+    return height, info
+
+
+def flatten_part(
+    vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray, frame: PlaneFrame, unbend: bool, band: float
+) -> tuple[np.ndarray, dict]:
+    """Positions in the plane frame with the loop exactly on z = 0 and the detail kept."""
+    target = frame.to_local(vertices)
+    measures: dict = {"border_height_range_before": float(np.ptp(target[loop, 2]))}
+    if unbend:
+        bend, info = host_bend(target, faces, loop, band)
+        target[:, 2] -= bend
+        measures.update(info)
+    else:
+        measures["host_unbent"] = False
+    # Y = X - T is harmonic (keeps every edge vector) with Y = (moved loop - T) on the loop.
+    constrained = np.zeros(len(vertices), dtype=bool)
+    constrained[loop] = True
+    loop_target = target[loop].copy()
+    loop_target[:, 2] = 0.0
+    correction = np.zeros_like(target)
+    correction[loop] = loop_target - target[loop]
+    free = np.flatnonzero(~constrained)
+    lap = graph_laplacian(faces, len(vertices))
+    rhs = -lap[free][:, loop] @ correction[loop]
+    correction[free] = spsolve(lap[free][:, free].tocsc(), rhs).reshape(len(free), 3)
+    flat = target + correction
+    flat[loop] = loop_target  # exact: the constraint values themselves, not a solve's output
+    measures["border_shift_max"] = float(np.abs(correction[loop]).max())
+    return flat, measures

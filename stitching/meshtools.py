@@ -1,0 +1,205 @@
+"""Small, vectorised mesh helpers shared by the pipeline steps (edges, loops, components, Laplacians)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+
+def directed_edges(faces: np.ndarray) -> np.ndarray:
+    """(3M, 2) half-edges a->b of every face, in face order."""
+    return np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+
+
+def _pair_keys(pairs: np.ndarray) -> tuple[np.ndarray, int]:
+    """One int64 per vertex pair (fast to sort and compare)."""
+    base = int(pairs.max()) + 1 if len(pairs) else 1
+    return pairs[:, 0].astype(np.int64) * base + pairs[:, 1], base
+
+
+def unique_pairs(pairs: np.ndarray, **kwargs) -> tuple:
+    """np.unique over rows of an (n, 2) integer array, through int64 keys."""
+    keys, base = _pair_keys(pairs)
+    found = np.unique(keys, **kwargs)
+    unique = found[0] if kwargs else found
+    rows = np.stack([unique // base, unique % base], axis=1)
+    return (rows, *found[1:]) if kwargs else (rows,)
+
+
+def edge_counts(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Undirected unique edges (sorted pairs) and how many faces use each."""
+    unique, counts = unique_pairs(np.sort(directed_edges(faces), axis=1), return_counts=True)
+    return unique, counts
+
+
+def boundary_half_edges(faces: np.ndarray) -> np.ndarray:
+    """Half-edges whose undirected edge belongs to exactly one face."""
+    half = directed_edges(faces)
+    _, inverse, counts = unique_pairs(np.sort(half, axis=1), return_inverse=True, return_counts=True)
+    return half[counts[inverse.ravel()] == 1]
+
+
+def boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
+    """Ordered boundary loops (vertex ids, following the faces' orientation), longest first.
+
+    A vertex where boundaries touch (two outgoing boundary half-edges) makes the loops ambiguous;
+    such a mesh returns the loops found by always taking the first edge, and callers gate on it.
+    """
+    half = boundary_half_edges(faces)
+    if len(half) == 0:
+        return []
+    order = np.lexsort((half[:, 1], half[:, 0]))
+    half = half[order]
+    nxt: dict[int, list[int]] = {}
+    for a, b in half.tolist():
+        nxt.setdefault(a, []).append(b)
+    loops = []
+    for start in sorted(nxt):
+        while nxt.get(start):
+            loop = [start]
+            current = nxt[start].pop(0)
+            while current != start and nxt.get(current):
+                loop.append(current)
+                current = nxt[current].pop(0)
+            loops.append(np.asarray(loop, dtype=np.int64))
+    loops.sort(key=lambda lp: (-len(lp), int(lp.min())))
+    return loops
+
+
+def loop_length(vertices: np.ndarray, loop: np.ndarray) -> float:
+    return float(np.linalg.norm(vertices[np.roll(loop, -1)] - vertices[loop], axis=1).sum())
+
+
+def face_components(faces: np.ndarray, n_vertices: int) -> np.ndarray:
+    """Component label of every face (faces sharing a vertex are connected)."""
+    m = len(faces)
+    rows = np.repeat(np.arange(m), 3)
+    incidence = sp.csr_matrix((np.ones(3 * m), (rows, faces.ravel())), shape=(m, n_vertices))
+    graph = incidence @ incidence.T
+    _, labels = connected_components(graph, directed=False)
+    return labels
+
+
+def compact(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop unreferenced vertices; returns vertices, re-indexed faces and the kept old ids."""
+    used = np.unique(faces)
+    remap = np.full(len(vertices), -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    return vertices[used], remap[faces], used
+
+
+def largest_component(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The component with the largest area; returns vertices, faces and the kept old vertex ids."""
+    labels = face_components(faces, len(vertices))
+    area = face_areas(vertices, faces)
+    per_label = np.bincount(labels, weights=area)
+    keep = labels == int(np.argmax(per_label))
+    return compact(vertices, faces[keep])
+
+
+def face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    tri = vertices[faces]
+    return 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+
+
+def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Unnormalised area vectors (twice the area, along the right-hand normal)."""
+    tri = vertices[faces]
+    return np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+
+
+def adjacency(faces: np.ndarray, n_vertices: int) -> sp.csr_matrix:
+    """Symmetric 0/1 vertex adjacency of the mesh edges."""
+    edges, _ = edge_counts(faces)
+    data = np.ones(2 * len(edges))
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    return sp.csr_matrix((data, (rows, cols)), shape=(n_vertices, n_vertices))
+
+
+def graph_laplacian(faces: np.ndarray, n_vertices: int) -> sp.csr_matrix:
+    """Uniform (umbrella) Laplacian D - A."""
+    a = adjacency(faces, n_vertices)
+    return (sp.diags(np.asarray(a.sum(axis=1)).ravel()) - a).tocsr()
+
+
+def laplacian_coordinates(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Uniform Laplacian coordinates: each vertex minus the mean of its neighbours (the local detail)."""
+    a = adjacency(faces, len(vertices))
+    degree = np.maximum(np.asarray(a.sum(axis=1)).ravel(), 1.0)
+    return vertices - (a @ vertices) / degree[:, None]
+
+
+def mean_edge_length(vertices: np.ndarray, faces: np.ndarray) -> float:
+    edges, _ = edge_counts(faces)
+    return float(np.linalg.norm(vertices[edges[:, 0]] - vertices[edges[:, 1]], axis=1).mean())
+
+
+def smooth_field(values: np.ndarray, faces: np.ndarray, iterations: int) -> np.ndarray:
+    """Average a per-vertex field with its neighbours `iterations` times."""
+    a = adjacency(faces, len(values))
+    degree = np.maximum(np.asarray(a.sum(axis=1)).ravel(), 1.0)
+    for _ in range(iterations):
+        values = 0.5 * values + 0.5 * (a @ values) / degree
+    return values
+
+
+def signed_area_2d(points: np.ndarray) -> float:
+    """Signed area of a closed polygon (positive when counter-clockwise)."""
+    x, y = points[:, 0], points[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+
+
+def points_in_polygon(points: np.ndarray, polygon: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Even-odd test of 2-D points against a closed polygon."""
+    a, b = polygon, np.roll(polygon, -1, axis=0)
+    inside = np.zeros(len(points), dtype=bool)
+    for start in range(0, len(points), chunk):
+        p = points[start : start + chunk, None, :]
+        straddle = (a[None, :, 1] > p[..., 1]) != (b[None, :, 1] > p[..., 1])
+        dy = np.where(straddle, b[:, 1] - a[:, 1], 1.0)
+        x_cross = a[:, 0] + (p[..., 1] - a[:, 1]) * (b[:, 0] - a[:, 0]) / dy
+        inside[start : start + chunk] = ((p[..., 0] < x_cross) & straddle).sum(axis=1) % 2 == 1
+    return inside
+
+
+def distance_to_polyline(points: np.ndarray, polygon: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """Distance of 2-D points to a closed polyline."""
+    a, b = polygon, np.roll(polygon, -1, axis=0)
+    ab = b - a
+    denom = np.maximum((ab**2).sum(axis=1), 1e-30)
+    out = np.empty(len(points))
+    for start in range(0, len(points), chunk):
+        p = points[start : start + chunk, None, :]
+        t = np.clip(((p - a) * ab).sum(axis=2) / denom, 0.0, 1.0)
+        closest = a + t[..., None] * ab
+        out[start : start + chunk] = np.sqrt(((p - closest) ** 2).sum(axis=2)).min(axis=1)
+    return out
+
+
+def split_chords(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split every interior edge whose two ends lie on the boundary loop at its midpoint.
+
+    Such a chord would meet the base plane's own edge between the same two loop vertices wherever
+    the plane's triangulation connects them, and an edge with four faces is not manifold.
+    """
+    on_loop = np.zeros(len(vertices), dtype=bool)
+    on_loop[loop] = True
+    vertices, faces = vertices.copy(), faces.copy()
+    while True:
+        edges, counts = edge_counts(faces)
+        chords = edges[(counts == 2) & on_loop[edges[:, 0]] & on_loop[edges[:, 1]]]
+        if len(chords) == 0:
+            return vertices, faces
+        a, b = (int(x) for x in chords[0])
+        mid = len(vertices)
+        vertices = np.vstack([vertices, 0.5 * (vertices[a] + vertices[b])])
+        new_faces = []
+        for row in np.flatnonzero(((faces == a) | (faces == b)).sum(axis=1) == 2):
+            p, q, r = np.roll(faces[row], -int(np.flatnonzero(~np.isin(faces[row], (a, b)))[0]))
+            # (p, q, r) starts at the opposite corner: the face is p -> q -> r with q-r the chord.
+            faces[row] = (p, q, mid)
+            new_faces.append((p, mid, r))
+        faces = np.vstack([faces, np.asarray(new_faces, dtype=faces.dtype)])
+        on_loop = np.r_[on_loop, False]

@@ -1,0 +1,119 @@
+"""Step 2b: trim the closed Poisson surface back to the region the selection covered.
+
+The Poisson surface closes the open selection with a smooth cap where there were no samples. The
+distance from each surface vertex to the nearest sample, smoothed a little, is cut along its
+iso-line `trim_distance` spacings out (marching triangles: a clean curve, not a face staircase).
+The largest piece is kept and small extra holes are closed, leaving one main boundary loop:
+where the part met the rest of the asset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from stitching.meshtools import (
+    boundary_loops,
+    compact,
+    largest_component,
+    loop_length,
+    smooth_field,
+    unique_pairs,
+)
+from vdm.errors import Rejected
+
+
+@dataclass
+class TrimmedPart:
+    """An open surface in source coordinates whose boundary loop 0 is the main one."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    loop: np.ndarray  # ordered vertex ids of the main boundary loop
+    measures: dict
+
+
+def iso_cut(vertices: np.ndarray, faces: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The part of the mesh where `field` < 0, cut exactly along the zero iso-line."""
+    field = np.where(field == 0.0, 1e-12, field)
+    inside = field[faces] < 0.0
+    n_in = inside.sum(axis=1)
+    keep_whole = faces[n_in == 3]
+    cut = faces[(n_in == 1) | (n_in == 2)]
+    cut_in = inside[(n_in == 1) | (n_in == 2)]
+    if len(cut) == 0:
+        return compact(vertices, keep_whole)[:2]
+    # Rotate each cut face so its odd corner (the lone inside or lone outside one) comes first.
+    lone_in = cut_in.sum(axis=1) == 1
+    odd = np.where(lone_in, np.argmax(cut_in, axis=1), np.argmin(cut_in, axis=1))
+    rot = (odd[:, None] + np.arange(3)[None, :]) % 3
+    cut = np.take_along_axis(cut, rot, axis=1)
+    # New vertices on the crossed edges (0-1 and 0-2 of the rotated faces), shared between faces.
+    crossed = np.concatenate([cut[:, [0, 1]], cut[:, [0, 2]]])
+    unique, inverse = unique_pairs(np.sort(crossed, axis=1), return_inverse=True)
+    inverse = inverse.ravel()
+    fa, fb = field[unique[:, 0]], field[unique[:, 1]]
+    t = fa / (fa - fb)
+    points = vertices[unique[:, 0]] + t[:, None] * (vertices[unique[:, 1]] - vertices[unique[:, 0]])
+    base = len(vertices)
+    e01 = base + inverse[: len(cut)]
+    e02 = base + inverse[len(cut) :]
+    a, b, c = cut[:, 0], cut[:, 1], cut[:, 2]
+    one = np.stack([a, e01, e02], axis=1)[lone_in]
+    two = ~lone_in
+    quad = np.concatenate([np.stack([e01, b, c], axis=1)[two], np.stack([e01, c, e02], axis=1)[two]])
+    all_vertices = np.vstack([vertices, points])
+    return compact(all_vertices, np.vstack([keep_whole, one, quad]))[:2]
+
+
+def fill_hole(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Close a small boundary loop with a fan around its centroid (orientation kept)."""
+    centre = len(vertices)
+    nxt = np.roll(loop, -1)
+    fan = np.stack([nxt, loop, np.full(len(loop), centre)], axis=1)
+    return np.vstack([vertices, vertices[loop].mean(axis=0)]), np.vstack([faces, fan])
+
+
+def trim_to_samples(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    sample_points: np.ndarray,
+    spacing: float,
+    trim_distance: float,
+    max_hole_fraction: float,
+) -> TrimmedPart:
+    """Cut the Poisson surface to the sampled region and leave one main boundary loop."""
+    distance, _ = cKDTree(sample_points).query(vertices)
+    distance = smooth_field(distance, faces, 2)
+    vertices, faces = iso_cut(vertices, faces, distance - trim_distance * spacing)
+    if len(faces) == 0:
+        raise Rejected("trim", "Nothing of the Poisson surface lies near the selected faces.")
+    vertices, faces, _ = largest_component(vertices, faces)
+    loops = boundary_loops(faces)
+    if not loops:
+        raise Rejected(
+            "trim",
+            "The reconstructed part is a closed surface with no boundary where it met the rest of the asset.",
+        )
+    lengths = [loop_length(vertices, lp) for lp in loops]
+    main = int(np.argmax(lengths))
+    large = [i for i, n in enumerate(lengths) if i != main and n > max_hole_fraction * lengths[main]]
+    if large:
+        raise Rejected(
+            "trim",
+            f"The reconstructed part has {len(large) + 1} large boundary loops; a patch needs one border "
+            "where the part met the rest of the asset.",
+        )
+    filled = 0
+    for i, lp in enumerate(loops):
+        if i != main:
+            vertices, faces = fill_hole(vertices, faces, lp)
+            filled += 1
+    measures = {
+        "poisson_loops": len(loops),
+        "holes_filled": filled,
+        "main_loop_length": lengths[main],
+    }
+    return TrimmedPart(vertices, faces, loops[main], measures)
