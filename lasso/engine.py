@@ -19,8 +19,9 @@ import numpy as np
 
 from lasso.camera import CameraFrame, camera_frame, project_points, row_dot
 from lasso.polygon import points_in_polygon
+from lasso.refine import FaceGraph, apply_edit
 from vdm.errors import VdmError
-from vdm.records import SelectionRecord, Stroke, check_face_ids
+from vdm.records import Edit, SelectionRecord, Stroke, check_face_ids
 from vdm.sources import LoadedMesh
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,18 @@ class SelectionEngine:
         self.center = (lo + hi) / 2.0
         self.diagonal = float(np.linalg.norm(hi - lo)) or 1.0
         self._scene = None
+        self._graph: FaceGraph | None = None
 
     @property
     def n_faces(self) -> int:
         return len(self.centroids)
+
+    @property
+    def graph(self) -> FaceGraph:
+        """Face adjacency for the curator edits (built on first use)."""
+        if self._graph is None:
+            self._graph = FaceGraph(self.mesh.vertices, self.mesh.faces)
+        return self._graph
 
     def _embree_scene(self):
         """The mesh in Embree, centred and scaled to unit size so float32 keeps its precision."""
@@ -113,11 +122,15 @@ class SelectionEngine:
         visible[front] = np.asarray(hits) < 0
         return visible
 
-    def select(self, strokes: Sequence[Stroke]) -> np.ndarray:
-        """Apply the strokes in order (add = union, subtract = difference); sorted int64 face ids."""
+    def select(self, strokes: Sequence[Stroke], edits: Sequence[Edit] = ()) -> np.ndarray:
+        """Apply the strokes in order (add = union, subtract = difference), each edit once the
+        strokes before it are applied; sorted int64 face ids."""
         selected = np.zeros(self.n_faces, dtype=bool)
-        for stroke in strokes:
+        pending = sorted(edits, key=lambda e: e.after_strokes)  # stable: same-step edits keep their order
+        for done, stroke in enumerate(strokes, start=1):
             selected[self.stroke_faces(stroke)] = stroke.op == "add"
+            while pending and pending[0].after_strokes <= done:
+                selected = apply_edit(self.graph, selected, pending.pop(0))
         return np.flatnonzero(selected).astype(np.int64)
 
 
@@ -140,6 +153,11 @@ def select_faces(mesh: LoadedMesh, strokes: Sequence[Stroke]) -> np.ndarray:
     return engine_for(mesh).select(strokes)
 
 
+def record_faces(record: SelectionRecord, mesh: LoadedMesh) -> np.ndarray:
+    """Face ids a record's strokes and edits select (no checks; `replay` checks)."""
+    return engine_for(mesh).select(record.strokes, record.edits)
+
+
 def replay(record: SelectionRecord, mesh: LoadedMesh, where: str = "Selection record") -> np.ndarray:
     """Replay a record on its loaded source; checks the sha256 and the cached face ids.
 
@@ -152,7 +170,7 @@ def replay(record: SelectionRecord, mesh: LoadedMesh, where: str = "Selection re
             f"(sha256 {mesh.source.sha256[:12]}..., the record expects {record.source.sha256[:12]}...)."
         )
     check_face_ids(record, mesh.n_faces, where)
-    ids = select_faces(mesh, record.strokes)
+    ids = record_faces(record, mesh)
     if record.face_ids is not None:
         cached = np.unique(np.asarray(record.face_ids, dtype=np.int64))
         if not np.array_equal(cached, ids):
