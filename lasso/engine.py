@@ -17,11 +17,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lasso.camera import CameraFrame, camera_frame, project_points, row_dot
+from lasso.camera import CameraFrame, camera_frame, pixel_rays, project_points, row_dot
 from lasso.polygon import points_in_polygon
 from lasso.refine import FaceGraph, apply_edit
 from vdm.errors import VdmError
-from vdm.records import Edit, SelectionRecord, Stroke, check_face_ids
+from vdm.records import Camera, Edit, SelectionRecord, Stroke, check_face_ids
 from vdm.sources import LoadedMesh
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,13 @@ class SelectionEngine:
         visible[front] = np.asarray(hits) < 0
         return visible
 
+    def face_at(self, camera: Camera, pixel: tuple[float, float]) -> int | None:
+        """The face seen at a screen pixel (the first surface the pixel's ray meets), or None."""
+        origins, directions = pixel_rays(camera, np.asarray([pixel], dtype=np.float64))
+        local = (origins - self.center) / self.diagonal
+        hit = self._embree_scene().run(local.astype(np.float32), directions.astype(np.float32))
+        return int(hit[0]) if hit[0] >= 0 else None
+
     def select(self, strokes: Sequence[Stroke], edits: Sequence[Edit] = ()) -> np.ndarray:
         """Apply the strokes in order (add = union, subtract = difference), each edit once the
         strokes before it are applied; sorted int64 face ids."""
@@ -166,8 +173,9 @@ def replay(record: SelectionRecord, mesh: LoadedMesh, where: str = "Selection re
     """
     if record.source.sha256 != mesh.source.sha256:
         raise VdmError(
-            f"{where}: source {record.source.spec} has changed since the selection was made "
-            f"(sha256 {mesh.source.sha256[:12]}..., the record expects {record.source.sha256[:12]}...)."
+            f"{where}: it was made on {record.source.spec} (sha256 {record.source.sha256[:12]}), "
+            f"but {mesh.source.spec} has sha256 {mesh.source.sha256[:12]}: "
+            "the file changed or is another mesh."
         )
     check_face_ids(record, mesh.n_faces, where)
     ids = record_faces(record, mesh)

@@ -32,10 +32,13 @@ class PreviewView:
 
 
 def init_polyscope(backend: str = "openGL3_egl") -> None:
-    """Start Polyscope headless for pictures (no-op when it already runs)."""
+    """Start Polyscope headless for pictures; a running window is reused, the blank mock backend is not."""
     import polyscope as ps
 
+    if ps.is_initialized() and ps.get_render_engine_backend_name() == "openGL_mock":
+        ps.shutdown()
     if not ps.is_initialized():
+        ps.set_verbosity(0)  # keep stdout for the command's own output
         ps.set_use_prefs_file(False)
         ps.set_allow_headless_backends(True)
         ps.init(backend)
