@@ -1,9 +1,55 @@
-"""The `vdm` commands of render/."""
+"""The `vdm` commands of render/: `vdm render` (one patch) and `vdm mine` (a dataset)."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from vdm.errors import VdmError
+
+log = logging.getLogger(__name__)
+
+SHEET_NAME = "sheet.png"
+
+
+def render_command(
+    patch: Annotated[
+        Path, typer.Argument(help="A patch .ply in the patch frame (as `vdm stitch` writes it).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for rgb_<k>.png, normal_<k>.png, mask_<k>.png.")
+    ],
+    size: Annotated[int, typer.Option("--size", min=8, max=4096, help="Image side in pixels.")] = 512,
+    depth: Annotated[
+        bool,
+        typer.Option("--depth", help="Also write depth_<k>.npy (float32, distance from the camera plane)."),
+    ] = False,
+    sheet: Annotated[
+        bool,
+        typer.Option("--sheet/--no-sheet", help=f"Also write {SHEET_NAME}: condition image + normal grid."),
+    ] = True,
+) -> None:
+    """Render a patch from the 7-view orthographic rig: RGB, normal map (patch frame) and mask per view."""
+    from render.renderer import PatchRenderer, write_views
+    from render.sheet import entry_from_views, write_contact_sheet
+    from vdm.patch import read_patch
+
+    if out.exists() and not out.is_dir():
+        raise VdmError(f"Output {out} exists and is not a directory.")
+    mesh = read_patch(patch)
+    with PatchRenderer(size) as renderer:
+        views = renderer.render(mesh)
+    written = write_views(out, views, depth=depth)
+    if sheet:
+        written.append(
+            write_contact_sheet(out / SHEET_NAME, [entry_from_views(patch.stem, views)], tile=size // 4)
+        )
+    log.info("%d files written to %s", len(written), out)
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
+    app.command("render")(render_command)

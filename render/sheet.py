@@ -1,0 +1,76 @@
+"""Contact sheets: per patch, the condition image beside its 3 x 2 normal grid, with its id.
+
+What a person looks at to judge a render or a dataset at a glance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from render.views import ViewImages, write_png
+from vdm.images import compose_grid
+from vdm.rig import FRONT_VIEW, GRID_COLS, GRID_ROWS, GRID_VIEWS
+
+CAPTION = 14  # pixels of text under each cell
+GAP = 6
+
+
+@dataclass
+class SheetEntry:
+    """One patch on a sheet."""
+
+    label: str
+    condition: np.ndarray  # (H, W, 3) uint8, the front RGB render
+    normal_grid: np.ndarray  # (3 t, 2 t, 3) uint8, views 0, 1, 3, 4, 5, 6
+
+
+def entry_from_views(label: str, views: dict[int, ViewImages]) -> SheetEntry:
+    """A sheet entry from freshly rendered views."""
+    return SheetEntry(label, views[FRONT_VIEW].rgb, compose_grid({k: views[k].normal for k in GRID_VIEWS}))
+
+
+def _resized(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    return np.asarray(Image.fromarray(image[..., :3]).resize((width, height), Image.Resampling.LANCZOS))
+
+
+def cell(entry: SheetEntry, tile: int) -> np.ndarray:
+    """The condition image (2 tiles square, vertically centred) left of the normal grid, captioned."""
+    height, width = GRID_ROWS * tile, 2 * tile + GAP + GRID_COLS * tile
+    canvas = Image.new("RGB", (width, height + CAPTION), "white")
+    canvas.paste(
+        Image.fromarray(_resized(entry.condition, 2 * tile, 2 * tile)), (0, (height - 2 * tile) // 2)
+    )
+    grid = _resized(entry.normal_grid, GRID_COLS * tile, GRID_ROWS * tile)
+    canvas.paste(Image.fromarray(grid), (2 * tile + GAP, 0))
+    ImageDraw.Draw(canvas).text((2, height + 1), entry.label[: width // 6], fill=(0, 0, 0))
+    return np.asarray(canvas)
+
+
+def contact_sheet(entries: Sequence[SheetEntry], tile: int = 64, columns: int = 4) -> np.ndarray:
+    """All entries' cells in rows of `columns`, on white."""
+    if not entries:
+        raise ValueError("a contact sheet needs at least one entry")
+    cells = [cell(e, tile) for e in entries]
+    h, w = cells[0].shape[:2]
+    columns = min(columns, len(cells))
+    rows = -(-len(cells) // columns)
+    sheet = np.full((rows * (h + GAP) + GAP, columns * (w + GAP) + GAP, 3), 255, dtype=np.uint8)
+    for i, c in enumerate(cells):
+        r, col = divmod(i, columns)
+        y, x = GAP + r * (h + GAP), GAP + col * (w + GAP)
+        sheet[y : y + h, x : x + w] = c
+    return sheet
+
+
+def write_contact_sheet(
+    path: str | Path, entries: Sequence[SheetEntry], tile: int = 64, columns: int = 4
+) -> Path:
+    """Write a contact sheet PNG through a temporary name; returns the path."""
+    path = Path(path)
+    write_png(path, contact_sheet(entries, tile, columns))
+    return path

@@ -1,0 +1,211 @@
+"""The rig renderer against analytic truth: normals, masks, depth, pixel positions, colours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from render_shapes import BALL_CLASS, PLANE_CLASS, analytic_view, ball_patch, octahedra
+from scipy import ndimage
+from scipy.spatial import ConvexHull
+
+from render.renderer import PatchRenderer, RenderConfig, render_views, write_views
+from vdm.dataset import read_image
+from vdm.errors import VdmError
+from vdm.images import decode_normals
+from vdm.patch import PART, PLANE, Patch
+from vdm.rig import FRONT_VIEW, RENDER_SIZE, VIEWS, project
+
+SIZE = RENDER_SIZE
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    with PatchRenderer(SIZE) as r:
+        yield r
+
+
+@pytest.fixture(scope="module")
+def ball_views(renderer):
+    return renderer.render(ball_patch())
+
+
+def _angles_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.degrees(np.arccos(np.clip(np.einsum("...i,...i->...", a, b), -1.0, 1.0)))
+
+
+@pytest.mark.parametrize("k", range(len(VIEWS)))
+def test_normals_masks_and_depth_match_the_analytic_ball(ball_views, k):
+    images = ball_views[k]
+    cls, truth, depth = analytic_view(VIEWS[k], SIZE)
+    # Away from silhouettes and occlusion contours: every pixel whose 5x5 neighbourhood is one surface.
+    interior = (ndimage.maximum_filter(cls, 5) == cls) & (ndimage.minimum_filter(cls, 5) == cls) & (cls > 0)
+    assert interior.sum() > 0.6 * (cls > 0).sum()
+    assert images.mask[interior].all()
+    decoded, decoded_mask = decode_normals(images.normal)
+    np.testing.assert_array_equal(decoded_mask, images.mask)  # background exactly white
+    error = _angles_deg(decoded[interior], truth[interior])
+    assert error.mean() < 1.0 and error.max() < 5.0, (error.mean(), error.max())
+    exact = _angles_deg(images.normals[interior], truth[interior])  # before 8-bit encoding
+    assert exact.mean() < 0.05 and exact.max() < 1.0, (exact.mean(), exact.max())
+    assert np.abs(images.depth[interior] - depth[interior]).max() < 1e-3
+    # The ball's undercut is seen from below (view 6) and its rim crease stays sharp: plane pixels
+    # right next to the ball still have the plane's exact normal.
+    plane = interior & (cls == PLANE_CLASS)
+    assert np.abs(decoded[plane] - [0, 0, 1]).max() < 0.01
+    assert (interior & (cls == BALL_CLASS)).any()
+    # Masks: the analytic footprint to within one pixel, both ways.
+    footprint, one_pixel = cls > 0, np.ones((3, 3), bool)
+    assert not (images.mask & ~ndimage.binary_dilation(footprint, one_pixel)).any()
+    assert not (footprint & ~ndimage.binary_dilation(images.mask, one_pixel)).any()
+
+
+def test_every_id_pixel_centre_lies_in_its_triangle(ball_views):
+    """The id pass is single-sampled: the triangle reported at a pixel covers its centre (no blend of
+    neighbouring ids), checked with the rig's own projection."""
+    patch = ball_patch()
+    for k in (0, FRONT_VIEW, 6):
+        images = ball_views[k]
+        rows, cols = np.nonzero(images.mask)
+        faces = patch.faces[images.face_ids[rows, cols]]
+        px, _ = project(patch.vertices[faces.ravel()], VIEWS[k], SIZE)
+        a, b, c = px.reshape(-1, 3, 2).transpose(1, 0, 2)
+        p = np.stack([cols + 0.5, rows + 0.5], axis=1)
+
+        def edge(u, v, w):
+            return (v[:, 0] - u[:, 0]) * (w[:, 1] - u[:, 1]) - (v[:, 1] - u[:, 1]) * (w[:, 0] - u[:, 0])
+
+        sign = np.sign(edge(a, b, c))
+        # Signed distance (pixels) of the pixel centre inside each edge; rasterisers snap vertices
+        # to 1/256 pixel, so a centre may be that far outside.
+        inside = [sign * edge(u, v, p) / np.linalg.norm(v - u, axis=1) for u, v in ((a, b), (b, c), (c, a))]
+        assert np.min(inside) > -0.01, np.min(inside)
+
+
+MARKERS = np.array([[0.0, 0.0, 0.0], [0.5, -0.3, 0.8], [-0.6, 0.5, 1.1], [0.9, 0.8, 0.2], [-0.8, -0.7, -0.5]])
+
+
+@pytest.mark.parametrize("k", range(len(VIEWS)))
+def test_known_points_land_on_their_predicted_pixels(renderer, k):
+    radius = 0.03
+    markers = octahedra(MARKERS, radius)
+    marker_vertices = markers.vertices
+    images = renderer.render(markers, views=[k])[k]
+    j, i = np.divmod(np.arange(SIZE * SIZE), SIZE)
+    centres = np.stack([i + 0.5, j + 0.5], axis=1)
+    px, depth = project(MARKERS, VIEWS[k], SIZE)
+    labels, count = ndimage.label(images.mask)
+    assert count == len(MARKERS)
+    for (x, y), d, i in zip(px, depth, range(len(MARKERS)), strict=True):
+        col, row = int(np.floor(x)), int(np.floor(y))
+        assert images.mask[row, col], f"marker {i} is not on pixel ({col}, {row}) in view {k}"
+        assert images.face_ids[row, col] // 8 == i
+        assert d - radius * np.sqrt(3) <= images.depth[row, col] <= d
+        # The marker covers exactly the pixel centres inside the convex hull of its projected corners.
+        corners, _ = project(marker_vertices[6 * i : 6 * i + 6], VIEWS[k], SIZE)
+        hull = ConvexHull(corners).equations
+        distance = (centres @ hull[:, :2].T + hull[:, 2]).max(axis=1)  # > 0 outside, in pixels
+        clear = np.abs(distance) > 0.01
+        expected = (distance < 0).reshape(SIZE, SIZE)
+        blob = labels == labels[row, col]
+        np.testing.assert_array_equal(blob[clear.reshape(SIZE, SIZE)], expected[clear.reshape(SIZE, SIZE)])
+
+
+def test_colours_background_and_lighting(renderer, ball_views):
+    front = ball_views[FRONT_VIEW]
+    for images in ball_views.values():  # the RGB is antialiased: its edge pixels may blend
+        assert (images.rgb[~ndimage.binary_dilation(images.mask)] == 255).all()
+        assert (images.normal[~images.mask] == 255).all()
+    # A camera-facing surface shows its albedo: the plane is the grey 0.5 square, the ball top the
+    # part colour.
+    assert np.abs(front.rgb[100, 256].astype(int) - 128).max() <= 1
+    top = np.round(np.asarray(RenderConfig().part_colour) * 255)
+    assert np.abs(front.rgb[256, 256].astype(int) - top).max() <= 2
+    # Carried vertex colours replace the part colour; the plane stays grey.
+    patch = ball_patch()
+    patch.vertex_colors = np.tile(np.array([[30, 160, 220]], np.uint8), (len(patch.vertices), 1))
+    coloured = renderer.render(patch, views=[FRONT_VIEW])[FRONT_VIEW]
+    assert np.abs(coloured.rgb[256, 256].astype(int) - [30, 160, 220]).max() <= 2
+    np.testing.assert_array_equal(coloured.rgb[100, 256], front.rgb[100, 256])
+
+
+def test_renderer_reuse_is_deterministic_and_stateless(renderer, ball_views):
+    markers = octahedra(MARKERS, 0.05)
+    renderer.render(markers)
+    again = renderer.render(ball_patch())
+    for k, images in ball_views.items():
+        for field in ("rgb", "normal", "mask", "depth", "face_ids"):
+            np.testing.assert_array_equal(getattr(again[k], field), getattr(images, field))
+    shared = render_views(markers, size=64)  # the per-process shared renderer of another size
+    assert set(shared) == set(range(7)) and shared[0].rgb.shape == (64, 64, 3)
+    with PatchRenderer(32) as other:  # closing another renderer leaves this one working
+        other.render(markers, views=[0])
+    np.testing.assert_array_equal(
+        renderer.render(markers, views=[3])[3].normal, renderer.render(markers)[3].normal
+    )
+
+
+def test_open_mesh_is_drawn_from_both_sides(renderer):
+    """A decoded surface need not be closed: a sheet seen from behind still covers its pixels."""
+    sheet = Patch(
+        [[-0.5, -0.5, 0.2], [0.5, -0.5, 0.2], [0.5, 0.5, 0.2], [-0.5, 0.5, 0.2]],
+        [[0, 2, 1], [0, 3, 2]],  # wound clockwise seen from +z: its normal points down
+        [PLANE, PART, PART, PLANE],
+    )
+    images = renderer.render(sheet, views=[FRONT_VIEW])[FRONT_VIEW]
+    px, _ = project(np.array([[-0.5, 0.5, 0.2], [0.5, -0.5, 0.2]]), VIEWS[FRONT_VIEW], SIZE)
+    (c0, r0), (c1, r1) = np.round(px).astype(int)
+    assert images.mask.sum() == (c1 - c0) * (r1 - r0)
+    decoded, _ = decode_normals(images.normal)
+    assert np.abs(decoded[images.mask] - [0, 0, -1]).max() < 0.01  # the mesh's own normal
+
+
+def test_write_views_layout(tmp_path, ball_views):
+    written = write_views(tmp_path, ball_views)
+    assert sorted(p.name for p in written) == sorted(
+        f"{kind}_{k}.png" for kind in ("rgb", "normal", "mask") for k in range(7)
+    )
+    for k, images in ball_views.items():
+        np.testing.assert_array_equal(read_image(tmp_path / f"rgb_{k}.png"), images.rgb)
+        np.testing.assert_array_equal(read_image(tmp_path / f"normal_{k}.png"), images.normal)
+        mask = read_image(tmp_path / f"mask_{k}.png", mode="L")
+        assert set(np.unique(mask)) <= {0, 255}
+        np.testing.assert_array_equal(mask == 255, images.mask)
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_bad_meshes_are_refused_in_one_sentence(renderer):
+    with pytest.raises(VdmError, match="no triangles"):
+        renderer.render(Patch(np.zeros((3, 3)), np.zeros((0, 3)), np.zeros(3)))
+    with pytest.raises(VdmError, match="missing vertices"):
+        renderer.render(Patch(np.zeros((3, 3)), [[0, 1, 3]], np.zeros(3)))
+    with pytest.raises(VdmError, match="non-finite"):
+        renderer.render(Patch([[0, 0, np.nan], [1, 0, 0], [0, 1, 0]], [[0, 1, 2]], np.zeros(3)))
+
+
+def test_render_command_writes_the_rig_views(tmp_path, run_cli):
+    from vdm.patch import write_patch
+
+    patch = write_patch(tmp_path / "ball.ply", ball_patch(n_around=64, n_ball=16, n_plane=4))
+    result = run_cli("render", patch, "--out", tmp_path / "views", "--size", "64", "--depth")
+    assert result.code == 0, result.err
+    names = {p.name for p in (tmp_path / "views").iterdir()}
+    expected = {
+        f"{kind}_{k}.{ext}"
+        for k in range(7)
+        for kind, ext in [("rgb", "png"), ("normal", "png"), ("mask", "png"), ("depth", "npy")]
+    }
+    assert names == expected | {"sheet.png"}
+    assert read_image(tmp_path / "views" / "normal_2.png").shape == (64, 64, 3)
+    depth = np.load(tmp_path / "views" / "depth_2.npy")
+    assert depth.dtype == np.float32 and depth.max() > 4.0
+
+
+def test_render_command_bad_input(tmp_path, run_cli):
+    from conftest import assert_one_sentence_error
+
+    assert_one_sentence_error(
+        run_cli("render", tmp_path / "none.ply", "--out", tmp_path / "o"), "does not exist"
+    )
+    (tmp_path / "junk.ply").write_bytes(b"not a ply")
+    assert_one_sentence_error(run_cli("render", tmp_path / "junk.ply", "--out", tmp_path / "o"), "not a PLY")
+    assert not (tmp_path / "o").exists()
