@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.sparse.linalg import spsolve
 
 from stitching.config import StitchConfig
-from stitching.meshtools import edge_counts, graph_laplacian
+from stitching.meshtools import edge_counts, graph_laplacian, loop_self_crossings, signed_area_2d
 from vdm.errors import Rejected
 
 WORLD_UP = np.array([0.0, 1.0, 0.0])
@@ -133,6 +133,28 @@ def smooth_loop(points: np.ndarray, iterations: int) -> np.ndarray:
     return points
 
 
+def untangle_loop(points: np.ndarray, iterations: int) -> tuple[np.ndarray, int]:
+    """Smooth the projected border until it no longer crosses itself (a simple footprint).
+
+    A border that wraps around a thin part projects onto its plane with crossings. After the
+    light Laplacian smoothing, a still-crossing border is low-pass filtered along its length
+    (Fourier modes |k| <= K for K = 32, 16, ..., 1): the lowest mode alone is an ellipse traced
+    once, so any border that turns once around the part ends up simple. Returns the points and
+    the number of Fourier modes kept (0 when the smoothing alone was enough).
+    """
+    points = smooth_loop(points, iterations)
+    if not loop_self_crossings(points):
+        return points, 0
+    spectrum = np.fft.fft(points[:, 0] + 1j * points[:, 1])
+    k = np.fft.fftfreq(len(points), 1.0 / len(points))
+    for modes in (32, 16, 8, 4, 2, 1):
+        z = np.fft.ifft(np.where(np.abs(k) <= modes, spectrum, 0.0))
+        filtered = np.stack([z.real, z.imag], axis=1)
+        if not loop_self_crossings(filtered) and signed_area_2d(filtered) > 0.0:
+            return filtered, modes
+    raise Rejected("flatten", "The part's border crosses itself after flattening, so it has no footprint.")
+
+
 def flatten_part(
     vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray, frame: PlaneFrame, config: StitchConfig
 ) -> tuple[np.ndarray, dict]:
@@ -149,7 +171,9 @@ def flatten_part(
     constrained = np.zeros(len(vertices), dtype=bool)
     constrained[loop] = True
     loop_target = target[loop].copy()
-    loop_target[:, :2] = smooth_loop(loop_target[:, :2], config.border_smoothing)
+    loop_target[:, :2], measures["border_fourier_modes"] = untangle_loop(
+        loop_target[:, :2], config.border_smoothing
+    )
     loop_target[:, 2] = 0.0
     correction = np.zeros_like(target)
     correction[loop] = loop_target - target[loop]

@@ -74,6 +74,8 @@ def orient_faces(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, i
             continue
         nodes, pred = breadth_first_order(relation, root, directed=False, return_predecessors=True)
         visited[nodes] = True
+        if len(nodes) < 2:
+            continue
         rel = np.asarray(relation[pred[nodes[1:]], nodes[1:]]).ravel() - 1
         for node, parent, r in zip(nodes[1:].tolist(), pred[nodes[1:]].tolist(), rel.tolist(), strict=True):
             flip[node] = flip[parent] ^ bool(r)
