@@ -35,7 +35,11 @@ def stitch_command(
 ) -> None:
     """Stitch a selection into a patch: extract, screened Poisson, trim, flatten the border, join the plane.
 
-    Writes DIR/<selection_id>.ply (and DIR/<selection_id>-a<i>.ply for i = 1..N with --augment N) and DIR/<selection_id>.report.json with every measured gate. A rejected selection writes its report (accepted: false, stage, reason) and exits with status 1.
+    Writes DIR/<selection_id>.ply, DIR/<selection_id>-a<i>.ply for i = 1..N with --augment N,
+
+    and DIR/<selection_id>.report.json with every measured gate.
+
+    A rejected selection writes its report (accepted: false, stage, reason) and exits with status 1.
     """
     from stitching.config import StitchConfig
     from stitching.run import stitch_record
