@@ -47,6 +47,8 @@ class StitchConfig:
     # Flattening.
     unbend_host: bool = True  # also flatten the curved host surface around the part
     host_band: float = 0.15  # band around the boundary fitted as host, fraction of the loop's radius
+    host_tolerance: float = 0.02  # vertices this close to the host fit (x loop radius) are host
+    border_smoothing: int = 8  # Laplacian passes over the flattened border's in-plane shape
     # Into the patch frame.
     margin: float = 0.15  # the part's footprint stays inside [-1 + margin, 1 - margin]^2
     max_height: float = 1.5  # the part is scaled down if it would rise above this

@@ -1,7 +1,8 @@
 """Step 1: the selected faces as oriented surface samples, with buried samples removed.
 
-Real parts are polygon soups: overlapping shells, flipped faces, gaps. Samples are drawn on the
-selected faces (area-weighted, seeded); the winding number of the WHOLE asset just outside and
+Real parts are polygon soups: overlapping shells, flipped faces, gaps. The asset's shells are
+first wound consistently outward (stitching.orient). Samples are drawn on the selected faces
+(area-weighted, seeded); the winding number of the WHOLE asset just outside and
 just inside each sample tells which side is open air (so the normal can be oriented toward it)
 and whether the sample is buried inside some other shell (its "outside" is still inside the
 volume), in which case it is an inner wall and is dropped.
@@ -19,7 +20,8 @@ from scipy.spatial import cKDTree
 
 from stitching.config import StitchConfig
 from stitching.meshtools import face_areas
-from stitching.winding import build_tree, winding_numbers
+from stitching.orient import oriented_asset
+from stitching.winding import winding_numbers
 from vdm.errors import Rejected
 from vdm.sources import LoadedMesh
 
@@ -63,8 +65,9 @@ def check_face_ids(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfig)
 
 def sample_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfig) -> Samples:
     """Sample, orient and filter the selected faces (see the module docstring)."""
-    tri = mesh.vertices[mesh.faces[face_ids]]
-    areas = face_areas(mesh.vertices, mesh.faces[face_ids])
+    asset = oriented_asset(mesh)
+    tri = mesh.vertices[asset.faces[face_ids]]
+    areas = face_areas(mesh.vertices, asset.faces[face_ids])
     diagonal = float(np.linalg.norm(tri.reshape(-1, 3).max(axis=0) - tri.reshape(-1, 3).min(axis=0)))
     spacing = max(config.sample_spacing_rel * diagonal, np.sqrt(areas.sum() / config.max_samples))
     count = int(np.clip(areas.sum() / spacing**2, 1, config.max_samples))
@@ -85,10 +88,9 @@ def sample_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfi
         colours = np.clip(np.round(np.einsum("ij,ijk->ik", bary, corner_colours)), 0, 255).astype(np.uint8)
 
     # Which side of each sample is open air, and is even that side inside the asset?
-    tree = build_tree(mesh.vertices, mesh.faces)
     offset = 0.25 * spacing
-    w_front = winding_numbers(tree, points + offset * normals)
-    w_back = winding_numbers(tree, points - offset * normals)
+    w_front = winding_numbers(asset.tree, points + offset * normals)
+    w_back = winding_numbers(asset.tree, points - offset * normals)
     facing_in = w_front > w_back
     normals[facing_in] *= -1.0
     outer = np.minimum(w_front, w_back)
@@ -96,6 +98,7 @@ def sample_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfi
     keep = ~buried
     measures = {
         "selected_faces": len(face_ids),
+        "asset_faces_reoriented": asset.flipped_faces,
         "samples": count,
         "sample_spacing": spacing,
         "buried_samples": int(buried.sum()),

@@ -8,10 +8,11 @@ possible to T_i - T_j (sparse least squares, the uniform Laplacian's normal equa
 loop sits EXACTLY on z = 0: the loop is substituted as known values, never penalised, so its
 flatness is exact, not approximate.
 
-Host unbending: the surface right around the part belongs to the curved host (a head around an
-ear). A quadratic height field fitted to a band along the loop models that host; its height is
-removed on the band and extended harmonically over the rest of the part, so the host becomes flat
-while the part moves with its base instead of being sheared.
+Host unbending: the surface around the part belongs to the curved host (a head around an ear).
+A quadratic height field fitted to a band along the loop models that host; its height is removed
+wherever the surface follows it and extended harmonically over the rest (the part), so the host
+becomes flat while the part moves with its base instead of being sheared. The loop's in-plane
+shape is smoothed a little too: a lasso follows face edges, and their zigzag is not the part.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.sparse.linalg import spsolve
 
-from stitching.meshtools import adjacency, edge_counts, graph_laplacian
+from stitching.config import StitchConfig
+from stitching.meshtools import edge_counts, graph_laplacian, loop_self_crossings, signed_area_2d
 from vdm.errors import Rejected
 
 WORLD_UP = np.array([0.0, 1.0, 0.0])
@@ -66,16 +68,21 @@ def _quadric_terms(uv: np.ndarray) -> np.ndarray:
     return np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=1)
 
 
-def host_bend(local: np.ndarray, faces: np.ndarray, loop: np.ndarray, band: float) -> tuple[np.ndarray, dict]:
-    """Per-vertex height of the host to remove (0 where the host model is not trustworthy)."""
+def host_bend(
+    local: np.ndarray, faces: np.ndarray, loop: np.ndarray, band: float, tolerance: float
+) -> tuple[np.ndarray, dict]:
+    """Per-vertex height of the host to remove (all zero where the host model is not trustworthy).
+
+    A quadratic height field is fitted to the band within `band` x the loop's radius of the loop
+    (surely host). Every vertex within `tolerance` x radius of that surface and connected to the
+    loop through such vertices is host too: its height is removed exactly. The rest (the part) gets
+    the harmonic extension, so the part moves with its base instead of being sheared.
+    """
     radius = float(np.linalg.norm(local[loop, :2], axis=1).mean())
-    a = adjacency(faces, len(local))
     edges, _ = edge_counts(faces)
     lengths = np.linalg.norm(local[edges[:, 0]] - local[edges[:, 1]], axis=1)
-    weights = sp.csr_matrix(
-        (np.r_[lengths, lengths], (np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]])),
-        shape=a.shape,
-    )
+    rows, cols = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
+    weights = sp.csr_matrix((np.r_[lengths, lengths], (rows, cols)), shape=(len(local),) * 2)
     distance = dijkstra(weights, directed=False, indices=loop, min_only=True, limit=band * radius * 1.01)
     in_band = np.isfinite(distance) & (distance <= band * radius)
     terms = _quadric_terms(local[in_band, :2])
@@ -92,27 +99,70 @@ def host_bend(local: np.ndarray, faces: np.ndarray, loop: np.ndarray, band: floa
         "host_fit_rms": residual / radius,
     }
     if not gentle:
+        info["host_vertices"] = 0
         return np.zeros(len(local)), info
-    # Remove the host height on the band, extend it harmonically (smoothly) over the rest.
+    on_host = np.abs(local[:, 2] - fitted) < tolerance * radius
+    on_host[loop] = True
+    keep = on_host[edges[:, 0]] & on_host[edges[:, 1]]
+    graph = sp.csr_matrix(
+        (
+            np.ones(2 * int(keep.sum())),
+            (np.r_[edges[keep, 0], edges[keep, 1]], np.r_[edges[keep, 1], edges[keep, 0]]),
+        ),
+        shape=(len(local),) * 2,
+    )
+    _, labels = connected_components(graph, directed=False)
+    host = np.isin(labels, np.unique(labels[loop])) & on_host
+    host |= in_band
+    info["host_vertices"] = int(host.sum())
     height = np.zeros(len(local))
-    height[in_band] = fitted[in_band]
-    free = np.flatnonzero(~in_band)
+    height[host] = fitted[host]
+    free = np.flatnonzero(~host)
     if len(free):
         lap = graph_laplacian(faces, len(local))
-        fixed = np.flatnonzero(in_band)
+        fixed = np.flatnonzero(host)
         rhs = -lap[free][:, fixed] @ height[fixed]
         height[free] = np.atleast_1d(spsolve(lap[free][:, free].tocsc(), rhs))
     return height, info
 
 
+def smooth_loop(points: np.ndarray, iterations: int) -> np.ndarray:
+    """Laplacian smoothing of a closed polyline (removes the lasso's face-sized zigzag)."""
+    for _ in range(iterations):
+        points = 0.5 * points + 0.25 * (np.roll(points, 1, axis=0) + np.roll(points, -1, axis=0))
+    return points
+
+
+def untangle_loop(points: np.ndarray, iterations: int) -> tuple[np.ndarray, int]:
+    """Smooth the projected border until it no longer crosses itself (a simple footprint).
+
+    A border that wraps around a thin part projects onto its plane with crossings. After the
+    light Laplacian smoothing, a still-crossing border is low-pass filtered along its length
+    (Fourier modes |k| <= K for K = 32, 16, ..., 1): the lowest mode alone is an ellipse traced
+    once, so any border that turns once around the part ends up simple. Returns the points and
+    the number of Fourier modes kept (0 when the smoothing alone was enough).
+    """
+    points = smooth_loop(points, iterations)
+    if not loop_self_crossings(points):
+        return points, 0
+    spectrum = np.fft.fft(points[:, 0] + 1j * points[:, 1])
+    k = np.fft.fftfreq(len(points), 1.0 / len(points))
+    for modes in (32, 16, 8, 4, 2, 1):
+        z = np.fft.ifft(np.where(np.abs(k) <= modes, spectrum, 0.0))
+        filtered = np.stack([z.real, z.imag], axis=1)
+        if not loop_self_crossings(filtered) and signed_area_2d(filtered) > 0.0:
+            return filtered, modes
+    raise Rejected("flatten", "The part's border crosses itself after flattening, so it has no footprint.")
+
+
 def flatten_part(
-    vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray, frame: PlaneFrame, unbend: bool, band: float
+    vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray, frame: PlaneFrame, config: StitchConfig
 ) -> tuple[np.ndarray, dict]:
     """Positions in the plane frame with the loop exactly on z = 0 and the detail kept."""
     target = frame.to_local(vertices)
     measures: dict = {"border_height_range_before": float(np.ptp(target[loop, 2]))}
-    if unbend:
-        bend, info = host_bend(target, faces, loop, band)
+    if config.unbend_host:
+        bend, info = host_bend(target, faces, loop, config.host_band, config.host_tolerance)
         target[:, 2] -= bend
         measures.update(info)
     else:
@@ -121,6 +171,9 @@ def flatten_part(
     constrained = np.zeros(len(vertices), dtype=bool)
     constrained[loop] = True
     loop_target = target[loop].copy()
+    loop_target[:, :2], measures["border_fourier_modes"] = untangle_loop(
+        loop_target[:, :2], config.border_smoothing
+    )
     loop_target[:, 2] = 0.0
     correction = np.zeros_like(target)
     correction[loop] = loop_target - target[loop]

@@ -203,3 +203,28 @@ def split_chords(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -> t
             new_faces.append((p, mid, r))
         faces = np.vstack([faces, np.asarray(new_faces, dtype=faces.dtype)])
         on_loop = np.r_[on_loop, False]
+
+
+def segments_cross(p: np.ndarray, q: np.ndarray, r: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Proper intersection of segments pq and rs (arrays broadcast; touching does not count)."""
+
+    def orient(a, b, c):
+        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (
+            c[..., 0] - a[..., 0]
+        )
+
+    d1, d2 = orient(r, s, p), orient(r, s, q)
+    d3, d4 = orient(p, q, r), orient(p, q, s)
+    return (d1 * d2 < 0) & (d3 * d4 < 0)
+
+
+def loop_self_crossings(loop_xy: np.ndarray) -> int:
+    """How many pairs of non-adjacent loop edges cross."""
+    a, b = loop_xy, np.roll(loop_xy, -1, axis=0)
+    n = len(a)
+    crossings = 0
+    for i in range(n):
+        j = np.arange(i + 2, n if i > 0 else n - 1)
+        if len(j):
+            crossings += int(segments_cross(a[i], b[i], a[j], b[j]).sum())
+    return crossings

@@ -61,7 +61,7 @@ def stitch_selection(
     )
     part_v, part_f = split_chords(part_v, part_f, loop)
     frame = border_plane(part_v, loop)
-    flat, flat_measures = flatten_part(part_v, part_f, loop, frame, config.unbend_host, config.host_band)
+    flat, flat_measures = flatten_part(part_v, part_f, loop, frame, config)
     centre, scale = _fit_scale(flat, config)
     part = np.c_[(flat[:, :2] - centre) * scale, flat[:, 2] * scale]
     part[loop, 2] = 0.0

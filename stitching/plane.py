@@ -14,34 +14,15 @@ from collections import deque
 import numpy as np
 from scipy.spatial import Delaunay, cKDTree
 
-from stitching.meshtools import distance_to_polyline, points_in_polygon, signed_area_2d
+from stitching.meshtools import (
+    distance_to_polyline,
+    loop_self_crossings,
+    points_in_polygon,
+    segments_cross,
+    signed_area_2d,
+)
 from vdm.errors import Rejected
 from vdm.patch import PART, PLANE
-
-
-def _segments_cross(p: np.ndarray, q: np.ndarray, r: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Proper intersection of segments pq and rs (arrays broadcast; touching does not count)."""
-
-    def orient(a, b, c):
-        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (
-            c[..., 0] - a[..., 0]
-        )
-
-    d1, d2 = orient(r, s, p), orient(r, s, q)
-    d3, d4 = orient(p, q, r), orient(p, q, s)
-    return (d1 * d2 < 0) & (d3 * d4 < 0)
-
-
-def loop_self_crossings(loop_xy: np.ndarray) -> int:
-    """How many pairs of non-adjacent loop edges cross."""
-    a, b = loop_xy, np.roll(loop_xy, -1, axis=0)
-    n = len(a)
-    crossings = 0
-    for i in range(n):
-        j = np.arange(i + 2, n if i > 0 else n - 1)
-        if len(j):
-            crossings += int(_segments_cross(a[i], b[i], a[j], b[j]).sum())
-    return crossings
 
 
 def _plane_points(loop_xy: np.ndarray, spacing: float) -> np.ndarray:
@@ -83,7 +64,7 @@ def _recover_edges(points: np.ndarray, triangles: np.ndarray, constraints: np.nd
         if (a, b) in owner or (b, a) in owner:
             continue
         edges = np.array(sorted({tuple(sorted(e)) for e in owner}))
-        crossing = _segments_cross(points[a], points[b], points[edges[:, 0]], points[edges[:, 1]])
+        crossing = segments_cross(points[a], points[b], points[edges[:, 0]], points[edges[:, 1]])
         queue = deque(tuple(e) for e in edges[crossing].tolist())
         budget = 50 * (len(queue) + 1) ** 2
         while queue:
@@ -98,7 +79,7 @@ def _recover_edges(points: np.ndarray, triangles: np.ndarray, constraints: np.nd
             t1, t2 = owner[(c, d)], owner[(d, c)]
             x = next(v for v in tris[t1] if v not in (c, d))
             y = next(v for v in tris[t2] if v not in (c, d))
-            if not _segments_cross(points[x], points[y], points[c], points[d]):
+            if not segments_cross(points[x], points[y], points[c], points[d]):
                 queue.append((c, d))  # not convex yet: come back after other flips
                 continue
             for u, v in ((c, d), (d, x), (x, c), (d, c), (c, y), (y, d)):
@@ -107,7 +88,7 @@ def _recover_edges(points: np.ndarray, triangles: np.ndarray, constraints: np.nd
             for t in (t1, t2):
                 p, q, r = tris[t]
                 owner[(p, q)], owner[(q, r)], owner[(r, p)] = t, t, t
-            if {x, y} != {a, b} and _segments_cross(points[a], points[b], points[x], points[y]):
+            if {x, y} != {a, b} and segments_cross(points[a], points[b], points[x], points[y]):
                 queue.append((x, y))
     return tris
 

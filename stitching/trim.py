@@ -3,8 +3,9 @@
 The Poisson surface closes the open selection with a smooth cap where there were no samples. The
 distance from each surface vertex to the nearest sample, smoothed a little, is cut along its
 iso-line `trim_distance` spacings out (marching triangles: a clean curve, not a face staircase).
-The largest piece is kept and small extra holes are closed, leaving one main boundary loop:
-where the part met the rest of the asset.
+Only the largest far region (the closing cap) is cut: smaller ones are holes in the selection,
+which the Poisson surface fills. The largest piece is kept and any small leftover hole is closed,
+leaving one main boundary loop: where the part met the rest of the asset.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from stitching.meshtools import (
+    boundary_half_edges,
     boundary_loops,
     compact,
+    edge_counts,
+    face_areas,
     largest_component,
     loop_length,
     smooth_field,
@@ -68,6 +74,34 @@ def iso_cut(vertices: np.ndarray, faces: np.ndarray, field: np.ndarray) -> tuple
     return compact(all_vertices, np.vstack([keep_whole, one, quad]))[:2]
 
 
+def keep_inner_holes(vertices: np.ndarray, faces: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, int]:
+    """Only the far-from-samples region that closed the open selection (the cap) is cut away.
+
+    The cap is the far region that reaches the Poisson surface's own boundary (the solver clips a
+    cap that leaves its bounding cube), else the largest far region. Other far regions are holes in
+    the selection (faces the lasso missed, gaps in the soup): the Poisson surface fills them
+    smoothly, so they are kept (their field is made negative).
+    """
+    far = field > 0.0
+    edges, _ = edge_counts(faces)
+    both = far[edges[:, 0]] & far[edges[:, 1]]
+    a, b = edges[both, 0], edges[both, 1]
+    graph = sp.csr_matrix((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(len(vertices),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    vertex_area = np.zeros(len(vertices))
+    np.add.at(vertex_area, faces.ravel(), np.repeat(face_areas(vertices, faces) / 3.0, 3))
+    area = np.bincount(labels[far], weights=vertex_area[far], minlength=labels.max() + 1)
+    if not far.any():
+        return field, 0
+    open_rim = np.unique(boundary_half_edges(faces))
+    rim_caps = np.unique(labels[open_rim[far[open_rim]]])
+    caps = rim_caps if len(rim_caps) else np.array([int(np.argmax(area))])
+    holes = far & ~np.isin(labels, caps)
+    field = field.copy()
+    field[holes] = -np.abs(field[holes]) - 1e-9
+    return field, len(np.unique(labels[holes]))
+
+
 def fill_hole(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Close a small boundary loop with a fan around its centroid (orientation kept)."""
     centre = len(vertices)
@@ -86,8 +120,9 @@ def trim_to_samples(
 ) -> TrimmedPart:
     """Cut the Poisson surface to the sampled region and leave one main boundary loop."""
     distance, _ = cKDTree(sample_points).query(vertices)
-    distance = smooth_field(distance, faces, 2)
-    vertices, faces = iso_cut(vertices, faces, distance - trim_distance * spacing)
+    field = smooth_field(distance, faces, 2) - trim_distance * spacing
+    field, holes_kept = keep_inner_holes(vertices, faces, field)
+    vertices, faces = iso_cut(vertices, faces, field)
     if len(faces) == 0:
         raise Rejected("trim", "Nothing of the Poisson surface lies near the selected faces.")
     vertices, faces, _ = largest_component(vertices, faces)
@@ -112,6 +147,7 @@ def trim_to_samples(
             vertices, faces = fill_hole(vertices, faces, lp)
             filled += 1
     measures = {
+        "poisson_holes_kept": holes_kept,
         "poisson_loops": len(loops),
         "holes_filled": filled,
         "main_loop_length": lengths[main],

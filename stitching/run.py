@@ -1,0 +1,80 @@
+"""One selection record -> patch files and report on disk (what `vdm stitch` does)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from stitching.augment import augment_patch
+from stitching.config import StitchConfig
+from stitching.pipeline import stitch_selection
+from vdm.atomic import write_text_atomic
+from vdm.errors import Rejected, VdmError
+from vdm.patch import write_patch
+from vdm.records import SelectionRecord, check_face_ids, load_record
+from vdm.source_config import SourceConfig
+from vdm.sources import LoadedMesh, load_source
+
+log = logging.getLogger(__name__)
+
+
+def record_faces(record: SelectionRecord, mesh: LoadedMesh, where: str) -> np.ndarray:
+    """The record's face ids: its cache when it has one, else replayed by the lasso engine."""
+    if record.source.sha256 != mesh.source.sha256:
+        raise VdmError(
+            f"{where}: source {record.source.spec} has changed since the selection was made "
+            f"(sha256 {mesh.source.sha256[:12]}..., the record expects {record.source.sha256[:12]}...)."
+        )
+    if record.face_ids is not None:
+        check_face_ids(record, mesh.n_faces, where)
+        return np.asarray(record.face_ids, dtype=np.int64)
+    from lasso.engine import replay
+
+    return replay(record, mesh, where)
+
+
+def stitch_record(
+    record_path: Path,
+    out: Path,
+    config: StitchConfig,
+    augment: int = 0,
+    seed: int = 0,
+    preview: bool = False,
+    sources: SourceConfig | None = None,
+) -> dict:
+    """Stitch one record into `out`; returns the report it writes. Rejections raise VdmError."""
+    record = load_record(record_path)
+    where = f"Selection record {record_path}"
+    mesh = load_source(record.source, sources)
+    face_ids = record_faces(record, mesh, where)
+    selection = record.id
+    report_path = out / f"{selection}.report.json"
+    log.info("stitching %s: %d faces of %s", selection, len(face_ids), record.source.spec)
+    try:
+        result = stitch_selection(mesh, face_ids, config)
+        variants = augment_patch(result.patch, augment + 1, seed, config)[1:] if augment else []
+    except Rejected as exc:
+        report = {"selection_id": selection, "accepted": False, "stage": exc.stage, "reason": exc.reason}
+        write_text_atomic(report_path, json.dumps(report, indent=1) + "\n")
+        raise VdmError(f"Selection {selection} was rejected at the {exc.stage} step: {exc.reason}") from exc
+    written = [write_patch(out / f"{selection}.ply", result.patch)]
+    for index, variant in enumerate(variants, start=1):
+        written.append(write_patch(out / f"{selection}-a{index}.ply", variant.patch))
+    report = {
+        "selection_id": selection,
+        **result.report,
+        "augmentations": [{"index": i, **v.report} for i, v in enumerate(variants, start=1)],
+        "seed": seed,
+    }
+    write_text_atomic(report_path, json.dumps(report, indent=1) + "\n")
+    if preview:
+        from stitching.preview import render_patch, save_png
+
+        for path, patch in zip(written, [result.patch, *(v.patch for v in variants)], strict=True):
+            save_png(render_patch(patch), path.with_suffix(".png"))
+    for path in written:
+        log.info("wrote %s", path)
+    return report
