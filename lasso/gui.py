@@ -105,8 +105,8 @@ class LassoApp:
         """Polyscope's user callback: keyboard, mouse, lasso polyline, panel; once per frame."""
         try:
             self._keyboard()
+            self._draw_lasso()  # before the mouse: a frame that ends the drag still shows its lasso
             self._mouse()
-            self._draw_lasso()
             self._panel()
         except VdmError as exc:
             self.status = short_reason(exc)
