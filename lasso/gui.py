@@ -88,6 +88,7 @@ class LassoApp:
         ps.register_surface_mesh(MESH_NAME, mesh.vertices, mesh.faces, smooth_shade=False)
         ps.reset_camera_to_home_view()
         self.session = LassoSession(mesh)
+        self.session.engine.prepare()  # occlusion rays are ready for the first lasso
         self.status = f"{spec}: {mesh.n_faces:,} faces"
         self._show_selection()
 
