@@ -668,6 +668,29 @@ def write_preview(selection: BuiltinSelection, record: SelectionRecord, path: Pa
     sheet.save(path)
 
 
+def write_overview(path: Path) -> None:
+    """One sheet with every shipped selection: its first stroke's view (with the lasso) and the part
+    turned 70 degrees, to see the part's other side was taken too."""
+    import numpy as np
+
+    from lasso.preview import PreviewView, contact_sheet, orbit, render_views
+    from vdm.sources import load_source
+
+    tiles = []
+    for selection in SELECTIONS:
+        mesh = load_source(selection.source)
+        ids = np.asarray(load_record(selection.path).face_ids)
+        first = selection.strokes[0]
+        views = [
+            PreviewView(first.camera, (first,), selection.name),
+            PreviewView(orbit(first.camera, 70), ()),
+        ]
+        tiles += render_views(mesh, ids, views)
+    rows = [tiles[i : i + 4] for i in range(0, len(tiles), 4)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    contact_sheet(rows, (320, 240)).save(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lasso.builtin_selections", description=__doc__.split("\n")[0]
@@ -676,6 +699,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--preview", type=Path, help="Also write a contact sheet per selection into this folder."
     )
+    parser.add_argument("--overview", type=Path, help="Also write one picture of all the selections (PNG).")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     stale = []
@@ -695,6 +719,8 @@ def main(argv: list[str] | None = None) -> int:
                 load_record(selection.path) if args.check else record,
                 args.preview / f"{selection.name}.png",
             )
+    if args.overview:
+        write_overview(args.overview)
     if stale:
         log.error("out of date: %s (run python -m lasso.builtin_selections)", ", ".join(stale))
         return 1

@@ -59,6 +59,10 @@ class SelectionEngine:
             self._graph = FaceGraph(self.mesh.vertices, self.mesh.faces)
         return self._graph
 
+    def prepare(self) -> None:
+        """Build the Embree scene now (about 2 s per million faces) rather than at the first stroke."""
+        self._embree_scene()
+
     def _embree_scene(self):
         """The mesh in Embree, centred and scaled to unit size so float32 keeps its precision."""
         if self._scene is None:

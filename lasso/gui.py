@@ -88,6 +88,7 @@ class LassoApp:
         ps.register_surface_mesh(MESH_NAME, mesh.vertices, mesh.faces, smooth_shade=False)
         ps.reset_camera_to_home_view()
         self.session = LassoSession(mesh)
+        self.session.engine.prepare()  # occlusion rays are ready for the first lasso
         self.status = f"{spec}: {mesh.n_faces:,} faces"
         self._show_selection()
 
@@ -105,8 +106,8 @@ class LassoApp:
         """Polyscope's user callback: keyboard, mouse, lasso polyline, panel; once per frame."""
         try:
             self._keyboard()
+            self._draw_lasso()  # before the mouse: a frame that ends the drag still shows its lasso
             self._mouse()
-            self._draw_lasso()
             self._panel()
         except VdmError as exc:
             self.status = short_reason(exc)

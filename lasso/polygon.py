@@ -29,7 +29,9 @@ def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     )
     if len(in_box) == 0:
         return inside
-    order = in_box[np.argsort(points[in_box, 1], kind="stable")]
+    order = in_box[
+        np.argsort(points[in_box, 1])
+    ]  # ties in y may come in any order: each point is judged alone
     xs, ys = points[order, 0], points[order, 1]
     parity = np.zeros(len(order), dtype=bool)
     on_edge = np.zeros(len(order), dtype=bool)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from lasso.ps_camera import apply_camera
 from vdm.records import Camera, Stroke
@@ -98,7 +98,12 @@ def render_views(mesh: LoadedMesh, face_ids: np.ndarray, views: Sequence[Preview
             colour = ADD_OUTLINE if stroke.op == "add" else SUBTRACT_OUTLINE
             draw.line([*outline, outline[0]], fill=colour, width=3 if stroke.xray else 2)
         if view.caption:
-            draw.text((8, 6), view.caption, fill=(0, 0, 0))
+            draw.text(
+                (10, 8),
+                view.caption,
+                fill=(0, 0, 0),
+                font=ImageFont.load_default(size=max(14, picture.height // 24)),
+            )
         pictures.append(picture)
     ps.remove_all_structures()
     return pictures

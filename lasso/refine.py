@@ -18,14 +18,26 @@ from vdm.errors import VdmError
 from vdm.records import Edit
 
 
+def _weld(vertices: np.ndarray) -> np.ndarray:
+    """Index of each vertex among the distinct positions (exactly equal coordinates weld)."""
+    if len(vertices) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((vertices[:, 2], vertices[:, 1], vertices[:, 0]))
+    ordered = vertices[order]
+    new = np.ones(len(vertices), dtype=bool)
+    new[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    welded = np.empty(len(vertices), dtype=np.int64)
+    welded[order] = np.cumsum(new) - 1
+    return welded
+
+
 class FaceGraph:
     """Face adjacency of a triangle mesh by shared edges (coincident vertices merged)."""
 
     def __init__(self, vertices: np.ndarray, faces: np.ndarray) -> None:
-        _, welded = np.unique(np.asarray(vertices, dtype=np.float64), axis=0, return_inverse=True)
-        self.faces = welded.reshape(-1)[np.asarray(faces, dtype=np.int64)]
+        self.faces = _weld(np.asarray(vertices, dtype=np.float64))[np.asarray(faces, dtype=np.int64)]
         self.n_faces = len(self.faces)
-        self.n_vertices = int(welded.max()) + 1 if len(welded) else 0
+        self.n_vertices = int(self.faces.max()) + 1 if self.n_faces else 0
 
     @cached_property
     def incidence(self) -> sp.csr_matrix:
@@ -37,22 +49,20 @@ class FaceGraph:
         return m
 
     @cached_property
-    def edge_adjacency(self) -> sp.csr_matrix:
-        """(faces x faces) matrix with a 1 where two faces share an edge."""
+    def edge_links(self) -> np.ndarray:
+        """(K, 2) pairs of faces that share an edge: enough links to connect every set of faces
+        around an edge (consecutive faces in a sort by edge), the graph the components are taken on."""
         f = self.faces
-        edges = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
-        owner = np.tile(np.arange(self.n_faces), 3)
-        keep = edges[:, 0] != edges[:, 1]  # collapsed edges of degenerate faces join nothing
-        edges, owner = edges[keep], owner[keep]
-        _, edge_id = np.unique(edges, axis=0, return_inverse=True)
-        edge_id = edge_id.reshape(-1)
-        face_edge = sp.csr_matrix(
-            (np.ones(len(owner), dtype=np.int32), (owner, edge_id)), shape=(self.n_faces, edge_id.max() + 1)
-        )
-        adjacency = (face_edge @ face_edge.T).tocsr()
-        adjacency.setdiag(0)
-        adjacency.eliminate_zeros()
-        return adjacency
+        a = np.concatenate([f[:, 0], f[:, 1], f[:, 2]])
+        b = np.concatenate([f[:, 1], f[:, 2], f[:, 0]])
+        owner = np.tile(np.arange(self.n_faces, dtype=np.int64), 3)
+        keep = a != b  # collapsed edges of degenerate faces join nothing
+        lo, hi, owner = np.minimum(a, b)[keep], np.maximum(a, b)[keep], owner[keep]
+        key = lo * np.int64(self.n_vertices) + hi
+        order = np.argsort(key, kind="stable")
+        key, owner = key[order], owner[order]
+        same = key[1:] == key[:-1]
+        return np.stack([owner[:-1][same], owner[1:][same]], axis=1)
 
     def components(self, selected: np.ndarray) -> tuple[int, np.ndarray]:
         """Number of components of the selected faces and a label per face (-1 where unselected)."""
@@ -60,8 +70,14 @@ class FaceGraph:
         labels = np.full(self.n_faces, -1, dtype=np.int64)
         if len(ids) == 0:
             return 0, labels
-        sub = self.edge_adjacency[ids][:, ids]
-        n, sub_labels = connected_components(sub, directed=False)
+        links = self.edge_links[selected[self.edge_links[:, 0]] & selected[self.edge_links[:, 1]]]
+        local = np.full(self.n_faces, -1, dtype=np.int64)
+        local[ids] = np.arange(len(ids))
+        graph = sp.coo_matrix(
+            (np.ones(len(links), dtype=np.int8), (local[links[:, 0]], local[links[:, 1]])),
+            shape=(len(ids), len(ids)),
+        )
+        n, sub_labels = connected_components(graph.tocsr(), directed=False)
         labels[ids] = sub_labels
         return n, labels
 

@@ -118,3 +118,36 @@ def test_bad_arguments_give_one_sentence(run_cli, sphere_and_record, tmp_path, m
     assert_one_sentence_error(run_cli("lasso", source), "no display")
     assert_one_sentence_error(run_cli("lasso", source, "--window", "big"), "--window must look like 1280x720")
     assert_one_sentence_error(run_cli("lasso", tmp_path / "records" / "none"), "does not exist")
+
+
+def test_source_lists_expand_folders_and_lvis_categories(tmp_path):
+    import gzip
+
+    from lasso.source_list import expand_sources
+    from vdm.errors import VdmError
+    from vdm.sources import SourceConfig
+
+    folder = tmp_path / "meshes"
+    folder.mkdir()
+    for name in ("b.obj", "a.glb", "notes.txt", "c.PLY"):
+        (folder / name).write_text("x")
+    cache = tmp_path / "cache"
+    (cache / "hf-objaverse-v1").mkdir(parents=True)
+    with gzip.open(cache / "hf-objaverse-v1" / "lvis-annotations.json.gz", "wt") as fh:
+        json.dump({"horse": ["a" * 32, "b" * 32], "teapot": []}, fh)
+    config = SourceConfig(objaverse_cache=cache)
+    assert expand_sources([str(folder), "lvis:horse", "builtin:cow"], config) == [
+        str(folder / "a.glb"),
+        str(folder / "b.obj"),
+        str(folder / "c.PLY"),
+        "objaverse:" + "a" * 32,
+        "objaverse:" + "b" * 32,
+        "builtin:cow",
+    ]
+    with pytest.raises(VdmError, match="no LVIS category 'zebra'"):
+        expand_sources(["lvis:zebra"], config)
+    with pytest.raises(VdmError, match="No sources to lasso"):
+        expand_sources(["lvis:teapot"], config)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(VdmError, match="has no mesh files"):
+        expand_sources([str(tmp_path / "empty")], config)

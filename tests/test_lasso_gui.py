@@ -170,3 +170,18 @@ def test_keep_the_clicked_component_and_step_to_the_next_source(app):
     assert app.session.mesh.source.ref == "creature" and len(app.session.face_ids) == 0
     app.open(app.index + 1)  # wraps around
     assert app.session.mesh.source.ref == "cow"
+
+
+def test_a_source_that_fails_to_load_is_reported_and_skipped(tmp_path):
+    import polyscope as ps
+
+    use_backend("openGL_mock")
+    broken = tmp_path / "broken.obj"
+    broken.write_bytes(b"")
+    app = LassoApp([str(broken), "builtin:creature"], tmp_path / "out")
+    app.install()
+    ps.frame_tick()
+    assert app.session is None and "is empty" in app.status
+    app.open(app.index + 1)
+    assert app.session is not None and app.session.mesh.source.ref == "creature"
+    ps.clear_user_callback()
