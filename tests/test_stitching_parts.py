@@ -140,11 +140,14 @@ def test_plane_triangulation_keeps_every_border_edge_of_a_concave_loop():
     points, tris = triangulate_plane(loop, 0.05)
     p = points[tris]
     area = 0.5 * (
-        (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1]) - (p[:, 1, 1] - p[:, 0, 1]) * (p[:, 2, 0] - p[:, 0, 0])
+        (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
+        - (p[:, 1, 1] - p[:, 0, 1]) * (p[:, 2, 0] - p[:, 0, 0])
     )
     assert (area > 0).all()
     assert abs(area.sum() - (4.0 - signed_area_2d(loop))) < 1e-9
-    directed = {tuple(e) for e in np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]]).tolist()}
+    directed = {
+        tuple(e) for e in np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]]).tolist()
+    }
     n = len(loop)
     assert all(((i + 1) % n, i) in directed for i in range(n))  # the plane runs each loop edge backwards
 
