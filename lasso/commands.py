@@ -1,9 +1,128 @@
-"""The `vdm` commands of lasso/."""
+"""The `vdm` commands of lasso/: `vdm lasso` (the Polyscope GUI) and `vdm select` (headless replay)."""
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
+from vdm.errors import VdmError
+from vdm.source_config import DEFAULT_MAX_FACES
+
+log = logging.getLogger(__name__)
+
+FACE_ID_SUFFIXES = (".json", ".txt", ".npy")
+
+
+def lasso_command(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Sources to step through: mesh paths, objaverse:<uid>, builtin:<name>, a folder of meshes, "
+            "or lvis:<category> (that Objaverse LVIS category's objects).",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for the saved selection records.", file_okay=False)
+    ] = Path("selections"),
+    window: Annotated[str, typer.Option("--window", help="Window size WIDTHxHEIGHT in pixels.")] = "1280x720",
+    max_faces: MaxFaces = DEFAULT_MAX_FACES,
+    objaverse_cache: ObjaverseCache = None,
+) -> None:
+    """Open the Polyscope lasso: draw on a mesh to select a part, save it as a selection record."""
+    from lasso.gui import run_lasso
+    from lasso.source_list import expand_sources
+
+    try:
+        width, height = (int(v) for v in window.lower().split("x"))
+        if width < 64 or height < 64:
+            raise ValueError
+    except ValueError:
+        raise VdmError(f"--window must look like 1280x720 (at least 64x64), not '{window}'.") from None
+    config = source_config(max_faces, objaverse_cache)
+    saved = run_lasso(expand_sources(sources, config), out, config, window=(width, height))
+    for path in saved:
+        typer.echo(str(path))
+
+
+def select_command(
+    source: Annotated[
+        str,
+        typer.Argument(help="The mesh the record was made on: a path, objaverse:<uid> or builtin:<name>."),
+    ],
+    record: Annotated[
+        Path, typer.Option("--record", help="The selection record (JSON) to replay.", dir_okay=False)
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the face ids here (.json list, .txt one per line, .npy int64) instead of stdout.",
+            dir_okay=False,
+        ),
+    ] = None,
+    preview: Annotated[
+        Path | None,
+        typer.Option(
+            "--preview",
+            help="Also write a PNG contact sheet of the selection (Polyscope, headless).",
+            dir_okay=False,
+        ),
+    ] = None,
+    max_faces: MaxFaces = DEFAULT_MAX_FACES,
+    objaverse_cache: ObjaverseCache = None,
+) -> None:
+    """Replay a selection record headless: check its source sha256 and cached face ids, write the face ids."""
+    import numpy as np
+
+    from lasso.engine import replay
+    from vdm.atomic import atomic_path, write_text_atomic
+    from vdm.records import load_record
+    from vdm.sources import load_source
+
+    if out is not None and out.suffix.lower() not in FACE_ID_SUFFIXES:
+        raise VdmError(f"--out {out} must end in one of {', '.join(FACE_ID_SUFFIXES)}.")
+    if preview is not None and preview.suffix.lower() != ".png":
+        raise VdmError(f"--preview {preview} must be a .png file.")
+    selection = load_record(record)
+    mesh = load_source(source, source_config(max_faces, objaverse_cache))
+    ids = replay(selection, mesh, where=f"Selection record {record}")
+    checked = "matches its cached face ids" if selection.face_ids is not None else "has no cached face ids"
+    log.info("%s: %d of %d faces selected; the replay %s", record, ids.size, mesh.n_faces, checked)
+    if out is None:
+        typer.echo("\n".join(map(str, ids.tolist())))
+    elif out.suffix.lower() == ".npy":
+        with atomic_path(out) as tmp:
+            np.save(tmp, ids)
+    elif out.suffix.lower() == ".json":
+        write_text_atomic(out, json.dumps(ids.tolist()) + "\n")
+    else:
+        write_text_atomic(out, "".join(f"{i}\n" for i in ids.tolist()))
+    if preview is not None:
+        _write_preview(selection, mesh, ids, preview)
+
+
+def _write_preview(selection, mesh, ids, path: Path) -> None:
+    """Each stroke's view with its lasso, then the selection turned about the first camera's target."""
+    from lasso.preview import PreviewView, contact_sheet, orbit, render_views
+    from vdm.atomic import atomic_path
+
+    first = selection.strokes[0].camera
+    views = [PreviewView(s.camera, (s,), f"stroke {i + 1} ({s.op})") for i, s in enumerate(selection.strokes)]
+    views += [PreviewView(orbit(first, a), (), f"turned {a} deg") for a in (90, 180, 270)]
+    pictures = render_views(mesh, ids, views)
+    half = (len(pictures) + 1) // 2
+    with atomic_path(path) as tmp:
+        contact_sheet([pictures[:half], pictures[half:]], (480, 360)).save(tmp, format="PNG")
+    log.info("preview written to %s", path)
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
+    app.command("lasso")(lasso_command)
+    app.command("select")(select_command)

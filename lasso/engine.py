@@ -17,10 +17,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lasso.camera import CameraFrame, camera_frame, project_points, row_dot
+from lasso.camera import CameraFrame, camera_frame, pixel_rays, project_points, row_dot
 from lasso.polygon import points_in_polygon
+from lasso.refine import FaceGraph, apply_edit
 from vdm.errors import VdmError
-from vdm.records import SelectionRecord, Stroke, check_face_ids
+from vdm.records import Camera, Edit, SelectionRecord, Stroke, check_face_ids
 from vdm.sources import LoadedMesh
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,18 @@ class SelectionEngine:
         self.center = (lo + hi) / 2.0
         self.diagonal = float(np.linalg.norm(hi - lo)) or 1.0
         self._scene = None
+        self._graph: FaceGraph | None = None
 
     @property
     def n_faces(self) -> int:
         return len(self.centroids)
+
+    @property
+    def graph(self) -> FaceGraph:
+        """Face adjacency for the curator edits (built on first use)."""
+        if self._graph is None:
+            self._graph = FaceGraph(self.mesh.vertices, self.mesh.faces)
+        return self._graph
 
     def _embree_scene(self):
         """The mesh in Embree, centred and scaled to unit size so float32 keeps its precision."""
@@ -113,11 +122,22 @@ class SelectionEngine:
         visible[front] = np.asarray(hits) < 0
         return visible
 
-    def select(self, strokes: Sequence[Stroke]) -> np.ndarray:
-        """Apply the strokes in order (add = union, subtract = difference); sorted int64 face ids."""
+    def face_at(self, camera: Camera, pixel: tuple[float, float]) -> int | None:
+        """The face seen at a screen pixel (the first surface the pixel's ray meets), or None."""
+        origins, directions = pixel_rays(camera, np.asarray([pixel], dtype=np.float64))
+        local = (origins - self.center) / self.diagonal
+        hit = self._embree_scene().run(local.astype(np.float32), directions.astype(np.float32))
+        return int(hit[0]) if hit[0] >= 0 else None
+
+    def select(self, strokes: Sequence[Stroke], edits: Sequence[Edit] = ()) -> np.ndarray:
+        """Apply the strokes in order (add = union, subtract = difference), each edit once the
+        strokes before it are applied; sorted int64 face ids."""
         selected = np.zeros(self.n_faces, dtype=bool)
-        for stroke in strokes:
+        pending = sorted(edits, key=lambda e: e.after_strokes)  # stable: same-step edits keep their order
+        for done, stroke in enumerate(strokes, start=1):
             selected[self.stroke_faces(stroke)] = stroke.op == "add"
+            while pending and pending[0].after_strokes <= done:
+                selected = apply_edit(self.graph, selected, pending.pop(0))
         return np.flatnonzero(selected).astype(np.int64)
 
 
@@ -140,6 +160,11 @@ def select_faces(mesh: LoadedMesh, strokes: Sequence[Stroke]) -> np.ndarray:
     return engine_for(mesh).select(strokes)
 
 
+def record_faces(record: SelectionRecord, mesh: LoadedMesh) -> np.ndarray:
+    """Face ids a record's strokes and edits select (no checks; `replay` checks)."""
+    return engine_for(mesh).select(record.strokes, record.edits)
+
+
 def replay(record: SelectionRecord, mesh: LoadedMesh, where: str = "Selection record") -> np.ndarray:
     """Replay a record on its loaded source; checks the sha256 and the cached face ids.
 
@@ -148,11 +173,12 @@ def replay(record: SelectionRecord, mesh: LoadedMesh, where: str = "Selection re
     """
     if record.source.sha256 != mesh.source.sha256:
         raise VdmError(
-            f"{where}: source {record.source.spec} has changed since the selection was made "
-            f"(sha256 {mesh.source.sha256[:12]}..., the record expects {record.source.sha256[:12]}...)."
+            f"{where}: it was made on {record.source.spec} (sha256 {record.source.sha256[:12]}), "
+            f"but {mesh.source.spec} has sha256 {mesh.source.sha256[:12]}: "
+            "the file changed or is another mesh."
         )
     check_face_ids(record, mesh.n_faces, where)
-    ids = select_faces(mesh, record.strokes)
+    ids = record_faces(record, mesh)
     if record.face_ids is not None:
         cached = np.unique(np.asarray(record.face_ids, dtype=np.int64))
         if not np.array_equal(cached, ids):

@@ -21,6 +21,9 @@ from vdm.sources.mesh import SOURCE_KINDS, SourceRef
 SCHEMA = "vdm.selection/1"
 OPS = ("add", "subtract")
 PROJECTIONS = ("perspective", "orthographic")
+# Curator clean-up steps between strokes (lasso/refine.py): one ring more or less, keep the
+# component holding a face or the largest one, drop islands under a size.
+EDIT_OPS = ("grow", "shrink", "keep_component", "keep_largest", "drop_islands")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,28 @@ class Stroke:
         }
 
 
+@dataclass(frozen=True)
+class Edit:
+    """A clean-up step applied to the selection once its first `after_strokes` strokes are applied.
+
+    `face` names the component `keep_component` keeps; `min_faces` is the island size under which
+    `drop_islands` removes islands. Records without edits omit the field (and keep their ids).
+    """
+
+    op: str
+    after_strokes: int
+    face: int | None = None
+    min_faces: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"op": self.op, "after_strokes": self.after_strokes}
+        if self.face is not None:
+            data["face"] = self.face
+        if self.min_faces is not None:
+            data["min_faces"] = self.min_faces
+        return data
+
+
 @dataclass
 class SelectionRecord:
     """A replayable selection: source identity, strokes in order, and the cached face ids."""
@@ -76,13 +101,14 @@ class SelectionRecord:
     face_ids: list[int] | None = None
     note: str = ""
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    edits: list[Edit] = field(default_factory=list)
 
     @property
     def id(self) -> str:
-        return selection_id(self.source.sha256, self.strokes)
+        return selection_id(self.source.sha256, self.strokes, self.edits)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "schema": SCHEMA,
             "id": self.id,
             "source": self.source.to_json(),
@@ -91,6 +117,9 @@ class SelectionRecord:
             "note": self.note,
             "created": self.created,
         }
+        if self.edits:
+            data["edits"] = [e.to_json() for e in self.edits]
+        return data
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1) + "\n"
@@ -102,13 +131,12 @@ class SelectionRecord:
         return path
 
 
-def selection_id(source_sha256: str, strokes: list[Stroke]) -> str:
-    """Stable hex id: sha256 of the source sha256 and the strokes' canonical JSON, 16 digits."""
-    payload = json.dumps(
-        {"source_sha256": source_sha256, "strokes": [s.to_json() for s in strokes]},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+def selection_id(source_sha256: str, strokes: list[Stroke], edits: list[Edit] | tuple[Edit, ...] = ()) -> str:
+    """Stable hex id: sha256 of the source sha256, the strokes' (and any edits') canonical JSON, 16 digits."""
+    content: dict[str, Any] = {"source_sha256": source_sha256, "strokes": [s.to_json() for s in strokes]}
+    if edits:
+        content["edits"] = [e.to_json() for e in edits]
+    payload = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -190,6 +218,30 @@ def _parse_stroke(r: _Reader, obj: Any, index: int) -> Stroke:
     )
 
 
+def _parse_edits(r: _Reader, data: dict[str, Any], n_strokes: int) -> list[Edit]:
+    edits_obj = data.get("edits", [])
+    if not isinstance(edits_obj, list):
+        raise r.fail("field 'edits' must be a list")
+    edits: list[Edit] = []
+    for i, obj in enumerate(edits_obj):
+        path = f"edits[{i}]."
+        op = r.get(obj, "op", str, path)
+        if op not in EDIT_OPS:
+            raise r.fail(f"field '{path}op' must be one of {', '.join(EDIT_OPS)}")
+        after = r.get(obj, "after_strokes", int, path)
+        previous = edits[-1].after_strokes if edits else 1
+        if not previous <= after <= n_strokes:
+            raise r.fail(f"field '{path}after_strokes' must run from {previous} to {n_strokes} in order")
+        face = r.get(obj, "face", int, path) if op == "keep_component" else None
+        if face is not None and face < 0:
+            raise r.fail(f"field '{path}face' is a negative face id")
+        min_faces = r.get(obj, "min_faces", int, path) if op == "drop_islands" else None
+        if min_faces is not None and min_faces < 1:
+            raise r.fail(f"field '{path}min_faces' must be at least 1")
+        edits.append(Edit(op, after, face, min_faces))
+    return edits
+
+
 def parse_record(data: Any, where: str = "Selection record") -> SelectionRecord:
     """Validate a decoded record and build it; raises VdmError with one sentence."""
     r = _Reader(where)
@@ -223,6 +275,7 @@ def parse_record(data: Any, where: str = "Selection record") -> SelectionRecord:
         face_ids=face_ids,
         note=str(data.get("note", "")),
         created=str(data.get("created", "")),
+        edits=_parse_edits(r, data, len(strokes)),
     )
     if "id" in data and data["id"] != record.id:
         raise r.fail(f"its id {data['id']!r} does not match its source and strokes (expected {record.id})")
@@ -243,8 +296,7 @@ def load_record(path: str | Path) -> SelectionRecord:
 
 
 def check_face_ids(record: SelectionRecord, n_faces: int, where: str = "Selection record") -> None:
-    """Raise VdmError if the cached face ids do not index a mesh with `n_faces` faces."""
-    if record.face_ids and max(record.face_ids) >= n_faces:
-        raise VdmError(
-            f"{where}: face id {max(record.face_ids)} is out of range for a mesh of {n_faces} faces."
-        )
+    """Raise VdmError if the cached face ids (or an edit's face) do not index a mesh with `n_faces` faces."""
+    ids = list(record.face_ids or []) + [e.face for e in record.edits if e.face is not None]
+    if ids and max(ids) >= n_faces:
+        raise VdmError(f"{where}: face id {max(ids)} is out of range for a mesh of {n_faces} faces.")

@@ -1,0 +1,116 @@
+"""Pictures of selections: the mesh with its selected faces highlighted, seen through a stroke's camera
+(with the lasso outlines drawn) and from the side, rendered by Polyscope headless (EGL).
+
+Curators and reviewers look at these instead of reading face ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from lasso.ps_camera import apply_camera
+from vdm.records import Camera, Stroke
+from vdm.sources import LoadedMesh
+
+SELECTED_RGB = (0.95, 0.35, 0.1)
+UNCOLOURED_RGB = (0.72, 0.74, 0.78)
+ADD_OUTLINE = (20, 110, 255)
+SUBTRACT_OUTLINE = (230, 20, 60)
+
+
+@dataclass(frozen=True)
+class PreviewView:
+    """One picture: the camera it is taken with, the strokes whose outlines it draws, a caption."""
+
+    camera: Camera
+    strokes: tuple[Stroke, ...] = ()
+    caption: str = ""
+
+
+def init_polyscope(backend: str = "openGL3_egl") -> None:
+    """Start Polyscope headless for pictures; a running window is reused, the blank mock backend is not."""
+    import polyscope as ps
+
+    if ps.is_initialized() and ps.get_render_engine_backend_name() == "openGL_mock":
+        ps.shutdown()
+    if not ps.is_initialized():
+        ps.set_verbosity(0)  # keep stdout for the command's own output
+        ps.set_use_prefs_file(False)
+        ps.set_allow_headless_backends(True)
+        ps.init(backend)
+    ps.set_ground_plane_mode("none")
+
+
+def face_colours(mesh: LoadedMesh, face_ids: np.ndarray) -> np.ndarray:
+    """(F, 3) float colours: the source's own colours (or grey), selected faces in orange."""
+    if mesh.vertex_colors is not None:
+        colours = mesh.vertex_colors[mesh.faces, :3].astype(np.float64).mean(axis=1) / 255.0
+    else:
+        colours = np.tile(UNCOLOURED_RGB, (mesh.n_faces, 1))
+    colours[np.asarray(face_ids, dtype=np.int64)] = SELECTED_RGB
+    return colours
+
+
+def orbit(camera: Camera, degrees: float) -> Camera:
+    """The camera turned about its target around its own up axis (to see a selection from the side)."""
+    eye, target = np.asarray(camera.eye), np.asarray(camera.target)
+    axis = np.asarray(camera.up, dtype=np.float64)
+    axis /= np.linalg.norm(axis)
+    offset = eye - target
+    a = np.radians(degrees)
+    turned = (
+        offset * np.cos(a)
+        + np.cross(axis, offset) * np.sin(a)
+        + axis * np.dot(axis, offset) * (1 - np.cos(a))
+    )
+    return Camera(
+        eye=tuple(target + turned),
+        target=camera.target,
+        up=camera.up,
+        projection=camera.projection,
+        fov_y_deg=camera.fov_y_deg,
+        ortho_height=camera.ortho_height,
+        width=camera.width,
+        height=camera.height,
+    )
+
+
+def render_views(mesh: LoadedMesh, face_ids: np.ndarray, views: Sequence[PreviewView]) -> list[Image.Image]:
+    """One RGB picture per view, the selection highlighted and each view's lasso outlines drawn."""
+    import polyscope as ps
+
+    init_polyscope()
+    ps.remove_all_structures()
+    surface = ps.register_surface_mesh("mesh", mesh.vertices, mesh.faces, smooth_shade=False)
+    surface.add_color_quantity("selection", face_colours(mesh, face_ids), defined_on="faces", enabled=True)
+    pictures = []
+    for view in views:
+        apply_camera(view.camera)
+        rgb = ps.screenshot_to_buffer(transparent_bg=False)[:, :, :3]
+        picture = Image.fromarray(np.ascontiguousarray(rgb))
+        draw = ImageDraw.Draw(picture)
+        for stroke in view.strokes:
+            outline = [tuple(p) for p in stroke.polygon_px]
+            colour = ADD_OUTLINE if stroke.op == "add" else SUBTRACT_OUTLINE
+            draw.line([*outline, outline[0]], fill=colour, width=3 if stroke.xray else 2)
+        if view.caption:
+            draw.text((8, 6), view.caption, fill=(0, 0, 0))
+        pictures.append(picture)
+    ps.remove_all_structures()
+    return pictures
+
+
+def contact_sheet(rows: Sequence[Sequence[Image.Image]], tile: tuple[int, int] = (480, 360)) -> Image.Image:
+    """Rows of pictures scaled into equal tiles on a white sheet."""
+    n_cols = max(len(r) for r in rows)
+    sheet = Image.new("RGB", (n_cols * tile[0], len(rows) * tile[1]), "white")
+    for i, row in enumerate(rows):
+        for j, picture in enumerate(row):
+            fitted = picture.copy()
+            fitted.thumbnail(tile)
+            sheet.paste(fitted, (j * tile[0], i * tile[1]))
+    return sheet
