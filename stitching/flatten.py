@@ -25,7 +25,13 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.sparse.linalg import spsolve
 
 from stitching.config import StitchConfig
-from stitching.meshtools import edge_counts, graph_laplacian, loop_self_crossings, signed_area_2d
+from stitching.meshtools import (
+    edge_counts,
+    graph_laplacian,
+    loop_self_crossings,
+    points_in_polygon,
+    signed_area_2d,
+)
 from vdm.errors import Rejected
 
 WORLD_UP = np.array([0.0, 1.0, 0.0])
@@ -167,21 +173,57 @@ def flatten_part(
         measures.update(info)
     else:
         measures["host_unbent"] = False
-    # Y = X - T is harmonic (keeps every edge vector) with Y = (moved loop - T) on the loop.
-    constrained = np.zeros(len(vertices), dtype=bool)
-    constrained[loop] = True
     loop_target = target[loop].copy()
     loop_target[:, :2], measures["border_fourier_modes"] = untangle_loop(
         loop_target[:, :2], config.border_smoothing
     )
     loop_target[:, 2] = 0.0
-    correction = np.zeros_like(target)
-    correction[loop] = loop_target - target[loop]
-    free = np.flatnonzero(~constrained)
     lap = graph_laplacian(faces, len(vertices))
-    rhs = -lap[free][:, loop] @ correction[loop]
-    correction[free] = spsolve(lap[free][:, free].tocsc(), rhs).reshape(len(free), 3)
-    flat = target + correction
+    flat = _edit(target, lap, loop, loop_target)
     flat[loop] = loop_target  # exact: the constraint values themselves, not a solve's output
-    measures["border_shift_max"] = float(np.abs(correction[loop]).max())
+    measures["border_shift_max"] = float(np.abs(loop_target - target[loop]).max())
+    flat, measures["lifted_vertices"] = _lift_above_plane(flat, target, lap, loop, loop_target)
     return flat, measures
+
+
+def _edit(target: np.ndarray, lap: sp.csr_matrix, fixed: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Positions keeping every edge vector of `target` in the least-squares sense, `fixed` set exactly.
+
+    The correction Y = X - T is harmonic (L Y = 0 at the free vertices) with Y = values - T at
+    the fixed ones: the normal equations of the edge-vector energy, solved once (SuperLU).
+    """
+    correction = np.zeros((len(target), values.shape[1]))
+    correction[fixed] = values - target[fixed][:, : values.shape[1]]
+    free = np.setdiff1d(np.arange(len(target)), fixed)
+    rhs = -lap[free][:, fixed] @ correction[fixed]
+    solved = spsolve(lap[free][:, free].tocsc(), rhs)
+    correction[free] = solved.reshape(len(free), values.shape[1])
+    return target[:, : values.shape[1]] + correction
+
+
+def _lift_above_plane(
+    flat: np.ndarray, target: np.ndarray, lap: sp.csr_matrix, loop: np.ndarray, loop_target: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Re-solve heights with part vertices that sank through the plane (outside the border) pinned on it.
+
+    Below the border's footprint the part may dip (a cavity), but outside it a vertex under z = 0
+    would pierce the base plane. Such vertices join the constraints at a hair above the plane and
+    the heights are solved again (an active set, a few rounds).
+    """
+    footprint = loop_target[:, :2]
+    pinned = np.zeros(len(flat), dtype=bool)
+    lift = 1e-3 * float(np.linalg.norm(footprint - footprint.mean(axis=0), axis=1).mean())
+    for _ in range(4):
+        sunk = flat[:, 2] < 0.0
+        sunk[loop] = False
+        if not sunk.any():
+            break
+        sunk[sunk] = ~points_in_polygon(flat[sunk, :2], footprint)
+        if not sunk.any():
+            break
+        pinned |= sunk
+        fixed = np.r_[loop, np.flatnonzero(pinned)]
+        heights = np.r_[np.zeros(len(loop)), np.full(int(pinned.sum()), lift)]
+        flat[:, 2] = _edit(target[:, 2:], lap, fixed, heights[:, None])[:, 0]
+        flat[loop, 2] = 0.0
+    return flat, int(pinned.sum())

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -30,7 +31,21 @@ class StitchResult:
     """The accepted patch and the report of every step's measurements and every gate."""
 
     patch: Patch
-    report: dict
+    report: dict  # deterministic: measurements and gates, no timings
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step
+
+
+class _Clock:
+    """Wall-clock seconds per pipeline step."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = now - self._last
+        self._last = now
 
 
 def _fit_scale(local: np.ndarray, config: StitchConfig) -> tuple[np.ndarray, float]:
@@ -46,9 +61,12 @@ def stitch_selection(
 ) -> StitchResult:
     """Fuse the selected faces into one patch (raises vdm.errors.Rejected with the stage and reason)."""
     config = config or StitchConfig()
+    clock = _Clock()
     ids = check_face_ids(mesh, face_ids, config)
     samples = sample_selection(mesh, ids, config)
+    clock.lap("extract")
     poisson_v, poisson_f = reconstruct(samples, config.depth, config.backend, config.point_weight)
+    clock.lap("poisson")
     trimmed = trim_to_samples(
         poisson_v, poisson_f, samples.points, samples.spacing, config.trim_distance, config.max_hole_fraction
     )
@@ -60,13 +78,16 @@ def stitch_selection(
         trimmed.vertices, trimmed.faces, config.target_edge_length / scale_guess, config.remesh_iterations
     )
     part_v, part_f = split_chords(part_v, part_f, loop)
+    clock.lap("trim")
     frame = border_plane(part_v, loop)
     flat, flat_measures = flatten_part(part_v, part_f, loop, frame, config)
+    clock.lap("flatten")
     centre, scale = _fit_scale(flat, config)
     part = np.c_[(flat[:, :2] - centre) * scale, flat[:, 2] * scale]
     part[loop, 2] = 0.0
     vertices, faces, labels = join_plane(part, part_f, loop, config.target_edge_length)
     vertices = smooth_seam(vertices, faces, loop, config.seam_band, config.seam_iterations)
+    clock.lap("stitch")
 
     colours = None
     if samples.colours is not None:
@@ -101,6 +122,7 @@ def stitch_selection(
         "gates": gates,
         "accepted": all(g["pass"] for g in gates.values()),
     }
+    clock.lap("gates")
     check_gates(gates)
     log.debug("stitched %d faces into a patch of %d faces", len(ids), len(faces))
-    return StitchResult(patch, report)
+    return StitchResult(patch, report, clock.seconds)

@@ -95,13 +95,13 @@ def _recover_edges(points: np.ndarray, triangles: np.ndarray, constraints: np.nd
 
 def triangulate_plane(loop_xy: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """Points (loop first, then the plane's own) and CCW triangles of the square minus the loop."""
-    if signed_area_2d(loop_xy) <= 0.0:
-        raise Rejected("stitch", "The flattened border runs clockwise: the part faces down into the plane.")
     crossings = loop_self_crossings(loop_xy)
     if crossings:
         raise Rejected(
             "stitch", f"The flattened border crosses itself {crossings} times, so the part has no footprint."
         )
+    if signed_area_2d(loop_xy) <= 0.0:
+        raise Rejected("stitch", "The flattened border runs clockwise: the part faces down into the plane.")
     points = np.vstack([loop_xy, _plane_points(loop_xy, spacing)])
     delaunay = Delaunay(points)
     if len(delaunay.coplanar):

@@ -52,7 +52,7 @@ def stitch_record(
     face_ids = record_faces(record, mesh, where)
     selection = record.id
     report_path = out / f"{selection}.report.json"
-    log.info("stitching %s: %d faces of %s", selection, len(face_ids), record.source.spec)
+    log.debug("stitching %s: %d faces of %s", selection, len(face_ids), record.source.spec)
     try:
         result = stitch_selection(mesh, face_ids, config)
         variants = augment_patch(result.patch, augment + 1, seed, config)[1:] if augment else []

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 LEVELS = 8  # octree depth (Morton codes of 3 x 8 bits)
-LEAF_SIZE = 24  # a near node with at most this many triangles is summed exactly
-ACCURACY = 2.0  # a node counts as far when its distance exceeds this times its radius
+LEAF_SIZE = 12  # a near node with at most this many triangles is summed exactly
+ACCURACY = 1.5  # a node counts as far when its distance exceeds this times its radius (error < 0.1)
 
 
 @dataclass

@@ -72,7 +72,7 @@ def mushroom_asset() -> tuple[LoadedMesh, np.ndarray]:
     return mesh, np.flatnonzero(lassoed)
 
 
-def ground_truth_points(count: int = 40_000, seed: int = 0) -> np.ndarray:
+def ground_truth_points(count: int = 6_000, seed: int = 0) -> np.ndarray:
     """Points on the unbent part: the mushroom's outer surface and the plane inside the lasso."""
     rng = np.random.default_rng(seed)
     pieces = []
@@ -103,7 +103,7 @@ def initial_alignment(part: np.ndarray) -> np.ndarray:
     return (part - centre) * scale
 
 
-def similarity_align(source: np.ndarray, target: np.ndarray, iterations: int = 30) -> np.ndarray:
+def similarity_align(source: np.ndarray, target: np.ndarray, iterations: int = 15) -> np.ndarray:
     """`source` moved by the best rotation, uniform scale and translation onto `target` (ICP)."""
     from scipy.spatial import cKDTree
 
@@ -140,3 +140,44 @@ def chamfer(a: np.ndarray, b: np.ndarray) -> float:
 def part_size() -> float:
     """Bounding-box diagonal of the mushroom (cap and stem above the plane)."""
     return float(np.linalg.norm([2 * CAP_RADII[0], 2 * CAP_RADII[1], CAP_CENTRE_Z + CAP_RADII[2]]))
+
+
+def horn_asset() -> tuple[LoadedMesh, np.ndarray]:
+    """A small, quick asset: a tapered horn stuck into a ball (two overlapping shells), lassoed."""
+    ball = trimesh.creation.icosphere(subdivisions=3, radius=1.0)
+    horn = trimesh.creation.cone(radius=0.3, height=0.9, sections=32).subdivide()
+    horn.apply_transform(trimesh.transformations.rotation_matrix(np.radians(20.0), [1.0, 0.0, 0.0]))
+    horn.apply_translation([0.0, 0.0, 0.75])
+    vertices = np.vstack([ball.vertices, horn.vertices])
+    faces = np.vstack([ball.faces, horn.faces + len(ball.vertices)]).astype(np.int64)
+    centroid = vertices[faces].mean(axis=1)
+    lassoed = np.linalg.norm(centroid - [0.0, 0.0, 1.0], axis=1) < 0.75
+    mesh = LoadedMesh(SourceRef("file", "horn-on-ball", "1" * 64), vertices, faces)
+    return mesh, np.flatnonzero(lassoed)
+
+
+def two_balls_asset() -> tuple[LoadedMesh, np.ndarray]:
+    """Two separate balls; the selection is the whole small one (a closed part with no border)."""
+    big = trimesh.creation.icosphere(subdivisions=3, radius=1.0)
+    small = trimesh.creation.icosphere(subdivisions=3, radius=0.3)
+    small.apply_translation([2.0, 0.0, 0.0])
+    vertices = np.vstack([big.vertices, small.vertices])
+    faces = np.vstack([big.faces, small.faces + len(big.vertices)]).astype(np.int64)
+    mesh = LoadedMesh(SourceRef("file", "two-balls", "2" * 64), vertices, faces)
+    return mesh, np.arange(len(big.faces), len(faces))
+
+
+def mushroom_error(part: np.ndarray, radius: float = 0.62) -> float:
+    """Chamfer distance between a stitched part and the unbent mushroom, relative to its size.
+
+    Both are cropped to `radius` around the axis (inside the lasso, where both have surface);
+    the part is first placed by height and cap centre, then by the best similarity (ICP).
+    """
+    gt = crop(ground_truth_points(), radius)
+    moved = initial_alignment(part)
+    for _ in range(2):
+        inside = crop(moved, radius)
+        aligned = similarity_align(inside, gt)
+        affine, *_ = np.linalg.lstsq(np.c_[inside, np.ones(len(inside))], aligned, rcond=None)
+        moved = np.c_[moved, np.ones(len(moved))] @ affine
+    return chamfer(crop(moved, radius), gt) / part_size()
