@@ -1,8 +1,8 @@
-"""Exact per-pixel surface geometry: crease-aware corner normals and ray/triangle hits.
+"""Exact per-pixel surface geometry: crease-aware corner normals and pixel barycentrics.
 
 The rasteriser only says which triangle covers each pixel centre; the normal and depth of that
-pixel are then computed here in float64 from the pixel-centre ray and the triangle, so a normal
-map holds the interpolated unit normal of the surface, not an 8-bit blend of vertex colours.
+pixel are then computed here in float64 from the pixel centre and the projected triangle, so a
+normal map holds the interpolated unit normal of the surface, not an 8-bit blend of colours.
 """
 
 from __future__ import annotations
@@ -64,33 +64,29 @@ def corner_normals(vertices: np.ndarray, faces: np.ndarray, crease_angle_deg: fl
     return normals.reshape(n_faces, 3, 3)
 
 
-def ray_triangle_hits(
-    origins: np.ndarray, direction: np.ndarray, triangles: np.ndarray, face: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Barycentric coordinates (N, 3) and ray parameter t (N,) where the parallel rays
-    `origins + t * direction` meet the plane of their triangle `triangles[face]`.
+def pixel_barycentrics(
+    corner_px: np.ndarray, face: np.ndarray, cols: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Barycentric coordinates (N, 3) of pixel centres (cols + 0.5, rows + 0.5) in the projected
+    triangles `corner_px[face]` ((M, 3, 2) continuous pixel coordinates of the corners).
 
-    Moller-Trumbore with the per-triangle parts computed once: for parallel rays, u, v and t are
-    affine in the ray origin. Barycentrics are clamped into the triangle (the rasteriser already
-    decided that the pixel centre lies inside it, up to rounding); an edge-on triangle gives its
-    centroid."""
-    a = triangles[:, 0]
-    e1 = triangles[:, 1] - a
-    e2 = triangles[:, 2] - a
-    det = np.einsum("ij,ij->i", e1, np.cross(direction, e2))
-    ok = np.abs(det) > 1e-15
-    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)[:, None]
-    # u = s.(d x e2)/det, v = s.(e1 x d)/det, t = s.(e1 x e2)/det with s = origin - a.
-    coef = np.stack(
-        [np.cross(direction, e2) * inv, np.cross(e1, direction) * inv, np.cross(e1, e2) * inv], axis=1
-    )
-    offset = np.einsum("mkj,mj->mk", coef, a)
-    uvt = np.einsum("nkj,nj->nk", coef[face], origins) - offset[face]
-    bary = np.column_stack([1.0 - uvt[:, 0] - uvt[:, 1], uvt[:, 0], uvt[:, 1]])
-    flat = ~ok[face]
-    if flat.any():
-        bary[flat] = 1.0 / 3.0
-        uvt[flat, 2] = (triangles[face[flat]].mean(axis=1) - origins[flat]) @ direction
-    bary = np.clip(bary, 0.0, None)
+    Under an orthographic camera these are also the barycentrics of the surface point that the
+    pixel-centre ray meets. They are clamped into the triangle (the rasteriser decided the centre
+    lies inside, up to its sub-pixel snapping); an edge-on triangle gives its centroid."""
+    origin = corner_px[:, 0]
+    e1 = corner_px[:, 1] - origin
+    e2 = corner_px[:, 2] - origin
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    flat = np.abs(det) < 1e-12
+    inv = 1.0 / np.where(flat, 1.0, det)
+    # Per triangle: u = (dx e2y - dy e2x) / det, v = (dy e1x - dx e1y) / det, d = centre - corner 0.
+    coef = np.column_stack([origin, e2[:, 1] * inv, -e2[:, 0] * inv, -e1[:, 1] * inv, e1[:, 0] * inv])[face]
+    dx = cols + 0.5 - coef[:, 0]
+    dy = rows + 0.5 - coef[:, 1]
+    u = dx * coef[:, 2] + dy * coef[:, 3]
+    v = dx * coef[:, 4] + dy * coef[:, 5]
+    bary = np.column_stack([1.0 - u - v, u, v])
+    bary[flat[face]] = 1.0 / 3.0
+    np.clip(bary, 0.0, None, out=bary)
     bary /= bary.sum(axis=1, keepdims=True)
-    return bary, uvt[:, 2]
+    return bary

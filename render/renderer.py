@@ -27,14 +27,14 @@ from dataclasses import dataclass, field  # noqa: E402
 import numpy as np  # noqa: E402
 import pyrender  # noqa: E402
 
-from render.geometry import corner_normals, ray_triangle_hits  # noqa: E402
+from render.geometry import corner_normals, pixel_barycentrics  # noqa: E402
 from render.lighting import Lighting, to_linear  # noqa: E402
 from render.shaders import RigShaderCache  # noqa: E402
 from render.views import ViewImages, write_views  # noqa: E402
 from vdm.errors import VdmError  # noqa: E402
-from vdm.images import encode_normals  # noqa: E402
+from vdm.images import BACKGROUND, encode_normals  # noqa: E402
 from vdm.patch import PLANE, Patch  # noqa: E402
-from vdm.rig import PLANE_GREY, RENDER_SIZE, VIEW_EXTENT, VIEWS, View, camera_to_world, pixel_rays  # noqa: E402
+from vdm.rig import PLANE_GREY, RENDER_SIZE, VIEW_EXTENT, VIEWS, View, camera_to_world, project  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,6 @@ class PatchRenderer:
         self._light = self._scene.add(light)
         self._light_offset = lighting.pose_in_camera()
         self._material = pyrender.MetallicRoughnessMaterial(doubleSided=True)
-        self._rays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def __enter__(self) -> PatchRenderer:
         return self
@@ -167,11 +166,10 @@ class PatchRenderer:
         )
         # The same triangles wound the other way: the id pass culls back faces.
         back = pyrender.Mesh([pyrender.Primitive(positions=positions, indices=indices[:, ::-1].copy())])
-        triangles = vertices[faces]
         front_node, back_node = self._scene.add(front), self._scene.add(back)
         try:
             return {
-                k: self._render_view(VIEWS[k], triangles, normals, front_node, back_node)
+                k: self._render_view(VIEWS[k], vertices, faces, normals, front_node, back_node)
                 for k in (range(len(VIEWS)) if views is None else views)
             }
         finally:
@@ -181,7 +179,8 @@ class PatchRenderer:
     def _render_view(
         self,
         view: View,
-        triangles: np.ndarray,
+        vertices: np.ndarray,
+        faces: np.ndarray,
         normals: np.ndarray,
         front: pyrender.Node,
         back: pyrender.Node,
@@ -197,38 +196,35 @@ class PatchRenderer:
             pyrender.RenderFlags.SEG,
             seg_node_map={front: (255, 255, 255), back: (255, 255, 255)},
         )
-        ids = ids.astype(np.int32)
-        face_ids = (ids[..., 0] | ids[..., 1] << 8 | ids[..., 2] << 16) - 1
         s = self.size
-        flat = face_ids.reshape(-1)
-        hit = np.flatnonzero(flat >= 0)
-        if len(hit) and flat[hit].max() >= len(triangles):
+        packed = np.zeros((s, s, 4), dtype=np.uint8)
+        packed[..., :3] = ids
+        face_ids = packed.view("<u4")[..., 0].astype(np.int32) - 1
+        hit = np.flatnonzero(face_ids.ravel() >= 0)
+        f = face_ids.ravel()[hit]
+        if len(f) and f.max() >= len(faces):
             raise VdmError("The triangle-id render returned ids beyond the mesh (a GL driver problem).")
-        origins, direction = self._pixel_rays(view)
-        f = flat[hit]
-        bary, t = ray_triangle_hits(origins[hit].astype(np.float64), direction, triangles, f)
+        rows, cols = np.divmod(hit, s)
+        vertex_px, vertex_depth = project(vertices, view, s)
+        bary = pixel_barycentrics(vertex_px[faces], f, cols, rows)
         n = np.einsum("ni,nij->nj", bary, normals[f])
         n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        mask = face_ids >= 0
         normal_px = np.zeros((s * s, 3), dtype=np.float32)
+        normal_px[hit] = n
         depth = np.zeros(s * s, dtype=np.float32)
-        normal_px[hit], depth[hit] = n, t
-        mask = (flat >= 0).reshape(s, s)
-        normal_px = normal_px.reshape(s, s, 3)
+        depth[hit] = np.einsum("ni,ni->n", bary, vertex_depth[faces[f]])
+        encoded = np.full((s * s, 3), BACKGROUND, dtype=np.uint8)
+        encoded[hit] = encode_normals(n, np.ones(len(n), dtype=bool))
         return ViewImages(
             view=view.index,
             rgb=np.ascontiguousarray(rgb),
-            normal=encode_normals(normal_px, mask),
+            normal=encoded.reshape(s, s, 3),
             mask=mask,
-            normals=normal_px,
+            normals=normal_px.reshape(s, s, 3),
             depth=depth.reshape(s, s),
             face_ids=face_ids,
         )
-
-    def _pixel_rays(self, view: View) -> tuple[np.ndarray, np.ndarray]:
-        if view.index not in self._rays:
-            origins, direction = pixel_rays(view, self.size)
-            self._rays[view.index] = (origins.astype(np.float32), direction)
-        return self._rays[view.index]
 
 
 _SHARED: dict[int, PatchRenderer] = {}

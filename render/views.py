@@ -5,13 +5,14 @@ Light on purpose (numpy and PIL only): dataset writers and contact sheets import
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from vdm.atomic import atomic_path
+from vdm.atomic import atomic_path, write_bytes_atomic
 
 VIEW_KINDS = ("rgb", "normal", "mask")
 PNG_LEVEL = 1  # zlib level: most of the size for a fraction of the time of the default
@@ -44,10 +45,25 @@ def view_file(kind: str, k: int) -> str:
     return f"{kind}_{k}.png"
 
 
+def png_bytes(image: np.ndarray) -> bytes:
+    """An 8-bit image as PNG bytes (same pixels, same bytes)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=PNG_LEVEL)
+    return buffer.getvalue()
+
+
+def view_pngs(views: dict[int, ViewImages]) -> dict[str, bytes]:
+    """Every view's rgb/normal/mask PNG, keyed by file name."""
+    return {
+        view_file(kind, k): png_bytes(images.image(kind))
+        for k, images in sorted(views.items())
+        for kind in VIEW_KINDS
+    }
+
+
 def write_png(path: str | Path, image: np.ndarray) -> None:
-    """Write an 8-bit PNG through a temporary name (same pixels, same bytes)."""
-    with atomic_path(path) as tmp:
-        Image.fromarray(image).save(tmp, format="PNG", compress_level=PNG_LEVEL)
+    """Write an 8-bit PNG through a temporary name."""
+    write_bytes_atomic(path, png_bytes(image))
 
 
 def write_views(out_dir: str | Path, views: dict[int, ViewImages], depth: bool = False) -> list[Path]:
@@ -55,12 +71,11 @@ def write_views(out_dir: str | Path, views: dict[int, ViewImages], depth: bool =
     float32, 0 off the patch, if asked), each through a temporary name; returns the paths."""
     out_dir = Path(out_dir)
     written = []
-    for k, images in sorted(views.items()):
-        for kind in VIEW_KINDS:
-            written.append(out_dir / view_file(kind, k))
-            write_png(written[-1], images.image(kind))
-        if depth:
-            written.append(out_dir / f"depth_{k}.npy")
-            with atomic_path(written[-1]) as tmp:
-                np.save(tmp, images.depth)
+    for name, data in view_pngs(views).items():
+        written.append(out_dir / name)
+        write_bytes_atomic(written[-1], data)
+    for k, images in sorted(views.items()) if depth else ():
+        written.append(out_dir / f"depth_{k}.npy")
+        with atomic_path(written[-1]) as tmp:
+            np.save(tmp, images.depth)
     return written

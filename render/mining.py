@@ -1,0 +1,218 @@
+"""One selection record through the whole miner: source, faces, stitch, augment, render.
+
+`mine_record` runs in a worker (a local process or a Ray task) and returns everything the dataset
+needs as bytes and JSON lines; it writes nothing. The driver writes the files and commits the
+lines in input order, so the dataset is the same whatever ran the work and in which order.
+Any failure becomes a rejected line with its stage and a one-sentence reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vdm.errors import Rejected, VdmError, short_reason
+from vdm.records import SelectionRecord, parse_record
+from vdm.rig import RENDER_SIZE
+from vdm.source_config import DEFAULT_MAX_FACES, SourceConfig
+
+if TYPE_CHECKING:
+    from stitching import StitchConfig
+    from vdm.sources import LoadedMesh, SourceRef
+
+log = logging.getLogger(__name__)
+
+DATASET_VERSION = "vdm.dataset/1"
+
+
+@dataclass(frozen=True)
+class MineConfig:
+    """Everything that decides a dataset's bytes (besides the records and the code)."""
+
+    augmentations: int = 5
+    seed: int = 0
+    size: int = RENDER_SIZE
+    max_faces: int = DEFAULT_MAX_FACES
+    objaverse_cache: Path | None = None
+    stitch: StitchConfig | None = None  # None: stitching's defaults
+
+    def source_config(self) -> SourceConfig:
+        if self.objaverse_cache is None:
+            return SourceConfig(max_faces=self.max_faces)
+        return SourceConfig(max_faces=self.max_faces, objaverse_cache=self.objaverse_cache)
+
+
+@dataclass
+class RecordTask:
+    """One input record: its position in the input, where it came from, and its parsed JSON."""
+
+    index: int
+    path: str
+    selection_id: str
+    record: dict[str, Any] | None  # None when the file could not be read as a record
+    error: str = ""  # why not, one sentence
+
+
+@dataclass
+class RecordResult:
+    """What mining one record produced: files (dataset-relative path -> bytes) and JSON lines."""
+
+    index: int
+    selection_id: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    manifest: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def reject(self, item_id: str, stage: str, reason: str) -> None:
+        reason = reason.strip()
+        self.rejected.append(
+            {
+                "id": item_id,
+                "selection_id": self.selection_id,
+                "stage": stage,
+                "reason": reason if reason.endswith(".") else reason + ".",
+            }
+        )
+
+
+def augment_seed(seed: int, selection_id: str) -> int:
+    """The augmentation seed of one selection: independent of input order and worker."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{selection_id}".encode()).digest()[:8], "little")
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready copy: numpy scalars and arrays to Python numbers and lists, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+@lru_cache(maxsize=4)
+def _load_source(source: SourceRef, config: SourceConfig) -> LoadedMesh:
+    """Loaded meshes are kept per worker: records of one asset usually come together."""
+    from vdm.sources import load_source
+
+    return load_source(source, config)
+
+
+def patch_paths(patch_id: str) -> dict[str, str]:
+    """Dataset-relative paths of one patch (conventions section 7)."""
+    return {"patch": f"patches/{patch_id}.ply", "views": f"views/{patch_id}"}
+
+
+def _entry(
+    record: SelectionRecord, patch_id: str, index: int, variant: Any, patch_bytes: bytes
+) -> dict[str, Any]:
+    patch = variant.patch
+    quality = {
+        "gates": variant.report.get("gates", {}),
+        "vertices": len(patch.vertices),
+        "faces": len(patch.faces),
+        "max_height": float(patch.vertices[:, 2].max()),
+    }
+    return plain(
+        {
+            "patch_id": patch_id,
+            "selection_id": record.id,
+            "source": record.source.to_json(),
+            "note": record.note,
+            "augmentation": {"index": index, **variant.augmentation},
+            "quality": quality,
+            "files": {
+                **patch_paths(patch_id),
+                "selection": f"selections/{record.id}.json",
+                "patch_sha256": hashlib.sha256(patch_bytes).hexdigest(),
+            },
+            "version": DATASET_VERSION,
+            "created": record.created,  # the selection's time: re-mining gives the same bytes
+        }
+    )
+
+
+def mine_record(task: RecordTask, config: MineConfig) -> RecordResult:
+    """Mine one record: never raises for a bad record, it is rejected with stage and reason."""
+    start = time.perf_counter()
+    result = RecordResult(task.index, task.selection_id)
+    if task.record is None:
+        result.reject(task.selection_id, "record", task.error)
+        result.seconds = time.perf_counter() - start
+        return result
+    record = parse_record(task.record, f"Selection record {task.path}")
+    variants = _stitch(record, config, result)
+    result.files[f"selections/{record.id}.json"] = record.dumps().encode("utf-8")
+    for index, variant in enumerate(variants):
+        _render_variant(record, index, variant, config, result)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _stitch(record: SelectionRecord, config: MineConfig, result: RecordResult) -> list[Any]:
+    """Source, faces, stitch and augment; on failure the record is rejected and no variant returned."""
+    from lasso.engine import replay
+    from stitching import StitchConfig, augment_patch, stitch_selection
+
+    stage = "source"
+    try:
+        mesh = _load_source(record.source, config.source_config())
+        stage = "select"
+        face_ids = replay(record, mesh, f"Selection {record.id}")
+        record.face_ids = [int(i) for i in face_ids]
+        stage = "stitch"
+        stitch_config = config.stitch or StitchConfig()
+        stitched = stitch_selection(mesh, face_ids, stitch_config)
+        stage = "augment"
+        seed = augment_seed(config.seed, record.id)
+        return augment_patch(stitched.patch, config.augmentations, seed, stitch_config)
+    except Rejected as exc:
+        result.reject(record.id, exc.stage, exc.reason)
+    except VdmError as exc:
+        result.reject(record.id, stage, str(exc))
+    except Exception as exc:  # a bug or a library failure: recorded, logged, and the run goes on
+        log.warning("selection %s failed at %s", record.id, stage, exc_info=True)
+        result.reject(record.id, stage, f"Unexpected {type(exc).__name__} ({short_reason(exc)})")
+    return []
+
+
+def _render_variant(
+    record: SelectionRecord,
+    index: int,
+    variant: Any,
+    config: MineConfig,
+    result: RecordResult,
+) -> None:
+    from render.renderer import shared_renderer
+    from render.views import view_pngs
+    from vdm.patch import patch_ply_bytes
+
+    patch_id = f"{record.id}-a{index}"
+    try:
+        views = shared_renderer(config.size).render(variant.patch)
+    except VdmError as exc:
+        result.reject(patch_id, "render", str(exc))
+        return
+    except Exception as exc:
+        log.warning("patch %s failed to render", patch_id, exc_info=True)
+        result.reject(patch_id, "render", f"Unexpected {type(exc).__name__} ({short_reason(exc)})")
+        return
+    paths = patch_paths(patch_id)
+    patch_bytes = patch_ply_bytes(variant.patch)
+    result.files[paths["patch"]] = patch_bytes
+    for name, data in view_pngs(views).items():
+        result.files[f"{paths['views']}/{name}"] = data
+    result.manifest.append(_entry(record, patch_id, index, variant, patch_bytes))

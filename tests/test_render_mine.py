@@ -1,0 +1,158 @@
+"""`vdm mine` on real records of builtin:creature with the real stitching: the dataset layout, a
+SIGKILL mid-run then resume, and the same bytes from local processes, one worker, and Ray."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import assert_one_sentence_error
+from render_records import creature_records
+
+from render.dataset_writer import JOURNAL_DIR
+from render.executors import ProcessExecutor, RayExecutor
+from render.miner import SHEET_NAME, mine
+from render.mining import MineConfig
+from stitching import StitchConfig
+from vdm.dataset import load_training_pair, read_image, read_manifest, view_path
+from vdm.patch import read_patch
+from vdm.records import load_record
+
+REPO = Path(__file__).resolve().parents[1]
+# Small and quick, every stage real: 2 augmentations, 96-pixel views, Poisson depth 6.
+CONFIG = MineConfig(augmentations=2, size=96, stitch=StitchConfig(depth=6))
+CLI_OPTIONS = ["--augmentations", "2", "--size", "96", "--poisson-depth", "6"]
+
+
+def tree(root: Path) -> dict[str, str]:
+    """sha256 of every file under root (hidden ones included), by relative path."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("records")
+    creature_records(directory)
+    (directory / "broken.json").write_text("{ not json")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def clean(records, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("clean") / "dataset"
+    summary = mine([records], out, CONFIG, ProcessExecutor(2))
+    assert summary.mined == 4 and summary.accepted == len(read_manifest(out))
+    return out
+
+
+def test_dataset_layout(clean, records):
+    manifest = read_manifest(clean)
+    rejected = [json.loads(line) for line in (clean / "rejected.jsonl").read_text().splitlines()]
+    assert len(manifest) >= 2, "the eye and the crown stitch"
+    assert {r["stage"] for r in rejected} >= {"record"}  # broken.json
+    for r in rejected:
+        assert set(r) == {"id", "selection_id", "stage", "reason"}
+        assert r["reason"].endswith(".") and "\n" not in r["reason"]
+    ids = [e["patch_id"] for e in manifest]
+    assert len(ids) == len(set(ids))
+    for entry in manifest:
+        sid, index = entry["selection_id"], entry["augmentation"]["index"]
+        assert entry["patch_id"] == f"{sid}-a{index}"
+        assert {"rotation_deg", "scale", "offset"} <= set(entry["augmentation"])
+        assert entry["quality"]["gates"] and entry["version"] and entry["created"]
+        patch_file = clean / entry["files"]["patch"]
+        assert hashlib.sha256(patch_file.read_bytes()).hexdigest() == entry["files"]["patch_sha256"]
+        patch = read_patch(patch_file)
+        assert np.abs(patch.vertices[:, :2]).max() <= 1.0 + 1e-6
+        record = load_record(clean / "selections" / f"{sid}.json")
+        assert record.id == sid and record.face_ids
+        for k in range(7):
+            for kind in ("rgb", "normal", "mask"):
+                assert read_image(view_path(clean, entry["patch_id"], kind, k)).shape[:2] == (96, 96)
+        pair = load_training_pair(clean, entry)  # the trainer's view of it
+        assert pair.condition.shape == (96, 96, 3) and pair.normal_grid.shape == (960, 640, 3)
+    assert read_image(clean / SHEET_NAME).shape[0] > 100
+    assert not [p for p in tree(clean) if ".partial-" in p or JOURNAL_DIR in p]
+    # A second run has nothing left to do and changes nothing.
+    before = tree(clean)
+    summary = mine([records], clean, CONFIG, ProcessExecutor(2))
+    assert summary.mined == 0 and summary.already_done == 4
+    assert tree(clean) == before
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def test_sigkill_then_rerun_gives_the_clean_dataset(clean, records, tmp_path):
+    out = tmp_path / "dataset"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "vdm", "mine", str(records), "--out", str(out), *CLI_OPTIONS]
+    run = subprocess.Popen(
+        [*command, "--workers", "1"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 240
+    while _lines(out / "manifest.jsonl") + _lines(out / "rejected.jsonl") < 2 and run.poll() is None:
+        assert time.monotonic() < deadline, "the first record never committed"
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGKILL)  # the driver and its workers, mid-run
+    run.wait()
+    assert run.returncode == -signal.SIGKILL, run.stderr.read().decode()[-2000:]
+    assert _lines(out / "manifest.jsonl") < _lines(clean / "manifest.jsonl"), "killed too late to test resume"
+    # What a kill at a worse moment leaves: a half-written file, and the journal of a record whose
+    # lines were appended just before the kill.
+    (out / "views" / "x").mkdir(parents=True, exist_ok=True)
+    (out / "views" / "x" / ".rgb_0.partial-999.png").write_bytes(b"\x89PNG half")
+    journal = {
+        kind: [json.loads(line) for line in (out / f"{kind}.jsonl").read_text().splitlines()][:1]
+        for kind in ("manifest", "rejected")
+    }
+    sid = (journal["manifest"] or journal["rejected"])[0]["selection_id"]
+    (out / JOURNAL_DIR).mkdir(exist_ok=True)
+    (out / JOURNAL_DIR / f"{sid}.json").write_text(json.dumps(journal))
+
+    rerun = subprocess.run([*command, "--workers", "2"], env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    (out / "views" / "x").rmdir()  # the empty folder the planted partial was in
+    assert (out / "manifest.jsonl").read_bytes() == (clean / "manifest.jsonl").read_bytes()
+    assert tree(out) == tree(clean)
+
+
+def test_ray_gives_the_same_bytes_as_the_process_pool(clean, records, tmp_path):
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+    try:
+        mine([records], tmp_path / "dataset", CONFIG, RayExecutor())
+    finally:
+        ray.shutdown()
+    assert tree(tmp_path / "dataset") == tree(clean)
+
+
+def test_mine_refuses_bad_input_in_one_sentence(run_cli, tmp_path, records):
+    out = tmp_path / "d"
+    assert_one_sentence_error(run_cli("mine", tmp_path / "none.json", "--out", out), "does not exist")
+    assert_one_sentence_error(run_cli("mine", tmp_path, "--out", out), "no selection records")
+    assert_one_sentence_error(
+        run_cli("mine", records, "--out", out, "--executor", "slurm"), "Unknown executor"
+    )
+    assert_one_sentence_error(run_cli("mine", records, "--out", out, "--address", "auto"), "--executor ray")
+    (tmp_path / "file").write_text("x")
+    assert_one_sentence_error(run_cli("mine", records, "--out", tmp_path / "file"), "not a directory")
