@@ -22,7 +22,7 @@ from lasso.preview import face_colours
 from lasso.ps_camera import camera_from_polyscope
 from lasso.session import LassoSession
 from vdm.errors import VdmError, short_reason
-from vdm.records import Stroke
+from vdm.records import Camera, Stroke
 from vdm.sources import SourceConfig, load_source
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class LassoApp:
         self.drawing = False
         self.drag_op = "add"
         self.drag_replace = True
+        self.drag_camera: Camera | None = None
         self.status = ""
         self.saved: list[Path] = []
 
@@ -158,6 +159,7 @@ class LassoApp:
             self._keep_clicked_component(x, y)
         elif self.lasso_mode:
             self.drawing, self.points = True, [(x, y)]
+            self.drag_camera = camera_from_polyscope()  # the view the curator draws over
             self.drag_op = "subtract" if io.KeyCtrl else "add"
             self.drag_replace = not (io.KeyCtrl or io.KeyShift)
 

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from lasso.ps_camera import apply_camera
+from vdm.errors import VdmError, short_reason
 from vdm.records import Camera, Stroke
 from vdm.sources import LoadedMesh
 
@@ -41,7 +42,12 @@ def init_polyscope(backend: str = "openGL3_egl") -> None:
         ps.set_verbosity(0)  # keep stdout for the command's own output
         ps.set_use_prefs_file(False)
         ps.set_allow_headless_backends(True)
-        ps.init(backend)
+        try:
+            ps.init(backend)
+        except Exception as exc:  # Polyscope raises RuntimeError subclasses for every backend failure
+            raise VdmError(
+                f"Polyscope could not start {backend} to render pictures ({short_reason(exc)})."
+            ) from exc
     ps.set_ground_plane_mode("none")
 
 
