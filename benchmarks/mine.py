@@ -30,7 +30,9 @@ def run(records: Path = SHIPPED, workers: tuple[int, ...] = (1, 2)) -> list[Row]
     quiet = Console(stderr=True, quiet=True)
     for count in workers:
         with tempfile.TemporaryDirectory() as out:
-            summary = mine([records], Path(out) / "dataset", MineConfig(), ProcessExecutor(count), False, console=quiet)
+            summary = mine(
+                [records], Path(out) / "dataset", MineConfig(), ProcessExecutor(count), False, console=quiet
+            )
         rates[count] = summary.patches_per_minute
         note = f"{summary.accepted} patches from {summary.mined} records in {summary.seconds:.0f} s"
         rows.append(Row("mine", f"patches/min, {count} worker(s)", rates[count], "patches/min", note))

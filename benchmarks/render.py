@@ -37,15 +37,23 @@ def run() -> list[Row]:
     rows = []
     start = time.perf_counter()
     renderer = PatchRenderer(RENDER_SIZE)
-    rows.append(Row("render", "first context", (time.perf_counter() - start) * 1000, "ms", "EGL, one per process"))
+    rows.append(
+        Row("render", "first context", (time.perf_counter() - start) * 1000, "ms", "EGL, one per process")
+    )
     for n in (101, 225):
         patch = bump_patch(n)
         renderer.render(patch)  # warm: shaders compiled
         seconds = timed(lambda patch=patch: renderer.render(patch), repeat=5)
         note = f"{len(patch.faces):,} triangles, 7 views of 512^2"
-        rows.append(Row("render", f"views/s ({len(patch.faces) // 1000}k tris)", len(VIEWS) / seconds, "views/s", note))
+        rows.append(
+            Row(
+                "render", f"views/s ({len(patch.faces) // 1000}k tris)", len(VIEWS) / seconds, "views/s", note
+            )
+        )
         views = renderer.render(patch)
         png = timed(lambda views=views: view_pngs(views))
-        rows.append(Row("render", f"PNG encode ({len(patch.faces) // 1000}k tris)", png * 1000, "ms", "21 files"))
+        rows.append(
+            Row("render", f"PNG encode ({len(patch.faces) // 1000}k tris)", png * 1000, "ms", "21 files")
+        )
     renderer.close()
     return rows
