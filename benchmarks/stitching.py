@@ -13,10 +13,9 @@ import time
 
 from benchmarks.table import Row
 from stitching import StitchConfig, stitch_selection
-from stitching.gallery import shipped_records
 from stitching.run import record_faces
 from vdm.errors import Rejected
-from vdm.records import load_record
+from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
 
 STEPS = ("extract", "poisson", "trim", "flatten", "stitch", "gates")

@@ -17,17 +17,10 @@ from stitching.pipeline import stitch_selection
 from stitching.preview import render_mesh, render_patch, save_png
 from stitching.run import record_faces
 from vdm.errors import Rejected
-from vdm.records import load_record
+from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
 
 log = logging.getLogger(__name__)
-
-SELECTIONS_DIR = Path(__file__).resolve().parents[1] / "vdm" / "data" / "selections"
-
-
-def shipped_records() -> list[Path]:
-    """The selection records shipped with vdm, sorted by name."""
-    return sorted(SELECTIONS_DIR.glob("*.json"))
 
 
 def selection_picture(vertices: np.ndarray, faces: np.ndarray, ids: np.ndarray, size: int) -> np.ndarray:

@@ -7,10 +7,9 @@ import pytest
 from test_stitching import assert_valid_patch
 
 from stitching import stitch_selection
-from stitching.gallery import shipped_records
 from stitching.run import record_faces
 from vdm.errors import Rejected
-from vdm.records import load_record
+from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
 
 # Records that the stitcher refuses today, with the step that refuses them. The cow-ear record

@@ -24,6 +24,13 @@ PROJECTIONS = ("perspective", "orthographic")
 # Curator clean-up steps between strokes (lasso/refine.py): one ring more or less, keep the
 # component holding a face or the largest one, drop islands under a size.
 EDIT_OPS = ("grow", "shrink", "keep_component", "keep_largest", "drop_islands")
+# The records shipped with the package for the built-in meshes (made by lasso/builtin_selections.py).
+SHIPPED_SELECTIONS_DIR = Path(__file__).resolve().parent / "data" / "selections"
+
+
+def shipped_records() -> list[Path]:
+    """The selection records shipped with vdm (cow, bunny, creature parts), sorted by name."""
+    return sorted(SHIPPED_SELECTIONS_DIR.glob("*.json"))
 
 
 @dataclass(frozen=True)
