@@ -12,12 +12,12 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.table import Row, print_table
+from vdm.records import SHIPPED_SELECTIONS_DIR
 
-SHIPPED = Path(__file__).resolve().parents[1] / "vdm" / "data" / "selections"
 TARGET_PATCHES = 1200
 
 
-def run(records: Path = SHIPPED, workers: tuple[int, ...] = (1, 2)) -> list[Row]:
+def run(records: Path = SHIPPED_SELECTIONS_DIR, workers: tuple[int, ...] = (1, 2)) -> list[Row]:
     from rich.console import Console
 
     from render.executors import ProcessExecutor
