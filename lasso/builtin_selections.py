@@ -21,15 +21,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import vdm
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError
-from vdm.records import Camera, Edit, SelectionRecord, Stroke, load_record
+from vdm.records import SHIPPED_SELECTIONS_DIR, Camera, Edit, SelectionRecord, Stroke, load_record
 from vdm.sources import LoadedMesh
 
 log = logging.getLogger(__name__)
 
-SELECTIONS_DIR = Path(vdm.__file__).resolve().parent / "data" / "selections"
 WIDTH, HEIGHT = 800, 600
 # Fixed so that regenerating a record gives the same bytes.
 CREATED = "2026-11-22T00:00:00Z"
@@ -61,7 +59,7 @@ class BuiltinSelection:
 
     @property
     def path(self) -> Path:
-        return SELECTIONS_DIR / f"{self.name}.json"
+        return SHIPPED_SELECTIONS_DIR / f"{self.name}.json"
 
 
 SELECTIONS: tuple[BuiltinSelection, ...] = (
