@@ -35,4 +35,3 @@ def write_ball_dataset(root: Path, copies: int = 2) -> Path:
         lines.append({"patch_id": patch_id, "selection_id": selection, "version": 1})
     (root / "manifest.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     return root
-

@@ -10,7 +10,12 @@ import typer
 
 log = logging.getLogger(__name__)
 
-HUB_ID = "sudo-ai/zero123plus-v1.2"
+from train import HUB_ID
+
+Threads = Annotated[
+    int | None,
+    typer.Option("--threads", min=1, help="CPU threads for torch (1 is fastest for the tiny model)."),
+]
 
 
 def train_command(
@@ -49,6 +54,7 @@ def train_command(
     ] = 0.0,
     workers: Annotated[int, typer.Option("--workers", min=0, help="Data loader worker processes.")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seeds the model (tiny), data order and noise.")] = 0,
+    threads: Threads = None,
 ) -> None:
     """Fine-tune Zero123++ to emit the six-view normal grid (multi-GPU: `accelerate launch -m vdm train`)."""
     from train.augment import AugmentConfig
@@ -73,6 +79,7 @@ def train_command(
         gradient_checkpointing=gradient_checkpointing,
         workers=workers,
         seed=seed,
+        threads=threads,
         augment=AugmentConfig(nearby_views=nearby_views),
     )
     summary = train(config)
@@ -98,11 +105,13 @@ def generate_command(
     device: Annotated[
         str | None, typer.Option("--device", help="cpu, cuda, cuda:1 ... (default: auto).")
     ] = None,
+    threads: Threads = None,
 ) -> None:
     """Generate the 3 x 2 normal grid (and the six tiles with masks) from one image."""
     from train.generate import GenerateConfig, generate
 
-    generate(image, model, out, GenerateConfig(steps=steps, guidance=guidance, seed=seed, device=device))
+    config = GenerateConfig(steps=steps, guidance=guidance, seed=seed, device=device, threads=threads)
+    generate(image, model, out, config)
 
 
 def register(app: typer.Typer) -> None:

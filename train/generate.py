@@ -36,6 +36,7 @@ class GenerateConfig:
     guidance: float = 4.0
     seed: int = 0
     device: str | None = None
+    threads: int | None = None  # CPU threads for torch (None: torch's default)
 
 
 def _device(config: GenerateConfig) -> torch.device:
@@ -60,6 +61,8 @@ def generate(
     if out.exists() and not out.is_dir():
         raise VdmError(f"Output {out} exists and is not a directory.")
     condition = condition_image(read_rgba(Path(image)))
+    if config.threads:
+        torch.set_num_threads(config.threads)
     device = _device(config)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     if not isinstance(model, Zero123PlusModel):

@@ -66,6 +66,7 @@ class TrainConfig:
     resume: bool = False
     seed: int = 0
     workers: int = 0
+    threads: int | None = None  # CPU threads for torch (None: torch's default); 1 suits tiny models
     log_every: int = 10
     tiny_tile: int = 32  # with model="tiny": tile and condition sizes
     tiny_condition: int = 64
@@ -157,6 +158,8 @@ def train(config: TrainConfig) -> TrainSummary:
     """Run (or resume) training; returns the losses, speed and the last checkpoint."""
     config.check()
     started = time.perf_counter()
+    if config.threads:
+        torch.set_num_threads(config.threads)
     entries = load_entries(config.data)
     train_entries, val_entries = split_entries(entries, config.val_fraction)
     cuda = torch.cuda.is_available()
