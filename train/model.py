@@ -14,16 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import transformers
 from diffusers import AutoencoderKL, DDPMScheduler, EulerAncestralDiscreteScheduler, UNet2DConditionModel
 from PIL import Image
-from transformers import (
-    CLIPImageProcessor,
-    CLIPTextConfig,
-    CLIPTextModel,
-    CLIPTokenizer,
-    CLIPVisionConfig,
-    CLIPVisionModelWithProjection,
-)
 
 from train.latents import scale_image, scale_latents, unscale_image, unscale_latents
 from vdm.rig import TILE_SIZE
@@ -35,7 +28,6 @@ def quiet_libraries() -> None:
     """Silence the Hugging Face libraries' progress bars and notices: they would break the one-line
     error contract of the CLI, and the trainer shows its own progress."""
     import diffusers
-    import transformers
 
     for library in (diffusers, transformers):
         library.utils.logging.set_verbosity_error()
@@ -63,12 +55,12 @@ class Zero123PlusModel:
 
     unet: UNet2DConditionModel
     vae: AutoencoderKL
-    vision_encoder: CLIPVisionModelWithProjection
-    text_encoder: CLIPTextModel
-    tokenizer: CLIPTokenizer
+    vision_encoder: transformers.CLIPVisionModelWithProjection
+    text_encoder: transformers.CLIPTextModel
+    tokenizer: transformers.CLIPTokenizer
     scheduler: EulerAncestralDiscreteScheduler
-    feature_extractor_clip: CLIPImageProcessor
-    feature_extractor_vae: CLIPImageProcessor
+    feature_extractor_clip: transformers.CLIPImageProcessor
+    feature_extractor_vae: transformers.CLIPImageProcessor
     ramping_coefficients: list[float]
     tile_size: int = TILE_SIZE  # pixels per grid tile the model generates (320 for the real model)
     _prompt_states: torch.Tensor | None = field(default=None, repr=False)
@@ -138,13 +130,15 @@ class Zero123PlusModel:
         return ((image.float().clamp(-1.0, 1.0) + 1.0) / 2.0).clamp(0.0, 1.0)
 
 
-def _tiny_tokenizer() -> CLIPTokenizer:
+def _tiny_tokenizer() -> transformers.CLIPTokenizer:
     """A CLIP tokenizer with a three-token vocabulary: enough for the empty prompt."""
     with tempfile.TemporaryDirectory() as tmp:
         vocab, merges = Path(tmp, "vocab.json"), Path(tmp, "merges.txt")
         vocab.write_text(json.dumps({"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}))
         merges.write_text("#version: 0.2\n")
-        return CLIPTokenizer(str(vocab), str(merges), pad_token="<|endoftext|>", model_max_length=77)
+        return transformers.CLIPTokenizer(
+            str(vocab), str(merges), pad_token="<|endoftext|>", model_max_length=77
+        )
 
 
 def tiny_model(tile_size: int = 32, condition_size: int = 64, seed: int = 0) -> Zero123PlusModel:
@@ -180,7 +174,7 @@ def tiny_model(tile_size: int = 32, condition_size: int = 64, seed: int = 0) -> 
     with torch.no_grad():
         vae.quant_conv.weight[4:] = 0.0
         vae.quant_conv.bias[4:] = -20.0
-    text = CLIPTextConfig(
+    text = transformers.CLIPTextConfig(
         vocab_size=3,
         hidden_size=width,
         intermediate_size=64,
@@ -192,7 +186,7 @@ def tiny_model(tile_size: int = 32, condition_size: int = 64, seed: int = 0) -> 
         eos_token_id=1,
         pad_token_id=1,
     )
-    vision = CLIPVisionConfig(
+    vision = transformers.CLIPVisionConfig(
         hidden_size=width,
         intermediate_size=64,
         num_hidden_layers=2,
@@ -202,8 +196,8 @@ def tiny_model(tile_size: int = 32, condition_size: int = 64, seed: int = 0) -> 
         projection_dim=width,
     )
 
-    def processor(size: int, mean: list[float], std: list[float]) -> CLIPImageProcessor:
-        return CLIPImageProcessor(
+    def processor(size: int, mean: list[float], std: list[float]) -> transformers.CLIPImageProcessor:
+        return transformers.CLIPImageProcessor(
             size={"shortest_edge": size},
             crop_size={"height": size, "width": size},
             image_mean=mean,
@@ -213,8 +207,8 @@ def tiny_model(tile_size: int = 32, condition_size: int = 64, seed: int = 0) -> 
     return Zero123PlusModel(
         unet=unet,
         vae=vae,
-        vision_encoder=CLIPVisionModelWithProjection(vision).eval(),
-        text_encoder=CLIPTextModel(text).eval(),
+        vision_encoder=transformers.CLIPVisionModelWithProjection(vision).eval(),
+        text_encoder=transformers.CLIPTextModel(text).eval(),
         tokenizer=_tiny_tokenizer(),
         scheduler=EulerAncestralDiscreteScheduler(**SCHEDULE),
         feature_extractor_clip=processor(32, CLIP_MEAN, CLIP_STD),
