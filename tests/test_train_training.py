@@ -47,12 +47,13 @@ def test_tiny_model_overfits_two_samples(dataset, tmp_path):
 
 def test_resumed_run_equals_an_uninterrupted_one(dataset, tmp_path):
     steps = 6
-    interrupted = train(_config(dataset, tmp_path / "a", steps=steps, stop_at=steps // 2, augment=AugmentConfig()))
+    augment = AugmentConfig()
+    interrupted = train(_config(dataset, tmp_path / "a", steps=steps, stop_at=steps // 2, augment=augment))
     assert interrupted.step == steps // 2
     half = unet_state(interrupted.checkpoint)
-    resumed = train(_config(dataset, tmp_path / "a", steps=steps, resume=True, augment=AugmentConfig()))
+    resumed = train(_config(dataset, tmp_path / "a", steps=steps, resume=True, augment=augment))
     assert resumed.start_step == steps // 2 and resumed.step == steps
-    straight = train(_config(dataset, tmp_path / "b", steps=steps, augment=AugmentConfig()))
+    straight = train(_config(dataset, tmp_path / "b", steps=steps, augment=augment))
     a, b = unet_state(resumed.checkpoint), unet_state(straight.checkpoint)
     assert a.keys() == b.keys()
     for name in a:
@@ -62,12 +63,16 @@ def test_resumed_run_equals_an_uninterrupted_one(dataset, tmp_path):
 
 def test_cli_trains_validates_and_generates(run_cli, dataset, tmp_path):
     run = tmp_path / "run"
-    common = ["--model", "tiny", "--batch-size", "1", "--val-fraction", "0.5", "--val-steps", "2", "--threads", "1"]
-    result = run_cli("train", "--data", dataset, "--out", run, "--steps", "4", "--checkpoint-every", "2", *common)
+    common = ["--model", "tiny", "--batch-size", "1", "--val-fraction", "0.5", "--threads", "1"]
+    common += ["--val-steps", "2"]
+    result = run_cli(
+        "train", "--data", dataset, "--out", run, "--steps", "4", "--checkpoint-every", "2", *common
+    )
     assert result.code == 0, result.err
     assert [step for step, _ in checkpoints(run)] == [2, 4]
     latest = run / "checkpoint-4"
-    for name in ("model_index.json", "optimizer.bin", "scheduler.bin", "random_states_0.pkl", "trainer_state.json"):
+    state_files = ("optimizer.bin", "scheduler.bin", "random_states_0.pkl", "trainer_state.json")
+    for name in ("model_index.json", *state_files):
         assert (latest / name).is_file(), name
     assert not (latest / "model.safetensors").exists()  # weights live once, in unet/
     assert json.loads((latest / "trainer_state.json").read_text())["step"] == 4
@@ -81,7 +86,8 @@ def test_cli_trains_validates_and_generates(run_cli, dataset, tmp_path):
     grid = np.asarray(Image.open(out / "grid.png"))
     assert grid.shape == (960, 640, 3)
     for k in (0, 1, 3, 4, 5, 6):
-        normal, mask = np.asarray(Image.open(out / f"normal_{k}.png")), np.asarray(Image.open(out / f"mask_{k}.png"))
+        normal = np.asarray(Image.open(out / f"normal_{k}.png"))
+        mask = np.asarray(Image.open(out / f"mask_{k}.png"))
         assert normal.shape == (320, 320, 3) and mask.shape == (320, 320)
         assert set(np.unique(mask)) <= {0, 255}
         assert (normal[mask == 0] == 255).all()  # white background

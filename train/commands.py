@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-log = logging.getLogger(__name__)
-
 from train import HUB_ID
+
+log = logging.getLogger(__name__)
 
 Threads = Annotated[
     int | None,

@@ -4,6 +4,7 @@ resumed run sees exactly the batches an uninterrupted one would)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,15 +69,22 @@ class GridDataset(torch.utils.data.Dataset):
     def __getitem__(self, item: tuple[int, int]) -> dict[str, torch.Tensor]:
         index, seed = item
         entry = self.entries[index]
-        pair = load_training_pair(self.dataset, entry)
-        condition = pair.condition
+        condition, grid = _pair(self.dataset, entry["patch_id"], self.model.tile_size)
         rng = np.random.default_rng(seed)
         if self.augment.nearby_views and rng.random() < self.augment.nearby_views:
             view = NEARBY_VIEWS[int(rng.integers(len(NEARBY_VIEWS)))]
             condition = read_image(view_path(self.dataset, entry["patch_id"], "rgb", view))
         condition = augment_condition(condition, rng, self.augment)
         clip, vae = self.model.condition_pixels([Image.fromarray(condition)])
-        return {"clip": clip[0], "vae": vae[0], "grid": grid_tensor(pair.normal_grid, self.model.tile_size)}
+        return {"clip": clip[0], "vae": vae[0], "grid": grid}
+
+
+@functools.lru_cache(maxsize=64)
+def _pair(dataset: Path, patch_id: str, tile: int) -> tuple[np.ndarray, torch.Tensor]:
+    """A patch's condition image and its target grid tensor; recently used patches stay in memory
+    (a small dataset is read once, not once per step)."""
+    pair = load_training_pair(dataset, {"patch_id": patch_id})
+    return pair.condition, grid_tensor(pair.normal_grid, tile)
 
 
 def grid_tensor(grid: np.ndarray, tile: int) -> torch.Tensor:

@@ -159,8 +159,9 @@ def load_model(source: str | Path, dtype: torch.dtype = torch.float32) -> Zero12
         try:
             parts[name] = cls.from_pretrained(directory / name, **kwargs)
         except Exception as exc:
+            reason = short_reason(exc).rstrip(".")
             raise VdmError(
-                f"The {name} in {directory} does not load as a {cls.__name__} ({short_reason(exc).rstrip('.')})."
+                f"The {name} in {directory} does not load as a {cls.__name__} ({reason})."
             ) from exc
     config = {**dict(EulerAncestralDiscreteScheduler.load_config(directory / "scheduler"))}
     config["prediction_type"] = SCHEDULE["prediction_type"]  # Zero123++ v1.2 predicts v

@@ -21,8 +21,6 @@ from PIL import Image
 from train.latents import scale_image, scale_latents, unscale_image, unscale_latents
 from vdm.rig import TILE_SIZE
 
-from train import HUB_ID
-
 
 def quiet_libraries() -> None:
     """Silence the Hugging Face libraries' progress bars and notices: they would break the one-line

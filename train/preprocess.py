@@ -40,8 +40,8 @@ def read_rgba(path: Path) -> Image.Image:
         raise VdmError(f"Image {path} is corrupt or not an image.") from exc
     if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
         raise VdmError(
-            f"Image {path} has no alpha channel ({image.mode}); give an RGBA image of the part on a transparent "
-            "background."
+            f"Image {path} has no alpha channel ({image.mode}); "
+            "give an RGBA image of the part on a transparent background."
         )
     rgba = image.convert("RGBA")
     alpha = np.asarray(rgba)[..., 3]

@@ -23,11 +23,12 @@ from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_cosine_with_hard_restarts_schedule_with_warmup
 from tqdm import tqdm
 
+from train import HUB_ID
 from train.augment import AugmentConfig
 from train.checkpoints import checkpoint_step, register_hooks, save_checkpoint
 from train.data import GridDataset, StepBatchSampler, load_entries, split_entries
 from train.loading import checkpoints, load_model
-from train.model import HUB_ID, Zero123PlusModel, tiny_model
+from train.model import Zero123PlusModel, tiny_model
 from train.reference import ReferenceUNet
 from train.validation import validate
 from vdm.errors import VdmError
@@ -207,6 +208,7 @@ def train(config: TrainConfig) -> TrainSummary:
     losses: list[float] = []
     step, checkpoint, val_error = start_step, None, None
     net.train()
+    loop_started = time.perf_counter()
     bar = tqdm(total=stop, initial=start_step, desc="training", disable=not accelerator.is_main_process)
     for batch in _user_errors(loader):
         g = _step_generator(config, step, accelerator.process_index, accelerator.device)
@@ -233,6 +235,7 @@ def train(config: TrainConfig) -> TrainSummary:
             state = {"config": _flat_config(config), "loss": value}
             checkpoint = save_checkpoint(accelerator, model, config.out, step, state, config.keep_checkpoints)
     bar.close()
+    loop_seconds = time.perf_counter() - loop_started
     net.eval()
     loss_end = evaluation_loss(net, model, eval_batch, config.seed)
     accelerator.end_training()
@@ -245,7 +248,7 @@ def train(config: TrainConfig) -> TrainSummary:
         first_losses=losses[:10],
         last_losses=losses[-10:],
         seconds=seconds,
-        steps_per_second=(step - start_step) / seconds,
+        steps_per_second=(step - start_step) / loop_seconds,
         checkpoint=checkpoint,
         val_angular_error_deg=val_error,
     )
