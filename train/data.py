@@ -92,7 +92,7 @@ def grid_tensor(grid: np.ndarray, tile: int) -> torch.Tensor:
     size = (GRID_COLS * tile, GRID_ROWS * tile)
     if grid.shape[1::-1] != size:
         grid = np.asarray(Image.fromarray(grid).resize(size, Image.Resampling.LANCZOS))
-    return torch.from_numpy(np.ascontiguousarray(grid)).permute(2, 0, 1).float() / 255.0
+    return torch.from_numpy(np.array(grid)).permute(2, 0, 1).float() / 255.0
 
 
 class StepBatchSampler(torch.utils.data.Sampler):

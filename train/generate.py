@@ -51,9 +51,6 @@ def generate(
 ) -> list[Path]:
     """Generate the grid for one image with a model (object, directory, run or hub id); returns the
     written paths."""
-    from render.views import write_png
-    from train.loading import load_model
-
     config = config or GenerateConfig()
     if config.steps < 1:
         raise VdmError("The number of sampling steps must be at least 1.")
@@ -61,8 +58,21 @@ def generate(
     if out.exists() and not out.is_dir():
         raise VdmError(f"Output {out} exists and is not a directory.")
     condition = condition_image(read_rgba(Path(image)))
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    threads = torch.get_num_threads()
+    try:
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        return _generate(condition, model, out, config)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _generate(
+    condition: np.ndarray, model: str | Path | Zero123PlusModel, out: Path, config: GenerateConfig
+) -> list[Path]:
+    from render.views import write_png
+    from train.loading import load_model
+
     device = _device(config)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     if not isinstance(model, Zero123PlusModel):

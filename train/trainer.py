@@ -158,9 +158,20 @@ def evaluation_loss(net: Any, model: Zero123PlusModel, batch: dict[str, torch.Te
 def train(config: TrainConfig) -> TrainSummary:
     """Run (or resume) training; returns the losses, speed and the last checkpoint."""
     config.check()
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    try:
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        if not torch.cuda.is_available():  # CPU runs are exactly reproducible (GPU runs are not)
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        return _train(config)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(config: TrainConfig) -> TrainSummary:
     started = time.perf_counter()
-    if config.threads:
-        torch.set_num_threads(config.threads)
     entries = load_entries(config.data)
     train_entries, val_entries = split_entries(entries, config.val_fraction)
     cuda = torch.cuda.is_available()
@@ -174,8 +185,6 @@ def train(config: TrainConfig) -> TrainSummary:
     )
     register_hooks(accelerator)
     set_seed(config.seed)
-    if not cuda:
-        torch.use_deterministic_algorithms(True, warn_only=True)
     model, resume_from = _initial_model(config)
     start_step = checkpoint_step(resume_from) if resume_from else 0
     stop = min(config.stop_at or config.steps, config.steps)
