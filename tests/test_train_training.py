@@ -96,6 +96,9 @@ def test_cli_trains_validates_and_generates(run_cli, dataset, tmp_path):
     # Resuming a finished run without more steps is a user error.
     again = run_cli("train", "--data", dataset, "--out", run, "--steps", "4", "--resume", *common)
     assert_one_sentence_error(again, "already at step 4")
+    # A new run into a directory holding one would overwrite its checkpoints: refused.
+    fresh = run_cli("train", "--data", dataset, "--out", run, "--steps", "8", *common)
+    assert_one_sentence_error(fresh, "--resume")
 
 
 def test_bad_datasets_fail_in_one_sentence(run_cli, dataset, tmp_path):

@@ -105,6 +105,10 @@ def _initial_model(config: TrainConfig) -> tuple[Zero123PlusModel, Path | None]:
         if not found:
             raise VdmError(f"There is no checkpoint in {config.out} to resume.")
         return load_model(found[-1][1]), found[-1][1]
+    if checkpoints(config.out):
+        raise VdmError(
+            f"{config.out} already holds a run; pass --resume to continue it or choose another --out."
+        )
     if config.model == TINY:
         return tiny_model(config.tiny_tile, config.tiny_condition, config.seed), None
     return load_model(config.model), None
