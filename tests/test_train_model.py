@@ -124,3 +124,22 @@ def test_other_architectures_fail_in_one_sentence(run_cli, saved_tiny, tmp_path)
     (mixed / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"not safetensors")
     assert_one_sentence_error(run_cli("generate", image, "--model", mixed, "--out", tmp_path / "o3"), "unet")
     assert not (tmp_path / "out").exists()
+
+
+def test_hub_id_loads_from_the_hugging_face_cache_offline(saved_tiny, tmp_path, monkeypatch):
+    """The hub-id path end to end, without network: a snapshot in the cache layout huggingface_hub uses."""
+    import huggingface_hub.constants as constants
+
+    cache = tmp_path / "cache"
+    repo = cache / "models--vdm-test--tiny-zero123plus"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    shutil.copytree(saved_tiny, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    loaded = load_model("vdm-test/tiny-zero123plus")
+    original = tiny_model(seed=3)
+    for name, tensor in original.unet.state_dict().items():
+        assert torch.equal(tensor, loaded.unet.state_dict()[name]), name
+    assert loaded.ramping_coefficients == original.ramping_coefficients and loaded.tile_size == 32
