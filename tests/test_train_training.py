@@ -1,0 +1,118 @@
+"""Training the tiny model for real on a small rendered dataset: it overfits, resumes exactly, and the
+CLI trains, validates, checkpoints and generates; bad datasets fail in one sentence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.conftest import REFERENCE_DIR, assert_one_sentence_error
+from tests.train_data import write_ball_dataset
+from train.augment import AugmentConfig
+from train.checkpoints import unet_state
+from train.loading import checkpoints
+from train.trainer import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    return write_ball_dataset(tmp_path_factory.mktemp("train") / "dataset")
+
+
+def _config(dataset: Path, out: Path, **changes) -> TrainConfig:
+    settings = dict(
+        model="tiny",
+        batch_size=2,
+        learning_rate=2e-3,
+        warmup_steps=10,
+        val_fraction=0.0,
+        checkpoint_every=10_000,
+        threads=1,
+        augment=AugmentConfig.off(),
+    )
+    return TrainConfig(data=dataset, out=out, **(settings | changes))
+
+
+def test_tiny_model_overfits_two_samples(dataset, tmp_path):
+    summary = train(_config(dataset, tmp_path / "run", steps=150, cond_drop=0.0))
+    assert summary.step == 150 and summary.checkpoint == tmp_path / "run" / "checkpoint-150"
+    assert summary.loss_end < 0.2 * summary.loss_start, (summary.loss_start, summary.loss_end)
+    assert np.mean(summary.last_losses) < 0.5 * np.mean(summary.first_losses)
+
+
+def test_resumed_run_equals_an_uninterrupted_one(dataset, tmp_path):
+    steps = 6
+    augment = AugmentConfig()
+    interrupted = train(_config(dataset, tmp_path / "a", steps=steps, stop_at=steps // 2, augment=augment))
+    assert interrupted.step == steps // 2
+    half = unet_state(interrupted.checkpoint)
+    resumed = train(_config(dataset, tmp_path / "a", steps=steps, resume=True, augment=augment))
+    assert resumed.start_step == steps // 2 and resumed.step == steps
+    straight = train(_config(dataset, tmp_path / "b", steps=steps, augment=augment))
+    a, b = unet_state(resumed.checkpoint), unet_state(straight.checkpoint)
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6, msg=name)
+    assert any(not torch.equal(half[name], a[name]) for name in a)  # the resumed half did train
+
+
+def test_cli_trains_validates_and_generates(run_cli, dataset, tmp_path):
+    run = tmp_path / "run"
+    common = ["--model", "tiny", "--batch-size", "1", "--val-fraction", "0.5", "--threads", "1"]
+    common += ["--val-steps", "2"]
+    result = run_cli(
+        "train", "--data", dataset, "--out", run, "--steps", "4", "--checkpoint-every", "2", *common
+    )
+    assert result.code == 0, result.err
+    assert [step for step, _ in checkpoints(run)] == [2, 4]
+    latest = run / "checkpoint-4"
+    state_files = ("optimizer.bin", "scheduler.bin", "random_states_0.pkl", "trainer_state.json")
+    for name in ("model_index.json", *state_files):
+        assert (latest / name).is_file(), name
+    assert not (latest / "model.safetensors").exists()  # weights live once, in unet/
+    assert json.loads((latest / "trainer_state.json").read_text())["step"] == 4
+    assert sorted(p.name for p in (run / "validation").iterdir()) == ["step-0000004.png"]
+    assert list((run / "logs").rglob("events.out.tfevents.*"))
+
+    out = tmp_path / "generated"
+    image = REFERENCE_DIR / "inputs" / "ear1.png"
+    result = run_cli("generate", image, "--model", run, "--out", out, "--steps", "2", "--threads", "1")
+    assert result.code == 0, result.err
+    grid = np.asarray(Image.open(out / "grid.png"))
+    assert grid.shape == (960, 640, 3)
+    for k in (0, 1, 3, 4, 5, 6):
+        normal = np.asarray(Image.open(out / f"normal_{k}.png"))
+        mask = np.asarray(Image.open(out / f"mask_{k}.png"))
+        assert normal.shape == (320, 320, 3) and mask.shape == (320, 320)
+        assert set(np.unique(mask)) <= {0, 255}
+        assert (normal[mask == 0] == 255).all()  # white background
+    assert Image.open(out / "condition.png").size == (512, 512)
+
+    # Resuming a finished run without more steps is a user error.
+    again = run_cli("train", "--data", dataset, "--out", run, "--steps", "4", "--resume", *common)
+    assert_one_sentence_error(again, "already at step 4")
+    # A new run into a directory holding one would overwrite its checkpoints: refused.
+    fresh = run_cli("train", "--data", dataset, "--out", run, "--steps", "8", *common)
+    assert_one_sentence_error(fresh, "--resume")
+
+
+def test_bad_datasets_fail_in_one_sentence(run_cli, dataset, tmp_path):
+    args = ["--model", "tiny", "--steps", "2", "--val-fraction", "0", "--threads", "1"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_sentence_error(run_cli("train", "--data", empty, "--out", tmp_path / "r1", *args), "manifest")
+    broken = tmp_path / "broken"
+    write_ball_dataset(broken)
+    first = json.loads((broken / "manifest.jsonl").read_text().splitlines()[0])["patch_id"]
+    for k in (0, 1, 2):
+        (broken / "views" / first / f"normal_{k}.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+        (broken / "views" / first / f"rgb_{k}.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    result = run_cli("train", "--data", broken, "--out", tmp_path / "r2", *args)
+    assert_one_sentence_error(result, "corrupt")
+    result = run_cli("train", "--data", dataset, "--out", tmp_path / "r3", "--resume", *args)
+    assert_one_sentence_error(result, "no checkpoint")

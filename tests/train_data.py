@@ -1,0 +1,37 @@
+"""A tiny dataset in the conventions' section-7 layout for the train/ tests: the analytic ball patch
+rendered by the real PatchRenderer, once plain and once with the ball recoloured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from render.views import png_bytes, view_pngs
+from tests.render_shapes import ball_patch
+from vdm.atomic import write_bytes_atomic
+
+RENDER = 64  # render side: small, the tiny model trains on 32-pixel tiles
+
+
+def write_ball_dataset(root: Path, copies: int = 2) -> Path:
+    """`copies` patches (different selections); copy i has its RGB renders tinted differently."""
+    from render.renderer import PatchRenderer
+
+    with PatchRenderer(RENDER) as renderer:
+        views = renderer.render(ball_patch(n_around=64, n_ball=24, n_plane=6))
+    lines = []
+    for i in range(copies):
+        selection = f"{i:02d}ba11"
+        patch_id = f"{selection}-a0"
+        for name, data in view_pngs(views).items():
+            write_bytes_atomic(root / "views" / patch_id / name, data)
+        if i:  # a second condition colour: the model must tell the samples apart by the condition
+            for k, images in views.items():
+                tinted = images.rgb.copy()
+                tinted[images.mask] = (tinted[images.mask] * np.array([1.0, 0.6, 0.3])).astype(np.uint8)
+                write_bytes_atomic(root / "views" / patch_id / f"rgb_{k}.png", png_bytes(tinted))
+        lines.append({"patch_id": patch_id, "selection_id": selection, "version": 1})
+    (root / "manifest.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return root

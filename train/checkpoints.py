@@ -1,0 +1,65 @@
+"""Training checkpoints: RUN/checkpoint-<step>/ holds the model in the Zero123++ layout (what `vdm
+generate` loads) beside Accelerate's optimizer, LR scheduler and RNG state; it is written under a
+temporary name and renamed, so a checkpoint directory is always complete."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+from safetensors.torch import load_file
+
+from train.loading import checkpoints, save_model
+from train.model import Zero123PlusModel
+from vdm.atomic import write_text_atomic
+
+TRAINER_STATE = "trainer_state.json"
+UNET_WEIGHTS = Path("unet") / "diffusion_pytorch_model.safetensors"
+
+
+def register_hooks(accelerator: Accelerator) -> None:
+    """Model weights travel in the Zero123++ layout, not in Accelerate's own model file."""
+
+    def save_hook(models: list[Any], weights: list[Any], output_dir: str) -> None:
+        weights.clear()
+
+    def load_hook(models: list[Any], input_dir: str) -> None:
+        models.clear()  # the trainer loaded the UNet from the checkpoint's model directory already
+
+    accelerator.register_save_state_pre_hook(save_hook)
+    accelerator.register_load_state_pre_hook(load_hook)
+
+
+def save_checkpoint(
+    accelerator: Accelerator, model: Zero123PlusModel, run: Path, step: int, state: dict[str, Any], keep: int
+) -> Path:
+    """Write RUN/checkpoint-<step> (every process takes part) and keep the newest `keep`."""
+    final = run / f"checkpoint-{step}"
+    partial = run / f".checkpoint-{step}.partial"
+    if accelerator.is_main_process:
+        shutil.rmtree(partial, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(partial))
+    if accelerator.is_main_process:
+        save_model(model, partial)
+        write_text_atomic(partial / TRAINER_STATE, json.dumps({"step": step, **state}, indent=2, default=str))
+        shutil.rmtree(final, ignore_errors=True)
+        partial.rename(final)
+        for _, old in checkpoints(run)[:-keep] if keep > 0 else []:
+            shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return final
+
+
+def checkpoint_step(checkpoint: Path) -> int:
+    """The training step a checkpoint was written at."""
+    return int(json.loads((checkpoint / TRAINER_STATE).read_text(encoding="utf-8"))["step"])
+
+
+def unet_state(checkpoint: Path) -> dict[str, torch.Tensor]:
+    """The UNet weights of a checkpoint (for comparisons in tests and tools)."""
+    return load_file(checkpoint / UNET_WEIGHTS)

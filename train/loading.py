@@ -1,0 +1,193 @@
+"""Saving and loading Zero123++ models in the public `sudo-ai/zero123plus-v1.2` directory layout.
+
+One path serves the hub model, a local copy of it, a `tiny` model and every training checkpoint:
+model_index.json (component classes + ramping coefficients) and one save_pretrained folder per
+component (weights in safetensors).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import torch
+
+from train.model import SCHEDULE, Zero123PlusModel
+from vdm.atomic import write_text_atomic
+from vdm.errors import VdmError, short_reason
+from vdm.rig import TILE_SIZE
+
+log = logging.getLogger(__name__)
+
+MODEL_INDEX = "model_index.json"
+PIPELINE_CLASS = "Zero123PlusPipeline"
+# Component folder -> (library, class), as in the hub repository's model_index.json.
+COMPONENTS: dict[str, tuple[str, str]] = {
+    "unet": ("diffusers", "UNet2DConditionModel"),
+    "vae": ("diffusers", "AutoencoderKL"),
+    "scheduler": ("diffusers", "EulerAncestralDiscreteScheduler"),
+    "vision_encoder": ("transformers", "CLIPVisionModelWithProjection"),
+    "text_encoder": ("transformers", "CLIPTextModel"),
+    "tokenizer": ("transformers", "CLIPTokenizer"),
+    "feature_extractor_clip": ("transformers", "CLIPImageProcessor"),
+    "feature_extractor_vae": ("transformers", "CLIPImageProcessor"),
+}
+CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+HUB_ID_RE = re.compile(r"^[\w.-]+/[\w.-]+$")
+HUB_PATTERNS = ["*.json", "*.txt", "*.safetensors", "*.bin"]
+
+
+def save_model(model: Zero123PlusModel, directory: str | Path) -> Path:
+    """Write every component with save_pretrained, then model_index.json (written last: its
+    presence marks a complete model)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in COMPONENTS:
+        getattr(model, name).save_pretrained(directory / name)
+    index: dict[str, Any] = {"_class_name": PIPELINE_CLASS, "_diffusers_version": _diffusers_version()}
+    index |= {name: list(entry) for name, entry in COMPONENTS.items()}
+    index |= {"ramping_coefficients": list(model.ramping_coefficients), "vdm_tile_size": model.tile_size}
+    write_text_atomic(directory / MODEL_INDEX, json.dumps(index, indent=2) + "\n")
+    return directory
+
+
+def _diffusers_version() -> str:
+    import diffusers
+
+    return diffusers.__version__
+
+
+def checkpoints(run: Path) -> list[tuple[int, Path]]:
+    """Complete checkpoints of a training run, sorted by step."""
+    found = []
+    for path in run.glob("checkpoint-*"):
+        match = CHECKPOINT_RE.match(path.name)
+        if match and (path / MODEL_INDEX).is_file():
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def model_directory(source: str | Path) -> Path:
+    """A model directory from a directory, a training run (its latest checkpoint) or a hub id."""
+    path = Path(source)
+    if path.is_dir():
+        if (path / MODEL_INDEX).is_file():
+            return path
+        found = checkpoints(path)
+        if found:
+            return found[-1][1]
+        raise VdmError(f"{path} is neither a Zero123++ model directory ({MODEL_INDEX}) nor a training run.")
+    if path.exists():
+        raise VdmError(f"Model {path} is a file; give a model directory, a training run or a hub id.")
+    if not HUB_ID_RE.match(str(source)):
+        raise VdmError(f"Model {source} does not exist and is not a Hugging Face hub id (owner/name).")
+    return _download(str(source))
+
+
+def _download(repo_id: str) -> Path:
+    """The hub snapshot: from the local cache if present, else downloaded; offline fails fast."""
+    from huggingface_hub import constants, snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS, local_files_only=True))
+    except Exception:
+        log.debug("%s is not in the Hugging Face cache", repo_id)
+    if constants.HF_HUB_OFFLINE:
+        raise VdmError(f"Model {repo_id} is not in the Hugging Face cache and HF_HUB_OFFLINE is set.")
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=5).close()
+    except OSError as exc:
+        raise VdmError(
+            f"Model {repo_id} is not cached and {host} cannot be reached ({short_reason(exc)}); "
+            "download it elsewhere or pass a local directory"
+            "."
+        ) from exc
+    log.info("downloading %s from the Hugging Face hub", repo_id)
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS))
+    except Exception as exc:
+        raise VdmError(f"Could not download model {repo_id} ({short_reason(exc)}).") from exc
+
+
+def _check_index(directory: Path) -> dict[str, Any]:
+    index_path = directory / MODEL_INDEX
+    try:
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise VdmError(f"{index_path} is unreadable or not JSON.") from exc
+    missing = [name for name in COMPONENTS if name not in index]
+    if missing:
+        kind = index.get("_class_name", "unknown")
+        kind = kind[-1] if isinstance(kind, list) else kind
+        raise VdmError(f"{directory} holds a {kind} model, not Zero123++ (it lacks {', '.join(missing)}).")
+    for name, (_, cls) in COMPONENTS.items():
+        entry = index[name]
+        if not isinstance(entry, list) or entry[-1] != cls:
+            raise VdmError(f"The {name} of {directory} is a {entry}, not a {cls} as Zero123++ needs.")
+    if not isinstance(index.get("ramping_coefficients"), list):
+        raise VdmError(f"{index_path} has no ramping_coefficients, so it is not a Zero123++ model.")
+    return index
+
+
+def load_model(source: str | Path, dtype: torch.dtype = torch.float32) -> Zero123PlusModel:
+    """Load a Zero123++ model from a hub id, a model directory or a training run (latest checkpoint)."""
+    from diffusers import AutoencoderKL, EulerAncestralDiscreteScheduler, UNet2DConditionModel
+    from transformers import CLIPImageProcessor, CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
+
+    directory = model_directory(source)
+    index = _check_index(directory)
+    classes = {
+        "unet": UNet2DConditionModel,
+        "vae": AutoencoderKL,
+        "vision_encoder": CLIPVisionModelWithProjection,
+        "text_encoder": CLIPTextModel,
+        "tokenizer": CLIPTokenizer,
+        "feature_extractor_clip": CLIPImageProcessor,
+        "feature_extractor_vae": CLIPImageProcessor,
+    }
+    parts: dict[str, Any] = {}
+    for name, cls in classes.items():
+        kwargs: dict[str, Any] = {"local_files_only": True}
+        if name in ("unet", "vae", "vision_encoder", "text_encoder"):
+            kwargs["torch_dtype" if name in ("unet", "vae") else "dtype"] = dtype
+        try:
+            parts[name] = cls.from_pretrained(directory / name, **kwargs)
+        except Exception as exc:
+            reason = short_reason(exc).rstrip(".")
+            raise VdmError(
+                f"The {name} in {directory} does not load as a {cls.__name__} ({reason})."
+            ) from exc
+    config = {**dict(EulerAncestralDiscreteScheduler.load_config(directory / "scheduler"))}
+    config["prediction_type"] = SCHEDULE["prediction_type"]  # Zero123++ v1.2 predicts v
+    model = Zero123PlusModel(
+        scheduler=EulerAncestralDiscreteScheduler.from_config(config),
+        ramping_coefficients=[float(c) for c in index["ramping_coefficients"]],
+        tile_size=int(index.get("vdm_tile_size", TILE_SIZE)),
+        **parts,
+    )
+    _check_fit(model, directory)
+    return model
+
+
+def _check_fit(model: Zero123PlusModel, directory: Path) -> None:
+    """The components must fit together, or the first forward pass would fail deep inside."""
+    width = model.unet.config.cross_attention_dim
+    problems = []
+    if model.text_encoder.config.hidden_size != width:
+        problems.append(f"text width {model.text_encoder.config.hidden_size} vs UNet {width}")
+    if model.vision_encoder.config.projection_dim != width:
+        problems.append(f"image embedding {model.vision_encoder.config.projection_dim} vs UNet {width}")
+    if model.unet.config.in_channels != model.vae.config.latent_channels:
+        problems.append(
+            f"UNet input {model.unet.config.in_channels} vs VAE latent {model.vae.config.latent_channels}"
+        )
+    if len(model.ramping_coefficients) > model.text_encoder.config.max_position_embeddings:
+        problems.append("more ramping coefficients than text tokens")
+    if problems:
+        raise VdmError(f"The components of {directory} do not fit together ({'; '.join(problems)}).")

@@ -1,0 +1,317 @@
+"""`vdm train`: fine-tune the Zero123++ UNet to turn the front render into the 3 x 2 normal grid.
+
+One Accelerate loop serves a CPU, one GPU and `accelerate launch` over many GPUs or nodes: MSE on
+v, the condition dropped at random for classifier-free guidance, AdamW with warm-up and cosine
+hard restarts, gradient clipping, bf16 and gradient checkpointing on GPU. Every random draw of a
+step comes from a generator seeded by (seed, step, process), so a resumed run repeats exactly
+what an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from accelerate.utils import ProjectConfiguration, set_seed
+from diffusers.optimization import get_cosine_with_hard_restarts_schedule_with_warmup
+from tqdm import tqdm
+
+from train import HUB_ID
+from train.augment import AugmentConfig
+from train.checkpoints import checkpoint_step, register_hooks, save_checkpoint
+from train.data import GridDataset, StepBatchSampler, load_entries, split_entries
+from train.loading import checkpoints, load_model
+from train.model import Zero123PlusModel, tiny_model
+from train.reference import ReferenceUNet
+from train.validation import validate
+from vdm.errors import VdmError
+
+log = logging.getLogger(__name__)
+
+TINY = "tiny"
+EVAL_TIMESTEPS = 8  # timesteps per sample of the fixed evaluation loss
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run (the CLI builds it from options)."""
+
+    data: Path
+    out: Path
+    model: str = HUB_ID  # hub id, model directory, training run, or "tiny" (random toy model)
+    steps: int = 20_000
+    stop_at: int | None = None  # end this invocation early (checkpointed) at this step; resume later
+    batch_size: int = 4  # per process
+    learning_rate: float = 1e-5
+    weight_decay: float = 1e-2
+    warmup_steps: int = 500
+    restarts: int = 1  # cosine cycles (hard restarts) over the run
+    grad_clip: float = 1.0
+    cond_drop: float = 0.1  # probability of training a sample unconditionally
+    mixed_precision: str = "auto"  # auto (bf16 on GPU, none on CPU) | no | bf16 | fp16
+    gradient_checkpointing: bool | None = None  # None: on where a GPU trains
+    val_fraction: float = 0.05
+    val_every: int = 2_000
+    val_samples: int = 4
+    val_steps: int = 75
+    guidance: float = 4.0
+    checkpoint_every: int = 2_000
+    keep_checkpoints: int = 3
+    resume: bool = False
+    seed: int = 0
+    workers: int = 0
+    threads: int | None = None  # CPU threads for torch (None: torch's default); 1 suits tiny models
+    log_every: int = 10
+    tiny_tile: int = 32  # with model="tiny": tile and condition sizes
+    tiny_condition: int = 64
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def check(self) -> None:
+        if self.steps < 1 or self.batch_size < 1:
+            raise VdmError("Steps and batch size must be at least 1.")
+        if self.mixed_precision not in ("auto", "no", "bf16", "fp16"):
+            raise VdmError(f"Mixed precision '{self.mixed_precision}' is not one of auto, no, bf16, fp16.")
+        if not 0.0 <= self.cond_drop < 1.0 or not 0.0 <= self.val_fraction < 1.0:
+            raise VdmError("The condition drop rate and the held-out fraction must be in [0, 1).")
+
+
+@dataclass
+class TrainSummary:
+    """What a training invocation did."""
+
+    start_step: int
+    step: int
+    loss_start: float  # fixed-noise v-loss on the first training samples, before this invocation
+    loss_end: float  # the same, after it
+    first_losses: list[float]
+    last_losses: list[float]
+    seconds: float
+    steps_per_second: float
+    checkpoint: Path | None
+    val_angular_error_deg: float | None
+
+
+def _initial_model(config: TrainConfig) -> tuple[Zero123PlusModel, Path | None]:
+    """The model to start from, and the checkpoint to resume (if any)."""
+    if config.resume:
+        found = checkpoints(config.out)
+        if not found:
+            raise VdmError(f"There is no checkpoint in {config.out} to resume.")
+        return load_model(found[-1][1]), found[-1][1]
+    if checkpoints(config.out):
+        raise VdmError(
+            f"{config.out} already holds a run; pass --resume to continue it or choose another --out."
+        )
+    if config.model == TINY:
+        return tiny_model(config.tiny_tile, config.tiny_condition, config.seed), None
+    return load_model(config.model), None
+
+
+def _step_generator(config: TrainConfig, step: int, process: int, device: torch.device) -> torch.Generator:
+    return torch.Generator(device).manual_seed(config.seed * 1_000_003 + step * 1_009 + process)
+
+
+def _batch_inputs(
+    model: Zero123PlusModel, batch: dict[str, torch.Tensor], drop: float, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(text states with the global condition, condition latents, target latents); dropped samples
+    get the unconditional inputs of classifier-free guidance."""
+    device = model.vae.device
+    size = batch["grid"].shape[0]
+    dropped = torch.rand(size, generator=generator, device=device) < drop
+    vae = torch.where(dropped[:, None, None, None], 0.0, batch["vae"].to(device))
+    states = model.condition_states(batch["clip"])
+    states = torch.where(dropped[:, None, None], model.prompt_states().to(states.dtype), states)
+    return states, model.condition_latents(vae, generator), model.grid_latents(batch["grid"], generator)
+
+
+def _v_loss(
+    net: Any, model: Zero123PlusModel, inputs: tuple[torch.Tensor, ...], t: torch.Tensor, g: torch.Generator
+) -> torch.Tensor:
+    states, cond, latents = inputs
+    scheduler = model.train_scheduler()
+    noise = torch.randn(latents.shape, generator=g, device=latents.device, dtype=latents.dtype)
+    cond_noise = torch.randn(cond.shape, generator=g, device=cond.device, dtype=cond.dtype)
+    noisy = scheduler.add_noise(latents, noise, t)
+    target = scheduler.get_velocity(latents, noise, t)
+    dtype = next(net.parameters()).dtype
+    prediction = net(noisy.to(dtype), t, states.to(dtype), cond.to(dtype), cond_noise.to(dtype))
+    return F.mse_loss(prediction.float(), target.float())
+
+
+@torch.no_grad()
+def evaluation_loss(net: Any, model: Zero123PlusModel, batch: dict[str, torch.Tensor], seed: int) -> float:
+    """The v-loss at fixed, evenly spread timesteps with fixed noise: comparable across a run."""
+    device = model.vae.device
+    g = torch.Generator(device).manual_seed(seed)
+    size = batch["grid"].shape[0]
+    repeated = {k: v.repeat_interleave(EVAL_TIMESTEPS, dim=0) for k, v in batch.items()}
+    inputs = _batch_inputs(model, repeated, 0.0, g)
+    steps = model.train_scheduler().config.num_train_timesteps
+    t = ((torch.arange(EVAL_TIMESTEPS, device=device) + 0.5) * steps / EVAL_TIMESTEPS).long().repeat(size)
+    return float(_v_loss(net, model, inputs, t, g))
+
+
+def train(config: TrainConfig) -> TrainSummary:
+    """Run (or resume) training; returns the losses, speed and the last checkpoint."""
+    config.check()
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    try:
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        if not torch.cuda.is_available():  # CPU runs are exactly reproducible (GPU runs are not)
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        return _train(config)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(config: TrainConfig) -> TrainSummary:
+    started = time.perf_counter()
+    entries = load_entries(config.data)
+    train_entries, val_entries = split_entries(entries, config.val_fraction)
+    cuda = torch.cuda.is_available()
+    precision = ("bf16" if cuda else "no") if config.mixed_precision == "auto" else config.mixed_precision
+    accelerator = Accelerator(
+        mixed_precision=precision,
+        log_with="tensorboard",
+        project_config=ProjectConfiguration(
+            project_dir=str(config.out), logging_dir=str(config.out / "logs")
+        ),
+    )
+    register_hooks(accelerator)
+    set_seed(config.seed)
+    model, resume_from = _initial_model(config)
+    start_step = checkpoint_step(resume_from) if resume_from else 0
+    stop = min(config.stop_at or config.steps, config.steps)
+    if start_step >= stop:
+        raise VdmError(f"The run in {config.out} is already at step {start_step}; raise --steps to go on.")
+    weight_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+    model.frozen_to(accelerator.device, weight_dtype)
+    net = ReferenceUNet(model.unet, model.train_scheduler().alphas_cumprod)
+    if config.gradient_checkpointing if config.gradient_checkpointing is not None else cuda:
+        model.unet.enable_gradient_checkpointing()
+    optimizer = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    processes = accelerator.num_processes
+    lr_schedule = get_cosine_with_hard_restarts_schedule_with_warmup(
+        optimizer, config.warmup_steps * processes, config.steps * processes, num_cycles=config.restarts
+    )
+    dataset = GridDataset(config.data, train_entries, model, config.augment)
+    sampler = StepBatchSampler(
+        len(train_entries), config.batch_size, config.seed, start_step * processes, stop * processes
+    )
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, num_workers=config.workers)
+    net, optimizer, lr_schedule = accelerator.prepare(net, optimizer, lr_schedule)
+    loader = accelerator.prepare_data_loader(loader, device_placement=True)
+    if resume_from:
+        accelerator.load_state(str(resume_from))
+        log.info("resumed %s at step %d", resume_from, start_step)
+    accelerator.init_trackers("vdm-train", config=_flat_config(config))
+
+    eval_batch = _eval_batch(config, model, train_entries)
+    loss_start = evaluation_loss(net, model, eval_batch, config.seed)
+    losses: list[float] = []
+    step, checkpoint, val_error = start_step, None, None
+    net.train()
+    loop_started = time.perf_counter()
+    bar = tqdm(total=stop, initial=start_step, desc="training", disable=not accelerator.is_main_process)
+    for batch in _user_errors(loader):
+        g = _step_generator(config, step, accelerator.process_index, accelerator.device)
+        inputs = _batch_inputs(model, batch, config.cond_drop, g)
+        steps = model.train_scheduler().config.num_train_timesteps
+        t = torch.randint(0, steps, (batch["grid"].shape[0],), generator=g, device=accelerator.device)
+        loss = _v_loss(net, model, inputs, t, g)
+        accelerator.backward(loss)
+        if accelerator.sync_gradients:
+            accelerator.clip_grad_norm_(net.parameters(), config.grad_clip)
+        optimizer.step()
+        lr_schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        value = float(accelerator.gather(loss.detach()).mean())
+        losses.append(value)
+        bar.update(1)
+        bar.set_postfix(loss=f"{value:.4f}")
+        if step % config.log_every == 0 or step == stop:
+            accelerator.log({"train/loss": value, "train/lr": lr_schedule.get_last_lr()[0]}, step=step)
+        if val_entries and (step % config.val_every == 0 or step == stop):
+            val_error = _validate(accelerator, config, model, net, val_entries, step)
+        if step % config.checkpoint_every == 0 or step == stop:
+            state = {"config": _flat_config(config), "loss": value}
+            checkpoint = save_checkpoint(accelerator, model, config.out, step, state, config.keep_checkpoints)
+    bar.close()
+    loop_seconds = time.perf_counter() - loop_started
+    net.eval()
+    loss_end = evaluation_loss(net, model, eval_batch, config.seed)
+    accelerator.end_training()
+    seconds = time.perf_counter() - started
+    return TrainSummary(
+        start_step=start_step,
+        step=step,
+        loss_start=loss_start,
+        loss_end=loss_end,
+        first_losses=losses[:10],
+        last_losses=losses[-10:],
+        seconds=seconds,
+        steps_per_second=(step - start_step) / loop_seconds,
+        checkpoint=checkpoint,
+        val_angular_error_deg=val_error,
+    )
+
+
+def _eval_batch(
+    config: TrainConfig, model: Zero123PlusModel, entries: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Up to 4 training samples without augmentation (the fixed evaluation loss runs on them)."""
+    dataset = GridDataset(config.data, entries, model, AugmentConfig.off())
+    items = [dataset[(i, 0)] for i in range(min(4, len(entries)))]
+    return {key: torch.stack([item[key] for item in items]) for key in items[0]}
+
+
+def _validate(
+    accelerator: Accelerator,
+    config: TrainConfig,
+    model: Zero123PlusModel,
+    net: Any,
+    entries: list[dict[str, Any]],
+    step: int,
+) -> float | None:
+    error = None
+    if accelerator.is_main_process:
+        net.eval()
+        error = validate(model, accelerator.unwrap_model(net), config, entries, step)
+        accelerator.log({"val/mean_angular_error_deg": error}, step=step)
+        net.train()
+    accelerator.wait_for_everyone()
+    return error
+
+
+def _user_errors(loader: Any) -> Any:
+    """Batches of the loader; a user error raised in a worker process comes back as one sentence."""
+    iterator = iter(loader)
+    while True:
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return
+        except VdmError as exc:
+            raise VdmError(str(exc).strip().splitlines()[-1].split("VdmError: ")[-1]) from None
+
+
+def _flat_config(config: TrainConfig) -> dict[str, Any]:
+    """The config as TensorBoard hyper-parameters (scalars and strings only)."""
+    flat: dict[str, Any] = {}
+    for key, value in dataclasses.asdict(config).items():
+        if isinstance(value, dict):
+            flat |= {f"augment_{k}": v for k, v in value.items()}
+        else:
+            flat[key] = value if isinstance(value, int | float | str | bool) else str(value)
+    return flat
