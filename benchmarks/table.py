@@ -37,4 +37,7 @@ def print_table(rows: list[Row]) -> None:
         table.add_column(column, justify="right" if column == "value" else "left")
     for row in rows:
         table.add_row(row.stage, row.metric, f"{row.value:.4g}", row.unit, row.note)
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # a pipe or a file: wide enough that no row wraps
+        console = Console(width=160)
+    console.print(table)
