@@ -29,7 +29,7 @@ class DeformConfig:
     lr: float = 3e-3
     hidden: int = 128
     layers: int = 3
-    frequencies: int = 5
+    frequencies: int = 2  # pi and 2 pi: higher ones fold the sheet into ripples (docs/reconstruct.md)
     border_weight: float = 10.0  # reached at `border_ramp` of training
     border_ramp: float = 0.5
     border_points: int = 256

@@ -57,7 +57,7 @@ def quality_settings(quality: str) -> QualitySettings:
                 eps_end=0.005,
                 s_end=600.0,
             ),
-            DeformConfig(iterations=2500, points=4096, hidden=256, layers=4, frequencies=6),
+            DeformConfig(iterations=2500, points=4096, hidden=256, layers=4, frequencies=3),
             60_000,
         )
     raise VdmError(f"Unknown quality {quality!r}; use one of {', '.join(QUALITIES)}.")
