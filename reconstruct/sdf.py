@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from scipy.ndimage import binary_dilation, label
 from torch import nn
 
 from reconstruct.encoding import GridConfig, MultiResGrid
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 BOX_MIN = (-1.1, -1.1, -0.1)
 BOX_MAX = (1.1, 1.1, 1.75)
+RIM = 0.95  # plane points this far out lie on the square's rim, never under the part
 TETRA = ((1.0, -1.0, -1.0), (-1.0, -1.0, 1.0), (-1.0, 1.0, -1.0), (1.0, 1.0, 1.0))
 
 
@@ -53,9 +55,11 @@ class SdfConfig:
     mask_weight: float = 0.5
     eikonal_weight: float = 0.1
     smooth_weight: float = 0.05
+    free_weight: float = 0.5  # no part in front of the bare plane
     eps_start: float = 0.04  # numerical-gradient step, annealed to eps_end (coarse to fine)
     eps_end: float = 0.01
     part_ray_share: float = 0.6  # share of each batch drawn from rays that see the part
+    part_margin: float = 0.016  # ... or lie this close to one (a fraction of the view size)
     mc_resolution: int = 96
     start_radius: float = 0.5  # the SDF starts as a hemisphere of this radius on the plane
 
@@ -99,11 +103,13 @@ class RayBank:
     hits_plane: torch.Tensor  # (R,) bool
     mask: torch.Tensor  # (R,) float
     normals: torch.Tensor  # (R, 3)
-    sees_part: torch.Tensor  # (R,) bool: foreground and not the bare plane
+    sees_part: torch.Tensor  # (R,) bool: near a pixel that shows the part, not the bare plane
+    bare_plane: torch.Tensor  # (R,) bool: sees the plane with nothing in front (free space above it)
 
 
-def build_rays(views: NormalViews, device: torch.device) -> RayBank:
-    """Rays of every pixel centre of the six views, clipped to the part's box and the plane."""
+def build_rays(views: NormalViews, device: torch.device, part_margin: float = 0.0) -> RayBank:
+    """Rays of every pixel centre of the six views, clipped to the part's box and the plane; rays within
+    `part_margin` (a fraction of the view) of a pixel showing the part are marked as part rays."""
     lo, hi = np.array(BOX_MIN), np.array(BOX_MAX)
     parts = []
     for k, normals in views.normals.items():
@@ -120,9 +126,12 @@ def build_rays(views: NormalViews, device: torch.device) -> RayBank:
         keep = far > near
         mask = views.masks[k].reshape(-1)
         n = normals.reshape(-1, 3)
-        sees = mask & ((n[:, 2] < 0.995) | ~hits)
-        parts.append((origins, d, near, far, hits, mask, n, sees, keep))
-    cat = [np.concatenate([p[i][p[-1]] for p in parts]) for i in range(8)]
+        part = views.masks[k] & ((normals[..., 2] < 0.995) | ~hits.reshape(views.size, views.size))
+        margin = round(part_margin * views.size)
+        sees = (binary_dilation(part, iterations=margin) if margin else part).reshape(-1)
+        bare = bare_plane(views.masks[k] & ~part, on_plane)
+        parts.append((origins, d, near, far, hits, mask, n, sees, bare, keep))
+    cat = [np.concatenate([p[i][p[-1]] for p in parts]) for i in range(9)]
 
     def tensor(a: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
@@ -136,7 +145,18 @@ def build_rays(views: NormalViews, device: torch.device) -> RayBank:
         tensor(cat[5]),
         tensor(cat[6]),
         tensor(cat[7], torch.bool),
+        tensor(cat[8], torch.bool),
     )
+
+
+def bare_plane(flat: np.ndarray, on_plane: np.ndarray) -> np.ndarray:
+    """Rays (flattened) that see the bare plane: pixels of +z normal connected to the plane's outer rim.
+
+    A flat top of the part also has a +z normal, but it is not connected to the rim of the square."""
+    labels, _ = label(flat, structure=np.ones((3, 3)))
+    rim = flat.reshape(-1) & (np.abs(on_plane[:, :2]).max(1) > RIM)
+    keep = np.unique(labels.reshape(-1)[rim])
+    return np.isin(labels.reshape(-1), keep[keep > 0])
 
 
 @dataclass
@@ -185,7 +205,7 @@ def fit_sdf(
 ) -> PartSdf:
     """Fit the part SDF to the views; `progress(step, losses)` is called every iteration."""
     torch.manual_seed(seed)
-    bank = build_rays(views, device)
+    bank = build_rays(views, device, config.part_margin)
     model = PartSdf(config, device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.99), eps=1e-15, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -224,8 +244,11 @@ def fit_sdf(
             smooth = (g[: len(on_part)] - g[len(on_part) :]).pow(2).sum(-1).mean()
         else:
             smooth = eikonal * 0.0
+        bare = bank.bare_plane[index]
+        free_loss = -torch.log1p(-out.part_weight[bare].clamp(max=1.0 - 1e-4)).mean() if bare.any() else 0.0
         loss = (
-            config.normal_weight * normal_loss
+            config.free_weight * free_loss
+            + config.normal_weight * normal_loss
             + config.mask_weight * mask_loss
             + config.eikonal_weight * eikonal
             + config.smooth_weight * smooth

@@ -4,6 +4,7 @@ above the plane, over the square and attached to it) and points on plane + part.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,8 @@ from reconstruct.metrics import sample_surface
 from reconstruct.sdf import PartSdf, sdf_grid
 from vdm.errors import VdmError
 from vdm.patch import PART, Patch
+
+log = logging.getLogger(__name__)
 
 ATTACH_HEIGHT = 0.03  # a component touching z below this is attached to the plane
 
@@ -47,9 +50,11 @@ def part_mesh(model: PartSdf, resolution: int) -> Patch | None:
     _, component = connected_components(graph, directed=False)
     low = np.zeros(component.max() + 1, dtype=bool)
     low[component[vertices[:, 2] < ATTACH_HEIGHT]] = True
-    faces = faces[low[component[faces[:, 0]]]]
-    if len(faces) == 0:
-        return None
+    attached = faces[low[component[faces[:, 0]]]]
+    if len(attached):
+        faces = attached
+    else:
+        log.warning("No part of the fitted surface touches the plane; keeping all of it.")
     used, faces = np.unique(faces, return_inverse=True)
     return Patch(vertices[used], faces.reshape(-1, 3), np.full(len(used), PART, dtype=np.uint8))
 
