@@ -25,7 +25,10 @@ def _shapes():
 
     from reconstruct.vdm_file import read_vdm, vdm_to_patch
 
-    return {"mushroom": mushroom_patch(), "ear3": vdm_to_patch(read_vdm(REFERENCE / "ear3.exr"), EVAL_RESOLUTION)}
+    return {
+        "mushroom": mushroom_patch(),
+        "ear3": vdm_to_patch(read_vdm(REFERENCE / "ear3.exr"), EVAL_RESOLUTION),
+    }
 
 
 def run(qualities: tuple[str, ...] = ("fast",), device: str | None = "cpu", threads: int = 1) -> list[Row]:
@@ -57,7 +60,9 @@ def run(qualities: tuple[str, ...] = ("fast",), device: str | None = "cpu", thre
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
-    parser.add_argument("--quality", action="append", choices=("fast", "full"), help="repeatable; default fast")
+    parser.add_argument(
+        "--quality", action="append", choices=("fast", "full"), help="repeatable; default fast"
+    )
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     device = None if args.device == "auto" else args.device

@@ -28,7 +28,9 @@ def height_field_vdm(front: np.ndarray, resolution: int) -> np.ndarray:
     x, y = pixel_centres(resolution)
     cols = (x + VIEW_EXTENT / 2) / VIEW_EXTENT * size - 0.5
     rows = (VIEW_EXTENT / 2 - y) / VIEW_EXTENT * size - 0.5
-    n = np.stack([map_coordinates(normals[..., c], [rows, cols], order=1, mode="nearest") for c in range(3)], -1)
+    n = np.stack(
+        [map_coordinates(normals[..., c], [rows, cols], order=1, mode="nearest") for c in range(3)], -1
+    )
     nz = np.maximum(n[..., 2], MIN_NZ)
     p, q = -n[..., 0] / nz, -n[..., 1] / nz
     h = 2.0 / resolution

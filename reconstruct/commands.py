@@ -22,12 +22,16 @@ def reconstruct_command(
         ),
     ],
     out: Annotated[
-        Path, typer.Option("--out", help="Directory for vdm.exr, mesh.ply, preview.png, stage1.ply, report.json.")
+        Path,
+        typer.Option("--out", help="Directory for vdm.exr, mesh.ply, preview.png, stage1.ply, report.json."),
     ],
     device: Annotated[
-        str | None, typer.Option("--device", help="Torch device (cpu, cuda, cuda:1); default CUDA when present.")
+        str | None,
+        typer.Option("--device", help="Torch device (cpu, cuda, cuda:1); default CUDA when present."),
     ] = None,
-    quality: Annotated[str, typer.Option("--quality", help="fast (small views, few steps) or full.")] = "fast",
+    quality: Annotated[
+        str, typer.Option("--quality", help="fast (small views, few steps) or full.")
+    ] = "fast",
     seed: Annotated[int, typer.Option("--seed", help="Seeds every random choice; same seed, same VDM.")] = 0,
     resolution: Annotated[
         int, typer.Option("--resolution", min=8, max=4096, help="VDM side in pixels (512, 1024, 2048).")

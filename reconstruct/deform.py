@@ -24,7 +24,7 @@ from reconstruct.vdm_file import pixel_centres
 class DeformConfig:
     """Stage 2 settings (the `fast` quality by default)."""
 
-    iterations: int = 500
+    iterations: int = 1000
     points: int = 1024  # g(u) samples and target samples per step
     lr: float = 3e-3
     hidden: int = 128

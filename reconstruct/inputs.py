@@ -82,7 +82,9 @@ def front_view(source: Path | str) -> np.ndarray:
     """The encoded front view (normal_2.png) of a view directory: the height-field baseline's input."""
     path = Path(source) / f"normal_{FRONT_VIEW}.png"
     if not path.is_file():
-        raise VdmError(f"The height-field baseline needs the front view {path}; give a `vdm render` directory.")
+        raise VdmError(
+            f"The height-field baseline needs the front view {path}; give a `vdm render` directory."
+        )
     return _read_png(path)
 
 

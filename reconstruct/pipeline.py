@@ -204,4 +204,6 @@ def reconstruct(
     info["timings"]["write"] = time.perf_counter() - start
     report = {"config": asdict(config), "settings": asdict(settings), **info}
     write_text_atomic(out / "report.json", json.dumps(report, indent=2, default=str))
-    return ReconstructResult(vdm_path, mesh_path, preview, stage1, displacement, info["timings"], info["losses"])
+    return ReconstructResult(
+        vdm_path, mesh_path, preview, stage1, displacement, info["timings"], info["losses"]
+    )

@@ -270,9 +270,11 @@ def fit_sdf(
 
 
 @torch.no_grad()
-def sdf_grid(model: PartSdf, resolution: int, chunk: int = 131_072) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The part SDF on a resolution^3 lattice over its box: values (R, R, R) indexed x, y, z, and the axes' origin
-    and spacing."""
+def sdf_grid(
+    model: PartSdf, resolution: int, chunk: int = 131_072
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The part SDF on a resolution^3 lattice over its box: values (R, R, R) indexed x, y, z, the
+    lattice origin and spacing."""
     lo, hi = np.array(BOX_MIN), np.array(BOX_MAX)
     axes = [np.linspace(lo[i], hi[i], resolution) for i in range(3)]
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)

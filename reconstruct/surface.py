@@ -65,14 +65,16 @@ def stage1_surface(model: PartSdf, resolution: int, n_points: int, seed: int) ->
     rng = np.random.default_rng(seed)
     plane = np.column_stack([rng.uniform(-1.0, 1.0, (4 * n_points, 2)), np.zeros(4 * n_points)])
     with torch.no_grad():
-        outside = model(torch.as_tensor(plane, dtype=torch.float32, device=model.box_min.device)).cpu().numpy() > 0
+        outside = (
+            model(torch.as_tensor(plane, dtype=torch.float32, device=model.box_min.device)).cpu().numpy() > 0
+        )
     plane = plane[outside]
     if part is None:
         return Stage1Surface(None, plane[:n_points])
     tri = part.vertices[part.faces]
     part_area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1).sum()
     plane_area = 4.0 * outside.mean()
-    n_part = int(round(n_points * part_area / (part_area + plane_area)))
+    n_part = round(n_points * part_area / (part_area + plane_area))
     if n_part < 1:
         raise VdmError("The fitted part has no area; the normal maps show nothing on the plane.")
     points = sample_surface(part, n_part, seed).points

@@ -36,10 +36,17 @@ def revolved_patch(profile: np.ndarray, n_around: int = 160, n_plane: int = 20) 
     phi = np.linspace(0.0, 2.0 * np.pi, n_around, endpoint=False)
     ring_r, ring_z = profile[1:, 0], profile[1:, 1]
     part = np.stack(
-        [ring_r[:, None] * np.cos(phi), ring_r[:, None] * np.sin(phi), np.repeat(ring_z[:, None], n_around, 1)],
+        [
+            ring_r[:, None] * np.cos(phi),
+            ring_r[:, None] * np.sin(phi),
+            np.repeat(ring_z[:, None], n_around, 1),
+        ],
         -1,
     ).reshape(-1, 3)
-    border = np.stack([np.cos(phi), np.sin(phi)], 1) / np.maximum(np.abs(np.cos(phi)), np.abs(np.sin(phi)))[:, None]
+    border = (
+        np.stack([np.cos(phi), np.sin(phi)], 1)
+        / np.maximum(np.abs(np.cos(phi)), np.abs(np.sin(phi)))[:, None]
+    )
     foot = profile[-1, 0] * np.stack([np.cos(phi), np.sin(phi)], 1)
     s = np.linspace(0.0, 1.0, n_plane + 1)[1:, None, None]
     plane_xy = (foot + s * (border - foot)).reshape(-1, 2)

@@ -86,13 +86,15 @@ def test_metrics_see_a_shift():
     assert chamfer(a.points, b.points) < 0.02
     assert fscore(a.points, b.points, 0.05) > 0.99
     assert normal_consistency(a, b) > 0.95
-    shifted = b.points + [0.0, 0.0, 0.1]
+    shifted = b.points + np.array([0.0, 0.0, 0.1])
     assert chamfer(a.points, shifted) > 0.05
     assert fscore(a.points, shifted, 0.05) < 0.5
 
 
 def test_bad_vdm_files(tmp_path, run_cli):
-    assert_one_sentence_error(run_cli("vdm2mesh", tmp_path / "none.exr", "--out", tmp_path / "m.ply"), "exist")
+    assert_one_sentence_error(
+        run_cli("vdm2mesh", tmp_path / "none.exr", "--out", tmp_path / "m.ply"), "exist"
+    )
     (tmp_path / "junk.exr").write_bytes(b"not an exr")
     assert_one_sentence_error(run_cli("vdm2mesh", tmp_path / "junk.exr", "--out", tmp_path / "m.ply"))
     write_vdm(tmp_path / "v.exr", analytic_displacement(16))
@@ -116,7 +118,9 @@ def test_missing_views_and_wrong_grid(tmp_path, run_cli):
     result = run_cli("reconstruct", tmp_path / "dir", "--out", tmp_path / "out")
     assert_one_sentence_error(result, "normal_4.png")
     Image.fromarray(np.full((500, 500, 3), 255, np.uint8)).save(tmp_path / "grid.png")
-    assert_one_sentence_error(run_cli("reconstruct", tmp_path / "grid.png", "--out", tmp_path / "out"), "500x500")
+    assert_one_sentence_error(
+        run_cli("reconstruct", tmp_path / "grid.png", "--out", tmp_path / "out"), "500x500"
+    )
     assert_one_sentence_error(run_cli("reconstruct", tmp_path / "nothing", "--out", tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 
