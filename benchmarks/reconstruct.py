@@ -31,7 +31,13 @@ def _shapes():
     }
 
 
-def run(qualities: tuple[str, ...] = ("fast",), device: str | None = "cpu", threads: int = 1) -> list[Row]:
+def run(
+    qualities: tuple[str, ...] = ("fast",),
+    device: str | None = "cpu",
+    threads: int = 1,
+    shapes: tuple[str, ...] = ("mushroom", "ear3"),
+    progress: bool = False,
+) -> list[Row]:
     from reconstruct.metrics import compare
     from reconstruct.pipeline import ReconstructConfig, quality_settings, reconstruct
     from reconstruct.vdm_file import read_vdm, vdm_to_patch
@@ -41,10 +47,12 @@ def run(qualities: tuple[str, ...] = ("fast",), device: str | None = "cpu", thre
     for quality in qualities:
         size = quality_settings(quality).view_size
         for name, truth in _shapes().items():
+            if name not in shapes:
+                continue
             with PatchRenderer(size) as renderer:
                 views = {k: v.normal for k, v in renderer.render(truth).items()}
             with tempfile.TemporaryDirectory() as out:
-                config = ReconstructConfig(quality, device, 0, 512, threads, progress=False)
+                config = ReconstructConfig(quality, device, 0, 512, threads, progress=progress)
                 start = time.perf_counter()
                 result = reconstruct(views, out, config)
                 seconds = time.perf_counter() - start
@@ -64,9 +72,12 @@ def main(argv: list[str]) -> None:
         "--quality", action="append", choices=("fast", "full"), help="repeatable; default fast"
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--shape", action="append", choices=("mushroom", "ear3"), help="default both")
+    parser.add_argument("--progress", action="store_true", help="show the progress bars")
     args = parser.parse_args(argv)
     device = None if args.device == "auto" else args.device
-    print_table(run(tuple(args.quality or ("fast",)), device, args.threads))
+    shapes = tuple(args.shape or ("mushroom", "ear3"))
+    print_table(run(tuple(args.quality or ("fast",)), device, args.threads, shapes, args.progress))
 
 
 if __name__ == "__main__":
