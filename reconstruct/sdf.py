@@ -245,7 +245,7 @@ def fit_sdf(
         else:
             smooth = eikonal * 0.0
         bare = bank.bare_plane[index]
-        free_loss = -torch.log1p(-out.part_weight[bare].clamp(max=1.0 - 1e-4)).mean() if bare.any() else 0.0
+        free_loss = out.part_weight[bare].mean() if bare.any() else 0.0  # L1: bounded gradients
         loss = (
             config.free_weight * free_loss
             + config.normal_weight * normal_loss

@@ -54,7 +54,7 @@ def test_mushroom_overhang_round_trip(mushroom_results):
     under = under_cap_points()
     ours_under = one_sided(under, sample_surface(surface_of(neural.vdm)).points)
     flat_under = one_sided(under, sample_surface(surface_of(baseline.vdm)).points)
-    assert ours_under < 0.06 and flat_under > 2.0 * ours_under, (ours_under, flat_under)
+    assert ours_under < 0.08 and flat_under > 2.0 * ours_under, (ours_under, flat_under)
     # and it is reached by folding: some pixels move sideways, some surface points face down
     assert np.abs(neural.displacement[..., :2]).max() > 0.1
     assert np.abs(baseline.displacement[..., :2]).max() == 0.0
