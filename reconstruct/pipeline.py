@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,11 @@ from reconstruct.vdm_file import DEFAULT_RESOLUTION, vdm_to_patch, write_vdm
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError
 from vdm.patch import write_patch
+
+if TYPE_CHECKING:
+    import torch
+
+    from reconstruct.inputs import NormalViews
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +95,7 @@ class ReconstructResult:
     losses: dict[str, float] = field(default_factory=dict)
 
 
-def pick_device(name: str | None):  # -> torch.device
+def pick_device(name: str | None) -> torch.device:
     """The torch device: the one named, else CUDA when available, else the CPU."""
     import torch
 
@@ -123,14 +129,17 @@ class _Progress:
         self.bar.close()
 
 
-def _neural(views, settings: QualitySettings, config: ReconstructConfig, out: Path, result_info: dict):
+def _neural(
+    views: NormalViews, settings: QualitySettings, config: ReconstructConfig, out: Path, info: dict
+) -> tuple[np.ndarray, Path | None]:
+    """Both neural stages; fills info's timings and losses; returns the displacement and stage1.ply."""
     from reconstruct.deform import fit_deformation, sample_field
     from reconstruct.sdf import fit_sdf
     from reconstruct.surface import stage1_surface
     from reconstruct.vdm_file import surface_to_vdm
 
     device = pick_device(config.device)
-    timings, losses = result_info["timings"], result_info["losses"]
+    timings, losses = info["timings"], info["losses"]
     start = time.perf_counter()
     bar = _Progress(settings.sdf.iterations, "stage 1 (SDF)", config.progress)
     model = fit_sdf(views, settings.sdf, device, config.seed, bar)

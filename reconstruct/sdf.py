@@ -12,8 +12,9 @@ NeuS's logistic density follows a fixed geometric schedule (coarse to fine). To 
 a CPU, the SDF is evaluated once per sample for the alphas, and the rendered normal is the part's
 weight times the SDF's numerical gradient (four tetrahedral samples, as Neuralangelo: no double
 backward) at the ray's expected surface point, plus the plane's weight times +z.
-Losses: normal (1 - cos, patch frame) on foreground rays, mask (BCE of the opacity), eikonal, and a
-smoothness term (normals at a surface point and a jittered neighbour agree).
+Losses: normal (1 - cos, patch frame) on foreground rays, mask (BCE of the opacity), eikonal, a
+smoothness term (normals at a surface point and a jittered neighbour agree), and free space (no part
+weight on rays that see the bare plane: what empties the space under an overhang).
 """
 
 from __future__ import annotations

@@ -133,6 +133,12 @@ def test_all_background_and_nan_pixels(tmp_path, run_cli):
     Image.fromarray(compose_grid(views, tile=32)).save(tmp_path / "grid.png")
     result = run_cli("reconstruct", tmp_path / "grid.png", "--out", tmp_path / "out")
     assert_one_sentence_error(result, "view 5", "background")
+    Image.fromarray(compose_grid(flat_views(), tile=32)).save(tmp_path / "good.png")
+    loaded = load_normal_views(tmp_path / "good.png", 16)
+    assert set(loaded.normals) == set(GRID_VIEWS) and loaded.size == 16
+    assert loaded.masks[0].sum() == 64 and np.allclose(
+        loaded.normals[0][loaded.masks[0]], [0.0, 0.0, 1.0], atol=0.01
+    )
     floats = {k: np.zeros((32, 32, 3), np.float32) for k in GRID_VIEWS}
     for image in floats.values():
         image[..., 2] = 1.0
