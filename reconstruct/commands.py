@@ -1,9 +1,81 @@
-"""The `vdm` commands of reconstruct/."""
+"""The `vdm` commands of reconstruct/: `vdm reconstruct` (normal maps to a VDM) and `vdm vdm2mesh`."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from vdm.errors import VdmError
+
+log = logging.getLogger(__name__)
+
+
+def reconstruct_command(
+    normals: Annotated[
+        Path,
+        typer.Argument(
+            help="A 960x640 normal grid PNG (views 0,1,3,4,5,6), or a directory with normal_<k>.png "
+            "(and optional mask_<k>.png) as `vdm render` writes it."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Directory for vdm.exr, mesh.ply, preview.png, stage1.ply, report.json."),
+    ],
+    device: Annotated[
+        str | None,
+        typer.Option("--device", help="Torch device (cpu, cuda, cuda:1); default CUDA when present."),
+    ] = None,
+    quality: Annotated[
+        str, typer.Option("--quality", help="fast (small views, few steps) or full.")
+    ] = "fast",
+    seed: Annotated[int, typer.Option("--seed", help="Seeds every random choice; same seed, same VDM.")] = 0,
+    resolution: Annotated[
+        int, typer.Option("--resolution", min=8, max=4096, help="VDM side in pixels (512, 1024, 2048).")
+    ] = 512,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="CPU threads for torch.")] = 1,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline", help="The scalar height-field baseline from the front view (needs normal_2.png)."
+        ),
+    ] = False,
+) -> None:
+    """Reconstruct a vector displacement map from six patch-frame normal maps (neural SDF, then a
+    neural deformation field sampled on the VDM grid)."""
+    from reconstruct.pipeline import QUALITIES, ReconstructConfig, reconstruct
+
+    if quality not in QUALITIES:
+        raise VdmError(f"Unknown quality {quality!r}; use one of {', '.join(QUALITIES)}.")
+    config = ReconstructConfig(quality, device, seed, resolution, threads, baseline)
+    result = reconstruct(normals, out, config)
+    times = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
+    log.info("wrote %s, %s, %s (%s)", result.vdm, result.mesh, result.preview, times)
+
+
+def vdm2mesh_command(
+    vdm: Annotated[Path, typer.Argument(help="A VDM .exr (conventions section 6).")],
+    out: Annotated[Path, typer.Option("--out", help="The patch mesh .ply to write.")],
+    resolution: Annotated[
+        int | None,
+        typer.Option("--resolution", min=3, max=4096, help="Grid side (default: the VDM's pixel count)."),
+    ] = None,
+) -> None:
+    """Apply a VDM to a subdivided square: write the surface it encodes as a patch mesh."""
+    from reconstruct.vdm_file import read_vdm, vdm_to_patch
+    from vdm.patch import write_patch
+
+    if out.suffix.lower() != ".ply":
+        raise VdmError(f"Output {out} must be a .ply file.")
+    patch = vdm_to_patch(read_vdm(vdm), resolution)
+    write_patch(out, patch)
+    log.info("wrote %s: %d vertices, %d triangles", out, len(patch.vertices), len(patch.faces))
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
+    app.command("reconstruct")(reconstruct_command)
+    app.command("vdm2mesh")(vdm2mesh_command)

@@ -1,0 +1,218 @@
+"""Six normal maps to a VDM: the library entry point behind `vdm reconstruct`.
+
+Stage 1 fits the part's SDF (reconstruct.sdf), its surface is extracted (reconstruct.surface), stage 2
+fits the deformation field to it (reconstruct.deform), which is sampled as the VDM. Outputs in DIR:
+vdm.exr (conventions section 6), mesh.ply (the surface the VDM encodes, a patch mesh), preview.png,
+stage1.ply (the part as the SDF saw it) and report.json (settings, timings, final losses).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reconstruct.deform import DeformConfig
+from reconstruct.encoding import GridConfig
+from reconstruct.sdf import SdfConfig
+from reconstruct.vdm_file import DEFAULT_RESOLUTION, vdm_to_patch, write_vdm
+from vdm.atomic import write_text_atomic
+from vdm.errors import VdmError
+from vdm.patch import write_patch
+
+if TYPE_CHECKING:
+    import torch
+
+    from reconstruct.inputs import NormalViews
+
+log = logging.getLogger(__name__)
+
+QUALITIES = ("fast", "full")
+SNAP = 5e-3  # displacements shorter than this are the undisplaced plane: written as exactly 0
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """Everything `--quality` chooses."""
+
+    view_size: int
+    sdf: SdfConfig
+    deform: DeformConfig
+    target_points: int
+
+
+def quality_settings(quality: str) -> QualitySettings:
+    """`fast`: small views and few steps (a CPU test budget); `full`: the real thing (meant for a GPU)."""
+    if quality == "fast":
+        return QualitySettings(128, SdfConfig(), DeformConfig(), 20_000)
+    if quality == "full":
+        return QualitySettings(
+            256,
+            SdfConfig(
+                iterations=2000,
+                rays=2048,
+                samples=64,
+                grid=GridConfig(levels=12, finest_resolution=192),
+                hidden=64,
+                mc_resolution=192,
+                eps_end=0.005,
+                s_end=600.0,
+            ),
+            DeformConfig(iterations=2500, points=4096, hidden=256, layers=4, frequencies=3),
+            60_000,
+        )
+    raise VdmError(f"Unknown quality {quality!r}; use one of {', '.join(QUALITIES)}.")
+
+
+@dataclass(frozen=True)
+class ReconstructConfig:
+    """How to reconstruct: quality preset, device (None: CUDA when present), seed, VDM resolution."""
+
+    quality: str = "fast"
+    device: str | None = None
+    seed: int = 0
+    resolution: int = DEFAULT_RESOLUTION
+    threads: int = 1  # CPU threads for torch; more thrash on a shared machine (docs/reconstruct.md)
+    baseline: bool = False  # the height-field baseline instead of the neural stages
+    progress: bool = True
+
+
+@dataclass
+class ReconstructResult:
+    """Paths of what was written, seconds per step, and the final losses."""
+
+    vdm: Path
+    mesh: Path
+    preview: Path
+    stage1: Path | None
+    displacement: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+    losses: dict[str, float] = field(default_factory=dict)
+
+
+def pick_device(name: str | None) -> torch.device:
+    """The torch device: the one named, else CUDA when available, else the CPU."""
+    import torch
+
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise VdmError(f"Unknown device {name!r}; use cpu, cuda or cuda:<index>.") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise VdmError(f"Device {name} was asked for but this torch build or machine has no CUDA.")
+    return device
+
+
+class _Progress:
+    """A tqdm bar over one stage's steps that shows the current losses."""
+
+    def __init__(self, total: int, label: str, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=label, disable=not enabled, leave=False, mininterval=0.5)
+        self.last: dict[str, float] = {}
+
+    def __call__(self, step: int, losses: dict[str, float]) -> None:
+        self.last = losses
+        self.bar.update(1)
+        if step % 10 == 0:
+            self.bar.set_postfix({k: f"{v:.4f}" for k, v in losses.items()}, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _neural(
+    views: NormalViews, settings: QualitySettings, config: ReconstructConfig, out: Path, info: dict
+) -> tuple[np.ndarray, Path | None]:
+    """Both neural stages; fills info's timings and losses; returns the displacement and stage1.ply."""
+    from reconstruct.deform import fit_deformation, sample_field
+    from reconstruct.sdf import fit_sdf
+    from reconstruct.surface import stage1_surface
+    from reconstruct.vdm_file import surface_to_vdm
+
+    device = pick_device(config.device)
+    timings, losses = info["timings"], info["losses"]
+    start = time.perf_counter()
+    bar = _Progress(settings.sdf.iterations, "stage 1 (SDF)", config.progress)
+    model = fit_sdf(views, settings.sdf, device, config.seed, bar)
+    bar.close()
+    losses.update({f"sdf_{k}": v for k, v in bar.last.items()})
+    timings["stage1"] = time.perf_counter() - start
+    start = time.perf_counter()
+    surface = stage1_surface(model, settings.sdf.mc_resolution, settings.target_points, config.seed)
+    stage1_path = None
+    if surface.part is not None:
+        stage1_path = write_patch(out / "stage1.ply", surface.part)
+    timings["extract"] = time.perf_counter() - start
+    start = time.perf_counter()
+    bar = _Progress(settings.deform.iterations, "stage 2 (deformation)", config.progress)
+    field_ = fit_deformation(surface.points, settings.deform, device, config.seed, bar)
+    bar.close()
+    losses.update({f"deform_{k}": v for k, v in bar.last.items()})
+    displacement = surface_to_vdm(sample_field(field_, config.resolution), SNAP)
+    timings["stage2"] = time.perf_counter() - start
+    return displacement, stage1_path
+
+
+def reconstruct(
+    normals: Path | str | dict[int, np.ndarray],
+    out_dir: Path | str,
+    config: ReconstructConfig | None = None,
+    masks: dict[int, np.ndarray] | None = None,
+) -> ReconstructResult:
+    """Reconstruct a VDM from six normal views (a grid PNG, a `vdm render` directory, or {k: image})
+    and write vdm.exr, mesh.ply, preview.png, stage1.ply and report.json into `out_dir`."""
+    import torch
+
+    from reconstruct.inputs import load_normal_views
+
+    config = config or ReconstructConfig()
+    settings = quality_settings(config.quality)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise VdmError(f"Output {out} exists and is not a directory.")
+    if config.resolution < 8:
+        raise VdmError(f"VDM resolution {config.resolution} is too small; use at least 8.")
+    torch.set_num_threads(max(1, config.threads))
+    np.random.seed(config.seed)
+    info: dict = {"timings": {}, "losses": {}}
+    start = time.perf_counter()
+    if config.baseline:
+        from reconstruct.baseline import height_field_vdm
+        from reconstruct.inputs import front_view
+
+        if isinstance(normals, dict):
+            if 2 not in normals:
+                raise VdmError("The height-field baseline needs the front view (view 2).")
+            front = np.asarray(normals[2])
+        else:
+            front = front_view(normals)
+        load_normal_views(normals, settings.view_size, masks)  # the same input checks as the neural path
+        displacement, stage1 = height_field_vdm(front, config.resolution), None
+        info["timings"]["baseline"] = time.perf_counter() - start
+    else:
+        views = load_normal_views(normals, settings.view_size, masks)
+        info["timings"]["load"] = time.perf_counter() - start
+        out.mkdir(parents=True, exist_ok=True)
+        displacement, stage1 = _neural(views, settings, config, out, info)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    vdm_path = write_vdm(out / "vdm.exr", displacement)
+    mesh_path = write_patch(out / "mesh.ply", vdm_to_patch(displacement))
+    from reconstruct.preview import write_preview
+
+    preview = write_preview(out / "preview.png", displacement)
+    info["timings"]["write"] = time.perf_counter() - start
+    report = {"config": asdict(config), "settings": asdict(settings), **info}
+    write_text_atomic(out / "report.json", json.dumps(report, indent=2, default=str))
+    return ReconstructResult(
+        vdm_path, mesh_path, preview, stage1, displacement, info["timings"], info["losses"]
+    )

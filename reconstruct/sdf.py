@@ -1,0 +1,289 @@
+"""Stage 1: a neural SDF of the part fitted to the normal maps by NeuS-style volume rendering.
+
+The scene is the known base plane (the square on z = 0, an opaque analytic surface) united with a
+neural part: every orthographic ray of the rig is sampled from where it enters the part's box to
+where it meets the plane (or leaves the box), NeuS alphas come from the part SDF at the samples,
+and the transmittance left at the plane is the plane's weight (normal +z). So the network only
+learns the part, and the part always sits on the plane.
+
+The part SDF is a sphere-like start (a hemisphere on the plane) plus a residual:
+a multiresolution feature grid and a small MLP whose last layer starts near zero. The sharpness s of
+NeuS's logistic density follows a fixed geometric schedule (coarse to fine). To keep a step cheap on
+a CPU, the SDF is evaluated once per sample for the alphas, and the rendered normal is the part's
+weight times the SDF's numerical gradient (four tetrahedral samples, as Neuralangelo: no double
+backward) at the ray's expected surface point, plus the plane's weight times +z.
+Losses: normal (1 - cos, patch frame) on foreground rays, mask (BCE of the opacity), eikonal, a
+smoothness term (normals at a surface point and a jittered neighbour agree), and free space (no part
+weight on rays that see the bare plane: what empties the space under an overhang).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from scipy.ndimage import binary_dilation, label
+from torch import nn
+
+from reconstruct.encoding import GridConfig, MultiResGrid
+from reconstruct.inputs import NormalViews
+from vdm.rig import VIEWS, pixel_rays
+
+log = logging.getLogger(__name__)
+
+BOX_MIN = (-1.1, -1.1, -0.1)
+BOX_MAX = (1.1, 1.1, 1.75)
+RIM = 0.95  # plane points this far out lie on the square's rim, never under the part
+TETRA = ((1.0, -1.0, -1.0), (-1.0, -1.0, 1.0), (-1.0, 1.0, -1.0), (1.0, 1.0, 1.0))
+
+
+@dataclass(frozen=True)
+class SdfConfig:
+    """Stage 1 settings (the `fast` quality by default)."""
+
+    iterations: int = 500
+    rays: int = 512
+    samples: int = 48
+    lr: float = 1e-2
+    grid: GridConfig = field(default_factory=GridConfig)
+    s_start: float = 20.0  # NeuS sharpness, raised geometrically to s_end
+    s_end: float = 300.0
+    hidden: int = 32
+    normal_weight: float = 1.0
+    mask_weight: float = 0.5
+    eikonal_weight: float = 0.1
+    smooth_weight: float = 0.05
+    free_weight: float = 0.5  # no part in front of the bare plane
+    eps_start: float = 0.04  # numerical-gradient step, annealed to eps_end (coarse to fine)
+    eps_end: float = 0.01
+    part_ray_share: float = 0.6  # share of each batch drawn from rays that see the part
+    part_margin: float = 0.016  # ... or lie this close to one (a fraction of the view size)
+    mc_resolution: int = 96
+    start_radius: float = 0.5  # the SDF starts as a hemisphere of this radius on the plane
+
+
+class PartSdf(nn.Module):
+    """Signed distance to the part's surface (negative inside), for patch-frame points."""
+
+    def __init__(self, config: SdfConfig, device: torch.device) -> None:
+        super().__init__()
+        self.encoding = MultiResGrid(config.grid)
+        self.mlp = nn.Sequential(
+            nn.Linear(config.grid.out_dim, config.hidden), nn.Softplus(beta=50), nn.Linear(config.hidden, 1)
+        )
+        nn.init.normal_(self.mlp[-1].weight, std=1e-3)
+        nn.init.zeros_(self.mlp[-1].bias)
+        self.start_radius = config.start_radius
+        self.register_buffer("box_min", torch.tensor(BOX_MIN))
+        self.register_buffer("box_size", torch.tensor(BOX_MAX) - torch.tensor(BOX_MIN))
+        self.to(device)
+
+    def forward(self, p: torch.Tensor) -> torch.Tensor:
+        unit = ((p - self.box_min) / self.box_size).reshape(-1, 3)
+        residual = self.mlp(self.encoding(unit).float()).reshape(p.shape[:-1])
+        return p.norm(dim=-1) - self.start_radius + residual
+
+    def with_gradient(self, p: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """SDF and its numerical gradient at (..., 3) points from four tetrahedral samples."""
+        k = torch.tensor(TETRA, device=p.device, dtype=p.dtype)
+        values = self(p[..., None, :] + eps * k).reshape(*p.shape[:-1], 4)
+        return values.mean(-1), (values[..., None] * k).sum(-2) / (4.0 * eps)
+
+
+@dataclass
+class RayBank:
+    """Every ray of the six views that meets the part's box: origin, direction, interval, targets."""
+
+    origins: torch.Tensor  # (R, 3)
+    directions: torch.Tensor  # (R, 3)
+    t_near: torch.Tensor  # (R,)
+    t_far: torch.Tensor  # (R,) min(box exit, plane hit)
+    hits_plane: torch.Tensor  # (R,) bool
+    mask: torch.Tensor  # (R,) float
+    normals: torch.Tensor  # (R, 3)
+    sees_part: torch.Tensor  # (R,) bool: near a pixel that shows the part, not the bare plane
+    bare_plane: torch.Tensor  # (R,) bool: sees the plane with nothing in front (free space above it)
+
+
+def build_rays(views: NormalViews, device: torch.device, part_margin: float = 0.0) -> RayBank:
+    """Rays of every pixel centre of the six views, clipped to the part's box and the plane; rays within
+    `part_margin` (a fraction of the view) of a pixel showing the part are marked as part rays."""
+    lo, hi = np.array(BOX_MIN), np.array(BOX_MAX)
+    parts = []
+    for k, normals in views.normals.items():
+        origins, direction = pixel_rays(VIEWS[k], views.size)
+        d = np.broadcast_to(direction, origins.shape)
+        with np.errstate(divide="ignore"):
+            t0, t1 = (lo - origins) / d, (hi - origins) / d
+        near = np.minimum(t0, t1).max(1)
+        far = np.maximum(t0, t1).min(1)
+        t_plane = -origins[:, 2] / direction[2]
+        on_plane = origins + t_plane[:, None] * direction
+        hits = (np.abs(on_plane[:, :2]) <= 1.0).all(1)
+        far = np.where(hits, np.minimum(far, t_plane), far)
+        keep = far > near
+        mask = views.masks[k].reshape(-1)
+        n = normals.reshape(-1, 3)
+        part = views.masks[k] & ((normals[..., 2] < 0.995) | ~hits.reshape(views.size, views.size))
+        margin = round(part_margin * views.size)
+        sees = (binary_dilation(part, iterations=margin) if margin else part).reshape(-1)
+        bare = bare_plane(views.masks[k] & ~part, on_plane)
+        parts.append((origins, d, near, far, hits, mask, n, sees, bare, keep))
+    cat = [np.concatenate([p[i][p[-1]] for p in parts]) for i in range(9)]
+
+    def tensor(a: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
+
+    return RayBank(
+        tensor(cat[0]),
+        tensor(cat[1]),
+        tensor(cat[2]),
+        tensor(cat[3]),
+        tensor(cat[4], torch.bool),
+        tensor(cat[5]),
+        tensor(cat[6]),
+        tensor(cat[7], torch.bool),
+        tensor(cat[8], torch.bool),
+    )
+
+
+def bare_plane(flat: np.ndarray, on_plane: np.ndarray) -> np.ndarray:
+    """Rays (flattened) that see the bare plane: pixels of +z normal connected to the plane's outer rim.
+
+    A flat top of the part also has a +z normal, but it is not connected to the rim of the square."""
+    labels, _ = label(flat, structure=np.ones((3, 3)))
+    rim = flat.reshape(-1) & (np.abs(on_plane[:, :2]).max(1) > RIM)
+    keep = np.unique(labels.reshape(-1)[rim])
+    return np.isin(labels.reshape(-1), keep[keep > 0])
+
+
+@dataclass
+class Rendered:
+    """Per-ray results of volume rendering."""
+
+    opacity: torch.Tensor
+    normal: torch.Tensor
+    surface: torch.Tensor  # expected part-surface point per ray
+    gradient: torch.Tensor  # the SDF gradient there
+    part_weight: torch.Tensor  # the part's share of the opacity
+
+
+def render(
+    model: PartSdf, bank: RayBank, index: torch.Tensor, samples: int, s: float, eps: float, jitter: bool
+) -> Rendered:
+    """NeuS rendering of the rays `index` with `samples` intervals each, ending on the plane."""
+    o, d = bank.origins[index], bank.directions[index]
+    near, far = bank.t_near[index], bank.t_far[index]
+    steps = torch.linspace(0.0, 1.0, samples + 1, device=o.device).expand(len(index), -1)
+    if jitter:
+        steps = (steps + (torch.rand(len(index), 1, device=o.device) - 0.5) / samples).clamp(0.0, 1.0)
+    t = near[:, None] + (far - near)[:, None] * steps
+    points = o[:, None] + t[..., None] * d[:, None]
+    cdf = torch.sigmoid(model(points) * s)
+    alpha = ((cdf[:, :-1] - cdf[:, 1:]) / (cdf[:, :-1] + 1e-6)).clamp(0.0, 1.0)
+    transmittance = torch.cumprod(torch.cat([torch.ones_like(alpha[:, :1]), 1.0 - alpha + 1e-7], 1), 1)
+    weights = alpha * transmittance[:, :-1]
+    plane_weight = transmittance[:, -1] * bank.hits_plane[index]
+    part = weights.sum(1)
+    mid = 0.5 * (points[:, :-1] + points[:, 1:])
+    surface = (weights[..., None] * mid).sum(1) / part.clamp_min(1e-6)[:, None]
+    _, gradient = model.with_gradient(surface, eps)
+    unit = gradient / gradient.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+    up = torch.tensor([0.0, 0.0, 1.0], device=o.device)
+    normal = part[:, None] * unit + plane_weight[:, None] * up
+    return Rendered(part + plane_weight, normal, surface, gradient, part)
+
+
+def fit_sdf(
+    views: NormalViews,
+    config: SdfConfig,
+    device: torch.device,
+    seed: int,
+    progress: Callable[[int, dict[str, float]], None] | None = None,
+) -> PartSdf:
+    """Fit the part SDF to the views; `progress(step, losses)` is called every iteration."""
+    torch.manual_seed(seed)
+    bank = build_rays(views, device, config.part_margin)
+    model = PartSdf(config, device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.99), eps=1e-15, fused=True)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 0.1 ** (step / max(config.iterations, 1))
+    )
+    part_rays = torch.nonzero(bank.sees_part)[:, 0]
+    n_part = int(config.rays * config.part_ray_share) if len(part_rays) else 0
+    box_min, box_size = model.box_min, model.box_size
+    for step in range(config.iterations):
+        progress_frac = step / max(config.iterations - 1, 1)
+        eps = config.eps_start * (config.eps_end / config.eps_start) ** progress_frac
+        s = config.s_start * (config.s_end / config.s_start) ** progress_frac
+        index = torch.cat(
+            [
+                part_rays[torch.randint(len(part_rays), (n_part,), device=device)],
+                torch.randint(len(bank.mask), (config.rays - n_part,), device=device),
+            ]
+        )
+        out = render(model, bank, index, config.samples, s, eps, jitter=True)
+        mask = bank.mask[index]
+        fg = mask > 0.5
+        opacity = out.opacity.clamp(1e-4, 1.0 - 1e-4)
+        mask_loss = nn.functional.binary_cross_entropy(opacity, mask)
+        cos = nn.functional.cosine_similarity(out.normal[fg], bank.normals[index][fg], dim=-1)
+        normal_loss = (1.0 - cos).mean() if fg.any() else opacity.sum() * 0.0
+        free = box_min + box_size * torch.rand(512, 3, device=device)
+        _, free_grad = model.with_gradient(free, eps)
+        on_part = out.part_weight.detach() > 0.5
+        grads = torch.cat([out.gradient[on_part], free_grad])
+        eikonal = ((grads.norm(dim=-1) - 1.0) ** 2).mean()
+        on_part = out.surface[on_part].detach()
+        if len(on_part):
+            jittered = torch.cat([on_part, on_part + 0.02 * torch.randn_like(on_part)])
+            _, g = model.with_gradient(jittered, eps)
+            g = g / g.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+            smooth = (g[: len(on_part)] - g[len(on_part) :]).pow(2).sum(-1).mean()
+        else:
+            smooth = eikonal * 0.0
+        bare = bank.bare_plane[index]
+        free_loss = out.part_weight[bare].mean() if bare.any() else 0.0  # L1: bounded gradients
+        loss = (
+            config.free_weight * free_loss
+            + config.normal_weight * normal_loss
+            + config.mask_weight * mask_loss
+            + config.eikonal_weight * eikonal
+            + config.smooth_weight * smooth
+        )
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        if progress is not None:
+            progress(
+                step,
+                {
+                    "normal": float(normal_loss.detach()),
+                    "mask": float(mask_loss.detach()),
+                    "eik": float(eikonal.detach()),
+                },
+            )
+    return model
+
+
+@torch.no_grad()
+def sdf_grid(
+    model: PartSdf, resolution: int, chunk: int = 131_072
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The part SDF on a resolution^3 lattice over its box: values (R, R, R) indexed x, y, z, the
+    lattice origin and spacing."""
+    lo, hi = np.array(BOX_MIN), np.array(BOX_MAX)
+    axes = [np.linspace(lo[i], hi[i], resolution) for i in range(3)]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    device = model.box_min.device
+    values = np.concatenate(
+        [
+            model(torch.as_tensor(grid[i : i + chunk], dtype=torch.float32, device=device)).cpu().numpy()
+            for i in range(0, len(grid), chunk)
+        ]
+    )
+    return values.reshape(resolution, resolution, resolution), lo, (hi - lo) / (resolution - 1)

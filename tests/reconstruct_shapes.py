@@ -1,0 +1,81 @@
+"""Ground-truth patches for the reconstruction tests: a mushroom (a cap that overhangs its stem, so
+not a height field) as a surface of revolution stitched to the square, and analytic displacements."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vdm.patch import PART, PLANE, Patch
+
+CAP_CENTRE_Z, CAP_RADIUS, CAP_HEIGHT = 0.6, 0.6, 0.3
+RIM_RADIUS = 0.05
+UNDERSIDE_INNER_Z = 0.42
+STEM_RADIUS = 0.22
+
+
+def mushroom_profile(n: int = 120) -> np.ndarray:
+    """(r, z) from the top of the cap over the dome, round the rim, under the cap and down the stem."""
+    theta = np.linspace(0.0, np.pi / 2, 60)
+    dome = np.stack([CAP_RADIUS * np.sin(theta), CAP_CENTRE_Z + CAP_HEIGHT * np.cos(theta)], 1)
+    phi = np.linspace(np.pi / 2, -np.pi / 2, 20)[1:]
+    rim_centre = np.array([CAP_RADIUS, CAP_CENTRE_Z - RIM_RADIUS])
+    rim = rim_centre + RIM_RADIUS * np.stack([np.cos(phi), np.sin(phi)], 1)
+    under_start = rim[-1]
+    s = np.linspace(0.0, 1.0, 20)[1:, None]
+    under = under_start + s * (np.array([STEM_RADIUS, UNDERSIDE_INNER_Z]) - under_start)
+    stem = np.stack([np.full(20, STEM_RADIUS), np.linspace(UNDERSIDE_INNER_Z, 0.0, 21)[1:]], 1)
+    polyline = np.concatenate([dome, rim, under, stem])
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(polyline, axis=0), axis=1))])
+    t = np.linspace(0.0, arc[-1], n + 1)
+    return np.stack([np.interp(t, arc, polyline[:, 0]), np.interp(t, arc, polyline[:, 1])], 1)
+
+
+def revolved_patch(profile: np.ndarray, n_around: int = 160, n_plane: int = 20) -> Patch:
+    """A disk-topology patch: the profile (r, z) revolved about z (first point on the axis, last on
+    the plane), then rings of the plane out to the square's border."""
+    phi = np.linspace(0.0, 2.0 * np.pi, n_around, endpoint=False)
+    ring_r, ring_z = profile[1:, 0], profile[1:, 1]
+    part = np.stack(
+        [
+            ring_r[:, None] * np.cos(phi),
+            ring_r[:, None] * np.sin(phi),
+            np.repeat(ring_z[:, None], n_around, 1),
+        ],
+        -1,
+    ).reshape(-1, 3)
+    border = (
+        np.stack([np.cos(phi), np.sin(phi)], 1)
+        / np.maximum(np.abs(np.cos(phi)), np.abs(np.sin(phi)))[:, None]
+    )
+    foot = profile[-1, 0] * np.stack([np.cos(phi), np.sin(phi)], 1)
+    s = np.linspace(0.0, 1.0, n_plane + 1)[1:, None, None]
+    plane_xy = (foot + s * (border - foot)).reshape(-1, 2)
+    plane = np.column_stack([plane_xy, np.zeros(len(plane_xy))])
+    vertices = np.concatenate([[[0.0, 0.0, profile[0, 1]]], part, plane])
+    n_rings = len(ring_r) + n_plane
+
+    def ring(r: int) -> np.ndarray:
+        return 1 + (r - 1) * n_around + np.arange(n_around)
+
+    faces = [np.stack([np.zeros(n_around, int), ring(1), np.roll(ring(1), -1)], 1)]
+    for r in range(1, n_rings):
+        a, b = ring(r), ring(r + 1)
+        faces += [np.stack([a, b, np.roll(b, -1)], 1), np.stack([a, np.roll(b, -1), np.roll(a, -1)], 1)]
+    labels = np.full(len(vertices), PLANE, dtype=np.uint8)
+    labels[: 1 + len(ring_r) * n_around] = PART
+    return Patch(vertices, np.concatenate(faces), labels)
+
+
+def mushroom_patch() -> Patch:
+    """The mushroom: its cap's rim overhangs the stem by 0.38 half-widths."""
+    return revolved_patch(mushroom_profile())
+
+
+def under_cap_points(n: int = 2000, seed: int = 0) -> np.ndarray:
+    """Points on the cap's underside (the overhang a height field cannot hold)."""
+    rng = np.random.default_rng(seed)
+    s = rng.uniform(0.1, 0.9, n)
+    start = np.array([CAP_RADIUS, CAP_CENTRE_Z - 2 * RIM_RADIUS])
+    rz = start + s[:, None] * (np.array([STEM_RADIUS, UNDERSIDE_INNER_Z]) - start)
+    phi = rng.uniform(0.0, 2.0 * np.pi, n)
+    return np.stack([rz[:, 0] * np.cos(phi), rz[:, 0] * np.sin(phi), rz[:, 1]], 1)
