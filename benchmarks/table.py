@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rich.console import Console
 from rich.table import Table
+
+from vdm.console import table_console
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,4 @@ def print_table(rows: list[Row]) -> None:
         table.add_column(column, justify="right" if column == "value" else "left")
     for row in rows:
         table.add_row(row.stage, row.metric, f"{row.value:.4g}", row.unit, row.note)
-    console = Console()
-    if not console.is_terminal:  # a pipe or a file: wide enough that no row wraps
-        console = Console(width=160)
-    console.print(table)
+    table_console().print(table)
