@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 import torch
+from conftest import assert_one_sentence_error
 
-from tests.conftest import assert_one_sentence_error
 from train.loading import load_model, save_model
 from train.model import tiny_model
 from train.reference import ReferenceUNet

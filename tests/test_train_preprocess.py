@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import REFERENCE_DIR, assert_one_sentence_error
 from PIL import Image
 
-from tests.conftest import REFERENCE_DIR, assert_one_sentence_error
 from train.preprocess import OBJECT_FILL, condition_image, read_rgba, square_box
 from vdm.rig import FRONT_VIEW, PLANE_GREY, RENDER_SIZE
 
@@ -19,6 +19,10 @@ def _template() -> np.ndarray:
     clear = Image.new("RGBA", (8, 8), (0, 0, 0, 0))
     clear.putpixel((4, 4), (128, 128, 128, 255))  # one grey pixel: invisible on the square
     return condition_image(clear)
+
+
+def test_the_reference_inputs_are_there():
+    assert len(INPUTS) == 8, f"expected the 8 GenVDM example inputs in {REFERENCE_DIR / 'inputs'}"
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=[p.stem for p in INPUTS])
@@ -40,8 +44,9 @@ def test_reference_inputs_land_inside_the_grey_square_at_training_scale(path):
 
 def test_grey_square_is_the_base_plane_of_the_front_render():
     """A real front render's plane covers exactly the grey square, in the same grey."""
+    from render_shapes import ball_patch
+
     from render.renderer import PatchRenderer
-    from tests.render_shapes import ball_patch
 
     with PatchRenderer(RENDER_SIZE) as renderer:
         view = renderer.render(ball_patch(n_around=64, n_ball=24, n_plane=6), views=[FRONT_VIEW])[FRONT_VIEW]

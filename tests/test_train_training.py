@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import REFERENCE_DIR, assert_one_sentence_error
 from PIL import Image
+from train_data import write_ball_dataset
 
-from tests.conftest import REFERENCE_DIR, assert_one_sentence_error
-from tests.train_data import write_ball_dataset
 from train.augment import AugmentConfig
 from train.checkpoints import unet_state
 from train.loading import checkpoints

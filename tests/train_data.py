@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+from render_shapes import ball_patch
 
 from render.views import png_bytes, view_pngs
-from tests.render_shapes import ball_patch
 from vdm.atomic import write_bytes_atomic
 
 RENDER = 64  # render side: small, the tiny model trains on 32-pixel tiles
