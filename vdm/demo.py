@@ -206,6 +206,7 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
     }
     result = DemoResult(out, paths, figures)
     write_text_atomic(out / "summary.json", json.dumps(result.to_json(), indent=1, default=str) + "\n")
+    log.info("summary written to %s", out / "summary.json")
     table_console().print(summary_table(result))
     return result
 
