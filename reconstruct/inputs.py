@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from vdm.dataset import read_image
 from vdm.errors import VdmError
 from vdm.images import decode_normals, split_grid
 from vdm.rig import FRONT_VIEW, GRID_COLS, GRID_ROWS, GRID_VIEWS
@@ -33,16 +34,8 @@ class NormalViews:
         return next(iter(self.masks.values())).shape[0]
 
 
-def _read_png(path: Path) -> np.ndarray:
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except OSError as exc:
-        raise VdmError(f"{path} is not a readable image.") from exc
-
-
 def _from_grid(path: Path) -> dict[int, np.ndarray]:
-    grid = _read_png(path)
+    grid = read_image(path)
     h, w = grid.shape[:2]
     if w % GRID_COLS or h % GRID_ROWS or h // GRID_ROWS != w // GRID_COLS:
         raise VdmError(
@@ -59,9 +52,9 @@ def _from_directory(path: Path) -> tuple[dict[int, np.ndarray], dict[int, np.nda
             f"Directory {path} lacks {', '.join(missing)}; the six views {', '.join(map(str, GRID_VIEWS))} "
             "are needed."
         )
-    views = {k: _read_png(path / f"normal_{k}.png") for k in GRID_VIEWS}
+    views = {k: read_image(path / f"normal_{k}.png") for k in GRID_VIEWS}
     masks = {
-        k: _read_png(path / f"mask_{k}.png")[..., 0] > 127
+        k: read_image(path / f"mask_{k}.png")[..., 0] > 127
         for k in GRID_VIEWS
         if (path / f"mask_{k}.png").is_file()
     }
@@ -85,7 +78,7 @@ def front_view(source: Path | str) -> np.ndarray:
         raise VdmError(
             f"The height-field baseline needs the front view {path}; give a `vdm render` directory."
         )
-    return _read_png(path)
+    return read_image(path)
 
 
 def _decode(k: int, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -24,10 +24,9 @@ from reconstruct.vdm_file import DEFAULT_RESOLUTION, vdm_to_patch, write_vdm
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError
 from vdm.patch import write_patch
+from vdm.torch_runtime import pick_device, torch_threads
 
 if TYPE_CHECKING:
-    import torch
-
     from reconstruct.inputs import NormalViews
 
 log = logging.getLogger(__name__)
@@ -95,21 +94,6 @@ class ReconstructResult:
     losses: dict[str, float] = field(default_factory=dict)
 
 
-def pick_device(name: str | None) -> torch.device:
-    """The torch device: the one named, else CUDA when available, else the CPU."""
-    import torch
-
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as exc:
-        raise VdmError(f"Unknown device {name!r}; use cpu, cuda or cuda:<index>.") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise VdmError(f"Device {name} was asked for but this torch build or machine has no CUDA.")
-    return device
-
-
 class _Progress:
     """A tqdm bar over one stage's steps that shows the current losses."""
 
@@ -170,8 +154,6 @@ def reconstruct(
 ) -> ReconstructResult:
     """Reconstruct a VDM from six normal views (a grid PNG, a `vdm render` directory, or {k: image})
     and write vdm.exr, mesh.ply, preview.png, stage1.ply and report.json into `out_dir`."""
-    import torch
-
     from reconstruct.inputs import load_normal_views
 
     config = config or ReconstructConfig()
@@ -181,7 +163,6 @@ def reconstruct(
         raise VdmError(f"Output {out} exists and is not a directory.")
     if config.resolution < 8:
         raise VdmError(f"VDM resolution {config.resolution} is too small; use at least 8.")
-    torch.set_num_threads(max(1, config.threads))
     np.random.seed(config.seed)
     info: dict = {"timings": {}, "losses": {}}
     start = time.perf_counter()
@@ -202,7 +183,8 @@ def reconstruct(
         views = load_normal_views(normals, settings.view_size, masks)
         info["timings"]["load"] = time.perf_counter() - start
         out.mkdir(parents=True, exist_ok=True)
-        displacement, stage1 = _neural(views, settings, config, out, info)
+        with torch_threads(max(1, config.threads)):
+            displacement, stage1 = _neural(views, settings, config, out, info)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     vdm_path = write_vdm(out / "vdm.exr", displacement)

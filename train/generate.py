@@ -24,6 +24,7 @@ from train.sampling import SampleConfig, sample_grids
 from vdm.errors import VdmError
 from vdm.images import compose_grid, split_grid
 from vdm.rig import TILE_SIZE
+from vdm.torch_runtime import pick_device, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,6 @@ class GenerateConfig:
     seed: int = 0
     device: str | None = None
     threads: int | None = None  # CPU threads for torch (None: torch's default)
-
-
-def _device(config: GenerateConfig) -> torch.device:
-    return torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 def generate(
@@ -58,13 +55,8 @@ def generate(
     if out.exists() and not out.is_dir():
         raise VdmError(f"Output {out} exists and is not a directory.")
     condition = condition_image(read_rgba(Path(image)))
-    threads = torch.get_num_threads()
-    try:
-        if config.threads:
-            torch.set_num_threads(config.threads)
+    with torch_threads(config.threads):
         return _generate(condition, model, out, config)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _generate(
@@ -73,7 +65,7 @@ def _generate(
     from render.views import write_png
     from train.loading import load_model
 
-    device = _device(config)
+    device = pick_device(config.device)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     if not isinstance(model, Zero123PlusModel):
         model = load_model(model, dtype=dtype)

@@ -32,6 +32,7 @@ from train.model import Zero123PlusModel, tiny_model
 from train.reference import ReferenceUNet
 from train.validation import validate
 from vdm.errors import VdmError
+from vdm.torch_runtime import torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -162,15 +163,13 @@ def evaluation_loss(net: Any, model: Zero123PlusModel, batch: dict[str, torch.Te
 def train(config: TrainConfig) -> TrainSummary:
     """Run (or resume) training; returns the losses, speed and the last checkpoint."""
     config.check()
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    deterministic = torch.are_deterministic_algorithms_enabled()
     try:
-        if config.threads:
-            torch.set_num_threads(config.threads)
         if not torch.cuda.is_available():  # CPU runs are exactly reproducible (GPU runs are not)
             torch.use_deterministic_algorithms(True, warn_only=True)
-        return _train(config)
+        with torch_threads(config.threads):
+            return _train(config)
     finally:
-        torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
 
 
