@@ -85,7 +85,7 @@ def _mine(records: list[Path], dataset: Path, config: DemoConfig, augmentations:
     )
     rejected = read_jsonl(dataset / "rejected.jsonl")
     return {
-        "patches": len(read_manifest(dataset)),
+        "patches": summary.dataset_patches,
         "rejected": [f"{r['id']} at {r['stage']}: {r['reason']}" for r in rejected],
         "seconds": summary.seconds,
         "sheet": summary.sheet,
