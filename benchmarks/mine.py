@@ -20,9 +20,9 @@ TARGET_PATCHES = 1200
 def run(records: Path = SHIPPED_SELECTIONS_DIR, workers: tuple[int, ...] = (1, 2)) -> list[Row]:
     from rich.console import Console
 
-    from render.executors import ProcessExecutor
-    from render.miner import mine
-    from render.mining import MineConfig
+    from mine.config import MineConfig
+    from mine.driver import mine
+    from mine.executors import ProcessExecutor
 
     if not sorted(records.glob("*.json")):
         return [Row("mine", "patches/min", 0.0, "patches/min", f"no records in {records}")]

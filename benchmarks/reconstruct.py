@@ -38,8 +38,9 @@ def run(
     shapes: tuple[str, ...] = ("mushroom", "ear3"),
     progress: bool = False,
 ) -> list[Row]:
+    from reconstruct.config import ReconstructConfig
     from reconstruct.metrics import compare
-    from reconstruct.pipeline import ReconstructConfig, quality_settings, reconstruct
+    from reconstruct.pipeline import quality_settings, reconstruct
     from reconstruct.vdm_file import read_vdm, vdm_to_patch
     from render.renderer import PatchRenderer
 

@@ -12,8 +12,8 @@ import statistics
 import time
 
 from benchmarks.table import Row
+from lasso.engine import replay
 from stitching import StitchConfig, stitch_selection
-from stitching.run import record_faces
 from vdm.errors import Rejected
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
@@ -28,7 +28,7 @@ def run() -> list[Row]:
     for path in shipped_records():
         record = load_record(path)
         mesh = meshes.setdefault(record.source.spec, load_source(record.source))
-        ids = record_faces(record, mesh, path.name)
+        ids = replay(record, mesh, path.name)
         start = time.perf_counter()
         try:
             result = stitch_selection(mesh, ids, config)

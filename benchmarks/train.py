@@ -40,9 +40,9 @@ def _tiny_dataset(root: Path, patches: int = 2) -> Path:
 
 
 def run() -> list[Row]:
-    from train.augment import AugmentConfig
-    from train.generate import GenerateConfig, generate
-    from train.trainer import TrainConfig, train
+    from train.config import AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig
+    from train.generate import generate
+    from train.trainer import train
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,7 +55,7 @@ def run() -> list[Row]:
             batch_size=2,
             learning_rate=1e-3,
             warmup_steps=5,
-            val_fraction=0.0,
+            validation=ValidationConfig(fraction=0.0),
             checkpoint_every=10_000,
             threads=THREADS,
             augment=AugmentConfig(),

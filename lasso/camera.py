@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vdm.errors import VdmError
+from vdm.geometry import look_at_axes
 from vdm.records import Camera
 
 
@@ -38,14 +39,7 @@ class CameraFrame:
 def camera_frame(camera: Camera) -> CameraFrame:
     """The frame `glm::lookAt(eye, target, up)` builds, and the half extents of the image plane."""
     eye = np.asarray(camera.eye, dtype=np.float64)
-    forward = np.asarray(camera.target, dtype=np.float64) - eye
-    forward = forward / np.linalg.norm(forward)
-    right = np.cross(forward, np.asarray(camera.up, dtype=np.float64))
-    norm = np.linalg.norm(right)
-    if not norm > 1e-12:
-        raise VdmError("The camera's up direction is parallel to its viewing direction.")
-    right = right / norm
-    up = np.cross(right, forward)
+    right, up, forward = look_at_axes(eye, camera.target, camera.up)
     aspect = camera.width / camera.height
     if camera.projection == "perspective":
         half_height = float(np.tan(np.radians(camera.fov_y_deg) / 2.0))
@@ -64,30 +58,6 @@ def camera_frame(camera: Camera) -> CameraFrame:
         width=camera.width,
         height=camera.height,
     )
-
-
-def view_matrix(camera: Camera) -> np.ndarray:
-    """4x4 world-to-camera matrix (OpenGL: the camera looks down -z), as `glm::lookAt`."""
-    f = camera_frame(camera)
-    m = np.eye(4)
-    m[0, :3], m[1, :3], m[2, :3] = f.right, f.up, -f.forward
-    m[:3, 3] = -m[:3, :3] @ f.eye
-    return m
-
-
-def projection_matrix(camera: Camera, near: float, far: float) -> np.ndarray:
-    """4x4 OpenGL clip matrix (`glm::perspective` or `glm::ortho`) with the given clip distances."""
-    f = camera_frame(camera)
-    m = np.zeros((4, 4))
-    if f.perspective:
-        m[0, 0], m[1, 1] = 1.0 / f.half_width, 1.0 / f.half_height
-        m[2, 2], m[2, 3] = -(far + near) / (far - near), -2.0 * far * near / (far - near)
-        m[3, 2] = -1.0
-    else:
-        m[0, 0], m[1, 1] = 1.0 / f.half_width, 1.0 / f.half_height
-        m[2, 2], m[2, 3] = -2.0 / (far - near), -(far + near) / (far - near)
-        m[3, 3] = 1.0
-    return m
 
 
 def row_dot(points: np.ndarray, other: np.ndarray) -> np.ndarray:

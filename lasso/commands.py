@@ -110,15 +110,14 @@ def select_command(
 def _write_preview(selection, mesh, ids, path: Path) -> None:
     """Each stroke's view with its lasso, then the selection turned about the first camera's target."""
     from lasso.preview import PreviewView, contact_sheet, orbit, render_views
-    from vdm.atomic import atomic_path
+    from vdm.images import write_png
 
     first = selection.strokes[0].camera
     views = [PreviewView(s.camera, (s,), f"stroke {i + 1} ({s.op})") for i, s in enumerate(selection.strokes)]
     views += [PreviewView(orbit(first, a), (), f"turned {a} deg") for a in (90, 180, 270)]
     pictures = render_views(mesh, ids, views)
     half = (len(pictures) + 1) // 2
-    with atomic_path(path) as tmp:
-        contact_sheet([pictures[:half], pictures[half:]], (480, 360)).save(tmp, format="PNG")
+    write_png(path, contact_sheet([pictures[:half], pictures[half:]], (480, 360)))
     log.info("preview written to %s", path)
 
 

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from lasso.camera import CameraFrame, camera_frame, pixel_rays, project_points, row_dot
-from lasso.polygon import points_in_polygon
 from lasso.refine import FaceGraph, apply_edit
 from vdm.errors import VdmError
+from vdm.geometry import area_vectors, points_in_polygon
 from vdm.records import Camera, Edit, SelectionRecord, Stroke, check_face_ids
 from vdm.sources import LoadedMesh
 
@@ -41,7 +41,7 @@ class SelectionEngine:
         faces = np.asarray(mesh.faces, dtype=np.int64)
         a, b, c = vertices[faces[:, 0]], vertices[faces[:, 1]], vertices[faces[:, 2]]
         self.centroids = (a + b + c) / 3.0
-        self.normals = np.cross(b - a, c - a)  # unnormalised: only its sign against the view matters
+        self.normals = area_vectors(vertices, faces)  # only their sign against the view matters
         lo, hi = vertices.min(axis=0), vertices.max(axis=0)
         self.center = (lo + hi) / 2.0
         self.diagonal = float(np.linalg.norm(hi - lo)) or 1.0
@@ -164,11 +164,6 @@ def select_faces(mesh: LoadedMesh, strokes: Sequence[Stroke]) -> np.ndarray:
     return engine_for(mesh).select(strokes)
 
 
-def record_faces(record: SelectionRecord, mesh: LoadedMesh) -> np.ndarray:
-    """Face ids a record's strokes and edits select (no checks; `replay` checks)."""
-    return engine_for(mesh).select(record.strokes, record.edits)
-
-
 def replay(record: SelectionRecord, mesh: LoadedMesh, where: str = "Selection record") -> np.ndarray:
     """Replay a record on its loaded source; checks the sha256 and the cached face ids.
 
@@ -182,7 +177,7 @@ def replay(record: SelectionRecord, mesh: LoadedMesh, where: str = "Selection re
             "the file changed or is another mesh."
         )
     check_face_ids(record, mesh.n_faces, where)
-    ids = record_faces(record, mesh)
+    ids = engine_for(mesh).select(record.strokes, record.edits)
     if record.face_ids is not None:
         cached = np.unique(np.asarray(record.face_ids, dtype=np.int64))
         if not np.array_equal(cached, ids):

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from reconstruct.config import QUALITIES, ReconstructConfig
 from vdm.errors import VdmError
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,16 @@ def reconstruct_command(
     ] = None,
     quality: Annotated[
         str, typer.Option("--quality", help="fast (small views, few steps) or full.")
-    ] = "fast",
-    seed: Annotated[int, typer.Option("--seed", help="Seeds every random choice; same seed, same VDM.")] = 0,
+    ] = ReconstructConfig.quality,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seeds every random choice; same seed, same VDM.")
+    ] = ReconstructConfig.seed,
     resolution: Annotated[
         int, typer.Option("--resolution", min=8, max=4096, help="VDM side in pixels (512, 1024, 2048).")
-    ] = 512,
-    threads: Annotated[int, typer.Option("--threads", min=1, help="CPU threads for torch.")] = 1,
+    ] = ReconstructConfig.resolution,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, help="CPU threads for torch.")
+    ] = ReconstructConfig.threads,
     baseline: Annotated[
         bool,
         typer.Option(
@@ -46,11 +51,13 @@ def reconstruct_command(
 ) -> None:
     """Reconstruct a vector displacement map from six patch-frame normal maps (neural SDF, then a
     neural deformation field sampled on the VDM grid)."""
-    from reconstruct.pipeline import QUALITIES, ReconstructConfig, reconstruct
+    from reconstruct.pipeline import reconstruct
 
     if quality not in QUALITIES:
         raise VdmError(f"Unknown quality {quality!r}; use one of {', '.join(QUALITIES)}.")
-    config = ReconstructConfig(quality, device, seed, resolution, threads, baseline)
+    config = ReconstructConfig(
+        quality=quality, device=device, seed=seed, resolution=resolution, threads=threads, baseline=baseline
+    )
     result = reconstruct(normals, out, config)
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
     log.info("wrote %s, %s, %s (%s)", result.vdm, result.mesh, result.preview, times)

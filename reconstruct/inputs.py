@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from vdm.dataset import read_image
+from vdm.dataset import view_file
 from vdm.errors import VdmError
-from vdm.images import decode_normals, split_grid
+from vdm.images import decode_normals, read_image, split_grid
 from vdm.rig import FRONT_VIEW, GRID_COLS, GRID_ROWS, GRID_VIEWS
 
 MIN_SIZE = 16
@@ -46,17 +46,17 @@ def _from_grid(path: Path) -> dict[int, np.ndarray]:
 
 
 def _from_directory(path: Path) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-    missing = [f"normal_{k}.png" for k in GRID_VIEWS if not (path / f"normal_{k}.png").is_file()]
+    missing = [view_file("normal", k) for k in GRID_VIEWS if not (path / view_file("normal", k)).is_file()]
     if missing:
         raise VdmError(
             f"Directory {path} lacks {', '.join(missing)}; the six views {', '.join(map(str, GRID_VIEWS))} "
             "are needed."
         )
-    views = {k: read_image(path / f"normal_{k}.png") for k in GRID_VIEWS}
+    views = {k: read_image(path / view_file("normal", k)) for k in GRID_VIEWS}
     masks = {
-        k: read_image(path / f"mask_{k}.png")[..., 0] > 127
+        k: read_image(path / view_file("mask", k))[..., 0] > 127
         for k in GRID_VIEWS
-        if (path / f"mask_{k}.png").is_file()
+        if (path / view_file("mask", k)).is_file()
     }
     return views, masks
 

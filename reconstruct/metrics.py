@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from vdm.geometry import area_vectors
 from vdm.patch import Patch
 
 DEFAULT_SAMPLES = 30_000
@@ -27,7 +28,7 @@ class SurfaceSample:
 def sample_surface(patch: Patch, n: int = DEFAULT_SAMPLES, seed: int = 0) -> SurfaceSample:
     """`n` points uniformly by area on a triangle mesh, with their face normals."""
     tri = patch.vertices[patch.faces]
-    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    cross = area_vectors(patch.vertices, patch.faces)
     area = np.linalg.norm(cross, axis=1)
     rng = np.random.default_rng(seed)
     face = rng.choice(len(tri), size=n, p=area / area.sum())

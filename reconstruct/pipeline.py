@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from reconstruct.config import QUALITIES, ReconstructConfig
 from reconstruct.deform import DeformConfig
 from reconstruct.encoding import GridConfig
 from reconstruct.sdf import SdfConfig
-from reconstruct.vdm_file import DEFAULT_RESOLUTION, vdm_to_patch, write_vdm
+from reconstruct.vdm_file import vdm_to_patch, write_vdm
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError
 from vdm.patch import write_patch
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUALITIES = ("fast", "full")
 SNAP = 5e-3  # displacements shorter than this are the undisplaced plane: written as exactly 0
 
 
@@ -66,19 +66,6 @@ def quality_settings(quality: str) -> QualitySettings:
             60_000,
         )
     raise VdmError(f"Unknown quality {quality!r}; use one of {', '.join(QUALITIES)}.")
-
-
-@dataclass(frozen=True)
-class ReconstructConfig:
-    """How to reconstruct: quality preset, device (None: CUDA when present), seed, VDM resolution."""
-
-    quality: str = "fast"
-    device: str | None = None
-    seed: int = 0
-    resolution: int = DEFAULT_RESOLUTION
-    threads: int = 1  # CPU threads for torch; more thrash on a shared machine (docs/reconstruct.md)
-    baseline: bool = False  # the height-field baseline instead of the neural stages
-    progress: bool = True
 
 
 @dataclass

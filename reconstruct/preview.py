@@ -16,7 +16,7 @@ PREVIEW_MESH_RESOLUTION = 192
 def write_preview(path: str | Path, displacement: np.ndarray, size: int = PREVIEW_SIZE) -> Path:
     """Render the displaced plane (PatchRenderer, lit RGB) and write the three views as one PNG."""
     from render.renderer import PatchRenderer
-    from render.views import write_png
+    from vdm.images import write_png
 
     patch = vdm_to_patch(displacement, min(PREVIEW_MESH_RESOLUTION, displacement.shape[0]))
     with PatchRenderer(size) as renderer:

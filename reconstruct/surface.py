@@ -15,6 +15,7 @@ from scipy.sparse.csgraph import connected_components
 from reconstruct.metrics import sample_surface
 from reconstruct.sdf import PartSdf, sdf_grid
 from vdm.errors import VdmError
+from vdm.geometry import face_areas
 from vdm.patch import PART, Patch
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,7 @@ def stage1_surface(model: PartSdf, resolution: int, n_points: int, seed: int) ->
     plane = plane[outside]
     if part is None:
         return Stage1Surface(None, plane[:n_points])
-    tri = part.vertices[part.faces]
-    part_area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1).sum()
+    part_area = face_areas(part.vertices, part.faces).sum()
     plane_area = 4.0 * outside.mean()
     n_part = round(n_points * part_area / (part_area + plane_area))
     if n_part < 1:

@@ -15,7 +15,6 @@ from vdm.atomic import atomic_path
 from vdm.errors import VdmError, short_reason
 from vdm.patch import PART, PLANE, Patch
 
-DEFAULT_RESOLUTION = 512
 CHANNELS = ("R", "G", "B")
 
 

@@ -1,1 +1,19 @@
-"""render/: offscreen renders of a patch from the fixed 7-camera orthographic rig."""
+"""render/: offscreen renders of a patch from the fixed 7-camera orthographic rig (and contact sheets).
+
+Entry points (loaded on first use): `PatchRenderer` (one GL context, many patches),
+`render_views(patch, size)` and `write_views(out, views)`.
+"""
+
+from typing import TYPE_CHECKING
+
+from vdm.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from render.renderer import PatchRenderer, render_views
+    from render.views import write_views
+
+__all__ = ["PatchRenderer", "render_views", "write_views"]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {"PatchRenderer": "render.renderer", "render_views": "render.renderer", "write_views": "render.views"},
+)

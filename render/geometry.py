@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from vdm.geometry import face_normals
+
 UP = np.array([0.0, 0.0, 1.0])
-
-
-def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Unit normals (M, 3) by the right-hand rule; degenerate faces get zero vectors."""
-    tri = vertices[faces]
-    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    return np.divide(normals, length, out=np.zeros_like(normals), where=length > 1e-300)
 
 
 def corner_angles(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vdm.geometry import axes_from_forward
+
 GAMMA = 2.2  # the lit shader outputs pow(linear, 1 / 2.2)
 
 
@@ -32,10 +34,9 @@ class Lighting:
     def pose_in_camera(self) -> np.ndarray:
         """4x4 pose of the key light relative to the camera (it shines along its local -z)."""
         z = self.key_unit()
-        x = np.cross([0.0, 1.0, 0.0], z)
-        x /= np.linalg.norm(x)
+        x, y, _ = axes_from_forward(-z, np.array([0.0, 1.0, 0.0]))
         pose = np.eye(4)
-        pose[:3, 0], pose[:3, 1], pose[:3, 2] = x, np.cross(z, x), z
+        pose[:3, 0], pose[:3, 1], pose[:3, 2] = x, y, z
         return pose
 
 

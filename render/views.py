@@ -5,17 +5,16 @@ Light on purpose (numpy and PIL only): dataset writers and contact sheets import
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from vdm.atomic import atomic_path, write_bytes_atomic
+from vdm.dataset import view_file
+from vdm.images import png_bytes
 
 VIEW_KINDS = ("rgb", "normal", "mask")
-PNG_LEVEL = 1  # zlib level: most of the size for a fraction of the time of the default
 
 
 @dataclass
@@ -40,18 +39,6 @@ class ViewImages:
         return {"rgb": self.rgb, "normal": self.normal, "mask": self.mask_image}[kind]
 
 
-def view_file(kind: str, k: int) -> str:
-    """<kind>_<k>.png: a view's file name in a view directory (conventions sections 7 and 8)."""
-    return f"{kind}_{k}.png"
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    """An 8-bit image as PNG bytes (same pixels, same bytes)."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", compress_level=PNG_LEVEL)
-    return buffer.getvalue()
-
-
 def view_pngs(views: dict[int, ViewImages]) -> dict[str, bytes]:
     """Every view's rgb/normal/mask PNG, keyed by file name."""
     return {
@@ -59,11 +46,6 @@ def view_pngs(views: dict[int, ViewImages]) -> dict[str, bytes]:
         for k, images in sorted(views.items())
         for kind in VIEW_KINDS
     }
-
-
-def write_png(path: str | Path, image: np.ndarray) -> None:
-    """Write an 8-bit PNG through a temporary name."""
-    write_bytes_atomic(path, png_bytes(image))
 
 
 def write_views(out_dir: str | Path, views: dict[int, ViewImages], depth: bool = False) -> list[Path]:

@@ -1,14 +1,27 @@
 """stitching/: fuse lassoed faces into one clean part with a flat border, stitched into the base square.
 
-Public API (the miner in render/ calls these):
+Entry points (loaded on first use):
 - `StitchConfig`: every setting (Poisson depth and backend, margins, edge length, gates).
 - `stitch_selection(mesh, face_ids, config) -> StitchResult` (`.patch`, `.report`).
 - `augment_patch(patch, count, seed) -> list[Augmented]` (`.patch`, `.augmentation`, `.report`).
 Refusals raise `vdm.errors.Rejected(stage, reason)`.
 """
 
-from stitching.augment import Augmented, augment_patch
-from stitching.config import GateThresholds, StitchConfig
-from stitching.pipeline import StitchResult, stitch_selection
+from typing import TYPE_CHECKING
 
-__all__ = ["Augmented", "GateThresholds", "StitchConfig", "StitchResult", "augment_patch", "stitch_selection"]
+from vdm.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from stitching.augment import augment_patch
+    from stitching.config import StitchConfig
+    from stitching.selection import stitch_selection
+
+__all__ = ["StitchConfig", "augment_patch", "stitch_selection"]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "StitchConfig": "stitching.config",
+        "augment_patch": "stitching.augment",
+        "stitch_selection": "stitching.selection",
+    },
+)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from vdm.cli_options import MaxFaces, ObjaverseCache
-from vdm.source_config import DEFAULT_MAX_FACES
+from stitching.config import StitchConfig
+from vdm.cli_options import DEFAULT_MAX_FACES, MaxFaces, ObjaverseCache, source_config
 
 
 def stitch_command(
@@ -20,13 +20,15 @@ def stitch_command(
         int, typer.Option("--augment", min=0, help="Also write this many seeded augmentations.")
     ] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the augmentations.")] = 0,
-    depth: Annotated[int, typer.Option("--depth", min=4, max=12, help="Screened Poisson octree depth.")] = 8,
+    depth: Annotated[
+        int, typer.Option("--depth", min=4, max=12, help="Screened Poisson octree depth.")
+    ] = StitchConfig.depth,
     backend: Annotated[
         str, typer.Option("--backend", help="Screened Poisson implementation: pymeshlab or open3d.")
-    ] = "pymeshlab",
+    ] = StitchConfig.backend,
     edge: Annotated[
         float, typer.Option("--edge", min=0.005, max=0.5, help="Target edge length in patch units.")
-    ] = 0.03,
+    ] = StitchConfig.target_edge_length,
     preview: Annotated[
         bool, typer.Option("--preview", help="Also write a PNG picture of each patch.")
     ] = False,
@@ -41,9 +43,7 @@ def stitch_command(
 
     A rejected selection writes its report (accepted: false, stage, reason) and exits with status 1.
     """
-    from stitching.config import StitchConfig
-    from stitching.run import stitch_record
-    from vdm.cli_options import source_config
+    from stitching.outputs import stitch_record
 
     config = StitchConfig(depth=depth, backend=backend, target_edge_length=edge)
     stitch_record(record_path, out, config, augment, seed, preview, source_config(max_faces, objaverse_cache))

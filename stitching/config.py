@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from vdm.rig import FOOTPRINT_MARGIN
+
 BACKENDS = ("pymeshlab", "open3d")
 
 
@@ -50,7 +52,7 @@ class StitchConfig:
     host_tolerance: float = 0.02  # vertices this close to the host fit (x loop radius) are host
     border_smoothing: int = 8  # Laplacian passes over the flattened border's in-plane shape
     # Into the patch frame.
-    margin: float = 0.15  # the part's footprint stays inside [-1 + margin, 1 - margin]^2
+    margin: float = FOOTPRINT_MARGIN  # the part's footprint stays inside [-1 + margin, 1 - margin]^2
     max_height: float = 1.5  # the part is scaled down if it would rise above this
     target_edge_length: float = 0.03  # remeshing target (patch units)
     remesh_iterations: int = 1  # isotropic remeshing passes after the decimation

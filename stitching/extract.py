@@ -19,10 +19,10 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from stitching.config import StitchConfig
-from stitching.meshtools import face_areas
 from stitching.orient import oriented_asset
 from stitching.winding import winding_numbers
 from vdm.errors import Rejected
+from vdm.geometry import face_areas
 from vdm.sources import LoadedMesh
 
 log = logging.getLogger(__name__)

@@ -29,10 +29,10 @@ from stitching.meshtools import (
     edge_counts,
     graph_laplacian,
     loop_self_crossings,
-    points_in_polygon,
     signed_area_2d,
 )
 from vdm.errors import Rejected
+from vdm.geometry import points_in_polygon
 
 WORLD_UP = np.array([0.0, 1.0, 0.0])
 WORLD_BACK = np.array([0.0, 0.0, -1.0])

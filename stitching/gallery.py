@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from lasso.engine import replay
 from stitching.config import StitchConfig
-from stitching.pipeline import stitch_selection
-from stitching.preview import render_mesh, render_patch, save_png
-from stitching.run import record_faces
+from stitching.preview import render_mesh, render_patch
+from stitching.selection import stitch_selection
 from vdm.errors import Rejected
+from vdm.images import write_png
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
 
@@ -47,7 +48,7 @@ def main(argv: list[str]) -> int:
     for path in shipped_records():
         record = load_record(path)
         mesh = load_source(record.source)
-        ids = record_faces(record, mesh, f"Selection record {path}")
+        ids = replay(record, mesh, f"Selection record {path}")
         left = selection_picture(mesh.vertices, mesh.faces, ids, 400)
         try:
             right = render_patch(stitch_selection(mesh, ids, StitchConfig()).patch, 400)
@@ -55,7 +56,7 @@ def main(argv: list[str]) -> int:
             log.warning("%s: rejected at %s: %s", path.stem, exc.stage, exc.reason)
             continue
         target = out / f"stitching_{path.stem}.png"
-        save_png(np.hstack([left, right]), target)
+        write_png(target, np.hstack([left, right]))
         log.info("wrote %s", target)
     return 0
 

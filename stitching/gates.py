@@ -14,13 +14,13 @@ from stitching.meshtools import (
     directed_edges,
     edge_counts,
     face_components,
-    face_normals,
     laplacian_coordinates,
     loop_length,
     mean_edge_length,
     unique_pairs,
 )
 from vdm.errors import Rejected
+from vdm.geometry import area_vectors
 from vdm.patch import PART, PLANE, Patch
 
 
@@ -94,7 +94,7 @@ def measure_gates(patch: Patch, limits: GateThresholds, detail: float) -> dict:
         flatness <= limits.border_flatness,
         f"The patch's border leaves the plane z = 0 by {flatness:.2g}.",
     )
-    normals = face_normals(v, f)
+    normals = area_vectors(v, f)
     plane_faces = (labels[f] == PLANE).all(axis=1)
     down = int((normals[plane_faces, 2] <= 0.0).sum())
     gates["normals_up"] = _gate(down, 0, down == 0, f"{down} faces of the base plane face down.")

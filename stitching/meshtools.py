@@ -6,6 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from vdm.geometry import face_areas
+
 
 def directed_edges(faces: np.ndarray) -> np.ndarray:
     """(3M, 2) half-edges a->b of every face, in face order."""
@@ -98,17 +100,6 @@ def largest_component(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarr
     return compact(vertices, faces[keep])
 
 
-def face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    tri = vertices[faces]
-    return 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-
-
-def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Unnormalised area vectors (twice the area, along the right-hand normal)."""
-    tri = vertices[faces]
-    return np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-
-
 def adjacency(faces: np.ndarray, n_vertices: int) -> sp.csr_matrix:
     """Symmetric 0/1 vertex adjacency of the mesh edges."""
     edges, _ = edge_counts(faces)
@@ -149,19 +140,6 @@ def signed_area_2d(points: np.ndarray) -> float:
     """Signed area of a closed polygon (positive when counter-clockwise)."""
     x, y = points[:, 0], points[:, 1]
     return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
-
-
-def points_in_polygon(points: np.ndarray, polygon: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """Even-odd test of 2-D points against a closed polygon."""
-    a, b = polygon, np.roll(polygon, -1, axis=0)
-    inside = np.zeros(len(points), dtype=bool)
-    for start in range(0, len(points), chunk):
-        p = points[start : start + chunk, None, :]
-        straddle = (a[None, :, 1] > p[..., 1]) != (b[None, :, 1] > p[..., 1])
-        dy = np.where(straddle, b[:, 1] - a[:, 1], 1.0)
-        x_cross = a[:, 0] + (p[..., 1] - a[:, 1]) * (b[:, 0] - a[:, 0]) / dy
-        inside[start : start + chunk] = ((p[..., 0] < x_cross) & straddle).sum(axis=1) % 2 == 1
-    return inside
 
 
 def distance_to_polyline(points: np.ndarray, polygon: np.ndarray, chunk: int = 2048) -> np.ndarray:

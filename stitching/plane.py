@@ -17,11 +17,11 @@ from scipy.spatial import Delaunay, cKDTree
 from stitching.meshtools import (
     distance_to_polyline,
     loop_self_crossings,
-    points_in_polygon,
     segments_cross,
     signed_area_2d,
 )
 from vdm.errors import Rejected
+from vdm.geometry import points_in_polygon
 from vdm.patch import PART, PLANE
 
 

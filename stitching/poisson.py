@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 FULL_DEPTH = 3
 
 
-def reconstruct(
+def poisson_surface(
     samples: Samples, depth: int, backend: str, point_weight: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Watertight surface (vertices, faces) through the samples."""

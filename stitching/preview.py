@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from vdm.geometry import look_at_axes
 from vdm.patch import PART, Patch
 
 PART_COLOUR = np.array([0.80, 0.55, 0.35])
@@ -31,11 +32,7 @@ def render_mesh(
     mesh.visual.vertex_colors = np.c_[np.clip(colours, 0, 1), np.ones(len(colours))]
     scene = pyrender.Scene(bg_color=[1.0, 1.0, 1.0, 1.0], ambient_light=[0.35, 0.35, 0.35])
     scene.add(pyrender.Mesh.from_trimesh(mesh, smooth=True))
-    forward = np.asarray(target, float) - np.asarray(eye, float)
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, up)
-    right /= np.linalg.norm(right)
-    true_up = np.cross(right, forward)
+    right, true_up, forward = look_at_axes(eye, target, up)
     pose = np.eye(4)
     pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = right, true_up, -forward, eye
     scene.add(pyrender.PerspectiveCamera(yfov=np.radians(yfov_deg)), pose=pose)
@@ -57,13 +54,3 @@ def render_patch(patch: Patch, size: int = 480) -> np.ndarray:
     return render_mesh(
         patch.vertices, patch.faces, colours, eye=(2.2, -3.4, 2.9), target=(0.0, 0.0, 0.35), size=size
     )
-
-
-def save_png(image: np.ndarray, path) -> None:
-    """Write an RGB image through a temporary name."""
-    from PIL import Image
-
-    from vdm.atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        Image.fromarray(image).save(tmp, format="PNG")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from stitching.meshtools import boundary_loops, face_areas, largest_component
+from stitching.meshtools import boundary_loops, largest_component
 from vdm.errors import Rejected
+from vdm.geometry import face_areas
 
 
 def remesh(

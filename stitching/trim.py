@@ -22,13 +22,13 @@ from stitching.meshtools import (
     boundary_loops,
     compact,
     edge_counts,
-    face_areas,
     largest_component,
     loop_length,
     smooth_field,
     unique_pairs,
 )
 from vdm.errors import Rejected
+from vdm.geometry import face_areas
 
 
 @dataclass

@@ -34,8 +34,8 @@ class CliResult:
 
 @pytest.fixture
 def run_cli(capsys, monkeypatch):
-    """Call `vdm.cli.main` with arguments; returns exit status, stdout and stderr."""
-    from vdm.cli import main
+    """Call `app.cli.main` with arguments; returns exit status, stdout and stderr."""
+    from app.cli import main
 
     def run(*args: str) -> CliResult:
         monkeypatch.setattr(sys, "argv", ["vdm", *map(str, args)])

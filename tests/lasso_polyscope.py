@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polyscope as ps
+
+from lasso.camera import camera_frame
+from vdm.records import Camera
 
 
 def use_backend(backend: str) -> None:
@@ -17,3 +21,13 @@ def use_backend(backend: str) -> None:
     ps.set_allow_headless_backends(True)
     ps.init(backend)
     ps.set_frame_tick_limit_fps_mode("ignore_limits")
+
+
+def view_matrix(camera: Camera) -> np.ndarray:
+    """4x4 world-to-camera matrix of a record's camera (OpenGL: it looks down -z), as `glm::lookAt`
+    builds it: what Polyscope's own view matrix must equal."""
+    f = camera_frame(camera)
+    m = np.eye(4)
+    m[0, :3], m[1, :3], m[2, :3] = f.right, f.up, -f.forward
+    m[:3, 3] = -m[:3, :3] @ f.eye
+    return m

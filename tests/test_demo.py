@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.demo import DemoConfig, run_demo
 from reconstruct.metrics import compare
 from reconstruct.vdm_file import read_vdm, vdm_to_patch
 from vdm.dataset import read_manifest
-from vdm.demo import DemoConfig, run_demo
 from vdm.errors import VdmError
 from vdm.patch import read_patch
 from vdm.records import shipped_records

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
+from lasso_polyscope import view_matrix
 
-from lasso.camera import pixel_rays, project_points, view_matrix
+from lasso.camera import pixel_rays, project_points
 from lasso.engine import replay, select_faces
-from lasso.polygon import points_in_polygon
 from vdm.errors import VdmError
+from vdm.geometry import points_in_polygon
 from vdm.records import Camera, SelectionRecord, Stroke, load_record
 from vdm.sources import LoadedMesh, SourceRef
 from vdm.sources.mesh import canonical_sha256

@@ -8,7 +8,7 @@ import pytest
 from lasso_polyscope import use_backend
 
 from lasso.camera import pixel_rays
-from lasso.engine import record_faces, replay, select_faces
+from lasso.engine import engine_for, replay, select_faces
 from lasso.gui import LassoApp
 from lasso.ps_camera import apply_camera
 from lasso.refine import keep_component
@@ -130,7 +130,8 @@ def test_scripted_session_makes_the_engine_record(app, tmp_path):
     record = load_record(app.saved[0])
     assert record.note == "head, right side" and [e.op for e in record.edits] == ["keep_largest"]
     assert record.strokes == strokes and record.source == app.session.mesh.source
-    assert np.array_equal(replay(record, app.session.mesh), record_faces(record, app.session.mesh))
+    selected = engine_for(app.session.mesh).select(record.strokes, record.edits)
+    assert np.array_equal(replay(record, app.session.mesh), selected)
     assert record.face_ids == app.session.face_ids.tolist()
 
     # A plain drag starts over; escape and the L key leave lasso mode.

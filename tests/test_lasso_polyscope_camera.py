@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from lasso_polyscope import use_backend
+from lasso_polyscope import use_backend, view_matrix
 
-from lasso.camera import pixel_rays, project_points, view_matrix
+from lasso.camera import pixel_rays, project_points
 from lasso.ps_camera import apply_camera, camera_from_polyscope
 from vdm.records import Camera
 

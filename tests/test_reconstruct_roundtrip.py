@@ -11,8 +11,9 @@ import pytest
 from conftest import REFERENCE_DIR
 from reconstruct_shapes import mushroom_patch, under_cap_points
 
+from reconstruct.config import ReconstructConfig
 from reconstruct.metrics import compare, one_sided, sample_surface
-from reconstruct.pipeline import ReconstructConfig, reconstruct
+from reconstruct.pipeline import reconstruct
 from reconstruct.vdm_file import read_vdm, vdm_to_patch
 from render.renderer import PatchRenderer
 from vdm.patch import Patch

@@ -9,9 +9,8 @@ from scipy import ndimage
 from scipy.spatial import ConvexHull
 
 from render.renderer import PatchRenderer, RenderConfig, render_views, write_views
-from vdm.dataset import read_image
 from vdm.errors import VdmError
-from vdm.images import decode_normals
+from vdm.images import decode_normals, read_image
 from vdm.patch import PART, PLANE, Patch
 from vdm.rig import FRONT_VIEW, RENDER_SIZE, VIEWS, project
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from render_tasks import square_or_die, square_or_raise
 
-from render.dataset_writer import JOURNAL_DIR, DatasetWriter, dumps_line
-from render.executors import ProcessExecutor, TaskFailure, WorkerError
-from render.mining import RecordResult
+from mine.executors import ProcessExecutor, TaskFailure, WorkerError
+from mine.worker import RecordResult
+from mine.writer import JOURNAL_DIR, DatasetWriter, dumps_line
 
 
 def test_a_dying_worker_fails_only_its_task():

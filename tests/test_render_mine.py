@@ -18,12 +18,13 @@ import pytest
 from conftest import assert_one_sentence_error
 from render_records import creature_records
 
-from render.dataset_writer import JOURNAL_DIR
-from render.executors import ProcessExecutor, RayExecutor
-from render.miner import SHEET_NAME, mine
-from render.mining import MineConfig
+from mine.config import MineConfig
+from mine.driver import SHEET_NAME, mine
+from mine.executors import ProcessExecutor, RayExecutor
+from mine.writer import JOURNAL_DIR
 from stitching import StitchConfig
-from vdm.dataset import load_training_pair, read_image, read_manifest, view_path
+from vdm.dataset import load_training_pair, read_manifest, view_path
+from vdm.images import read_image
 from vdm.patch import read_patch
 from vdm.records import load_record
 

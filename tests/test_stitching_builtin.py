@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from test_stitching import assert_valid_patch
 
+from lasso.engine import replay
 from stitching import stitch_selection
-from stitching.run import record_faces
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
 
@@ -27,7 +27,7 @@ def test_shipped_selection_stitches_into_a_valid_patch(path):
     if record.source.spec not in _MESHES:
         _MESHES[record.source.spec] = load_source(record.source)
     mesh = _MESHES[record.source.spec]
-    ids = record_faces(record, mesh, path.name)
+    ids = replay(record, mesh, path.name)
     result = stitch_selection(mesh, ids)
     assert result.report["accepted"]
     assert_valid_patch(result.patch)

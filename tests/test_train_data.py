@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from train.augment import AugmentConfig, augment_condition
+from train.augment import augment_condition
+from train.config import AugmentConfig
 from train.data import StepBatchSampler, split_entries
 
 

@@ -13,10 +13,10 @@ from conftest import REFERENCE_DIR, assert_one_sentence_error
 from PIL import Image
 from train_data import write_ball_dataset
 
-from train.augment import AugmentConfig
 from train.checkpoints import unet_state
+from train.config import AugmentConfig, TrainConfig, ValidationConfig
 from train.loading import checkpoints
-from train.trainer import TrainConfig, train
+from train.trainer import train
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def _config(dataset: Path, out: Path, **changes) -> TrainConfig:
         batch_size=2,
         learning_rate=2e-3,
         warmup_steps=10,
-        val_fraction=0.0,
+        validation=ValidationConfig(fraction=0.0),
         checkpoint_every=10_000,
         threads=1,
         augment=AugmentConfig.off(),

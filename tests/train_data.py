@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 from render_shapes import ball_patch
 
-from render.views import png_bytes, view_pngs
+from render.views import view_pngs
 from vdm.atomic import write_bytes_atomic
+from vdm.images import png_bytes
 
 RENDER = 64  # render side: small, the tiny model trains on 32-pixel tiles
 

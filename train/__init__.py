@@ -1,3 +1,27 @@
-"""train/: fine-tune Zero123++ to emit the six-view normal grid from one condition image."""
+"""train/: fine-tune Zero123++ to emit the six-view normal grid from one condition image.
 
-HUB_ID = "sudo-ai/zero123plus-v1.2"  # the public base model
+Entry points (loaded on first use): `TrainConfig` and `train(config)` (train.trainer),
+`GenerateConfig` and `generate(image, model, out, config)` (train.generate), and `HUB_ID`,
+the public base model.
+"""
+
+from typing import TYPE_CHECKING
+
+from vdm.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from train.config import HUB_ID, GenerateConfig, TrainConfig
+    from train.generate import generate
+    from train.trainer import train
+
+__all__ = ["HUB_ID", "GenerateConfig", "TrainConfig", "generate", "train"]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "HUB_ID": "train.config",
+        "GenerateConfig": "train.config",
+        "TrainConfig": "train.config",
+        "generate": "train.generate",
+        "train": "train.trainer",
+    },
+)

@@ -3,29 +3,13 @@ jitter of the patch, a random crop and rescale, and optionally a view next to th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from PIL import Image
 
+from train.config import AugmentConfig
 from vdm.images import BACKGROUND
 
 NEARBY_VIEWS = (1, 3)  # azimuth -30 and +30 degrees, either side of the front view
-
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    """Ranges of the random changes; all zero = no augmentation."""
-
-    hue: float = 0.04  # max hue shift, as a fraction of the colour wheel
-    brightness: float = 0.15  # max relative change of the brightness
-    zoom: float = 0.08  # the condition is rescaled by a factor in [1 - zoom, 1 + zoom]
-    shift: float = 0.03  # and moved by up to this fraction of its side
-    nearby_views: float = 0.0  # probability of taking view 1 or 3 instead of the front view
-
-    @classmethod
-    def off(cls) -> AugmentConfig:
-        return cls(hue=0.0, brightness=0.0, zoom=0.0, shift=0.0, nearby_views=0.0)
 
 
 def jitter_colours(rgb: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The `vdm` commands of train/: `vdm train` and `vdm generate`."""
+"""The `vdm` commands of train/: `vdm train` and `vdm generate`; their defaults are the configs'."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from train import HUB_ID
+from train.config import AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig
 
 log = logging.getLogger(__name__)
 
@@ -24,41 +24,58 @@ def train_command(
     model: Annotated[
         str,
         typer.Option("--model", help="Start from a hub id, a model directory, or 'tiny' (random toy model)."),
-    ] = HUB_ID,
-    steps: Annotated[int, typer.Option("--steps", min=1, help="Total optimizer steps of the run.")] = 20_000,
+    ] = TrainConfig.model,
+    steps: Annotated[
+        int, typer.Option("--steps", min=1, help="Total optimizer steps of the run.")
+    ] = TrainConfig.steps,
     stop_at: Annotated[
         int | None, typer.Option("--stop-at", min=1, help="End this invocation at this step (resume later).")
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Samples per step per process.")] = 4,
-    lr: Annotated[float, typer.Option("--lr", help="Peak AdamW learning rate.")] = 1e-5,
-    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Linear warm-up steps.")] = 500,
-    restarts: Annotated[int, typer.Option("--restarts", min=1, help="Cosine cycles (hard restarts).")] = 1,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Samples per step per process.")
+    ] = TrainConfig.batch_size,
+    lr: Annotated[float, typer.Option("--lr", help="Peak AdamW learning rate.")] = TrainConfig.learning_rate,
+    warmup: Annotated[
+        int, typer.Option("--warmup", min=0, help="Linear warm-up steps.")
+    ] = TrainConfig.warmup_steps,
+    restarts: Annotated[
+        int, typer.Option("--restarts", min=1, help="Cosine cycles (hard restarts).")
+    ] = TrainConfig.restarts,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue from the latest checkpoint in --out.")
     ] = False,
-    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", min=1)] = 2_000,
-    val_every: Annotated[int, typer.Option("--val-every", min=1, help="Steps between validations.")] = 2_000,
+    checkpoint_every: Annotated[
+        int, typer.Option("--checkpoint-every", min=1, help="Steps between checkpoints (and at the end).")
+    ] = TrainConfig.checkpoint_every,
+    val_every: Annotated[
+        int, typer.Option("--val-every", min=1, help="Steps between validations.")
+    ] = ValidationConfig.every,
     val_fraction: Annotated[
         float, typer.Option("--val-fraction", help="Held-out share of selections.")
-    ] = 0.05,
-    val_steps: Annotated[int, typer.Option("--val-steps", min=1, help="Sampling steps in validation.")] = 75,
+    ] = ValidationConfig.fraction,
+    val_steps: Annotated[
+        int, typer.Option("--val-steps", min=1, help="Sampling steps in validation.")
+    ] = ValidationConfig.steps,
     mixed_precision: Annotated[
         str, typer.Option("--mixed-precision", help="auto, no, bf16 or fp16.")
-    ] = "auto",
+    ] = TrainConfig.mixed_precision,
     gradient_checkpointing: Annotated[
         bool | None,
         typer.Option("--gradient-checkpointing/--no-gradient-checkpointing", help="Default: on GPU."),
     ] = None,
     nearby_views: Annotated[
         float, typer.Option("--nearby-views", help="Probability of conditioning on view 1 or 3 instead of 2.")
-    ] = 0.0,
-    workers: Annotated[int, typer.Option("--workers", min=0, help="Data loader worker processes.")] = 0,
-    seed: Annotated[int, typer.Option("--seed", help="Seeds the model (tiny), data order and noise.")] = 0,
+    ] = AugmentConfig.nearby_views,
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Data loader worker processes.")
+    ] = TrainConfig.workers,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seeds the model (tiny), data order and noise.")
+    ] = TrainConfig.seed,
     threads: Threads = None,
 ) -> None:
     """Fine-tune Zero123++ to emit the six-view normal grid (multi-GPU: `accelerate launch -m vdm train`)."""
-    from train.augment import AugmentConfig
-    from train.trainer import TrainConfig, train
+    from train.trainer import train
 
     config = TrainConfig(
         data=data,
@@ -72,15 +89,13 @@ def train_command(
         restarts=restarts,
         resume=resume,
         checkpoint_every=checkpoint_every,
-        val_every=val_every,
-        val_fraction=val_fraction,
-        val_steps=val_steps,
         mixed_precision=mixed_precision,
         gradient_checkpointing=gradient_checkpointing,
         workers=workers,
         seed=seed,
         threads=threads,
         augment=AugmentConfig(nearby_views=nearby_views),
+        validation=ValidationConfig(fraction=val_fraction, every=val_every, steps=val_steps),
     )
     summary = train(config)
     log.info(
@@ -98,17 +113,21 @@ def generate_command(
     out: Annotated[Path, typer.Option("--out", help="Directory for grid.png, normal_<k>.png, mask_<k>.png.")],
     model: Annotated[
         str, typer.Option("--model", help="A training run, a checkpoint or model directory, or a hub id.")
-    ] = HUB_ID,
-    steps: Annotated[int, typer.Option("--steps", min=1, help="Euler ancestral steps.")] = 75,
-    guidance: Annotated[float, typer.Option("--guidance", help="Classifier-free guidance scale.")] = 4.0,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampler.")] = 0,
+    ] = TrainConfig.model,
+    steps: Annotated[
+        int, typer.Option("--steps", min=1, help="Euler ancestral steps.")
+    ] = GenerateConfig.steps,
+    guidance: Annotated[
+        float, typer.Option("--guidance", help="Classifier-free guidance scale.")
+    ] = GenerateConfig.guidance,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampler.")] = GenerateConfig.seed,
     device: Annotated[
         str | None, typer.Option("--device", help="cpu, cuda, cuda:1 ... (default: auto).")
     ] = None,
     threads: Threads = None,
 ) -> None:
     """Generate the 3 x 2 normal grid (and the six tiles with masks) from one image."""
-    from train.generate import GenerateConfig, generate
+    from train.generate import generate
 
     config = GenerateConfig(steps=steps, guidance=guidance, seed=seed, device=device, threads=threads)
     generate(image, model, out, config)

@@ -17,8 +17,9 @@ from PIL import Image
 
 from train.augment import NEARBY_VIEWS, AugmentConfig, augment_condition
 from train.model import Zero123PlusModel
-from vdm.dataset import load_training_pair, read_image, read_manifest, view_path
+from vdm.dataset import load_training_pair, read_manifest, view_path
 from vdm.errors import VdmError
+from vdm.images import read_image
 from vdm.rig import GRID_COLS, GRID_ROWS
 
 

@@ -9,35 +9,25 @@ generates another size (the tiny model).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from train.config import GenerateConfig
 from train.model import Zero123PlusModel
 from train.normals import clean_normal_map
 from train.preprocess import condition_image, read_rgba
 from train.reference import ReferenceUNet
 from train.sampling import SampleConfig, sample_grids
+from vdm.dataset import view_file
 from vdm.errors import VdmError
 from vdm.images import compose_grid, split_grid
 from vdm.rig import TILE_SIZE
 from vdm.torch_runtime import pick_device, torch_threads
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class GenerateConfig:
-    """Sampler settings and the device (None: CUDA where present, else CPU)."""
-
-    steps: int = 75
-    guidance: float = 4.0
-    seed: int = 0
-    device: str | None = None
-    threads: int | None = None  # CPU threads for torch (None: torch's default)
 
 
 def generate(
@@ -62,8 +52,8 @@ def generate(
 def _generate(
     condition: np.ndarray, model: str | Path | Zero123PlusModel, out: Path, config: GenerateConfig
 ) -> list[Path]:
-    from render.views import write_png
     from train.loading import load_model
+    from vdm.images import write_png
 
     device = pick_device(config.device)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
@@ -84,7 +74,7 @@ def _generate(
     write_png(written[0], condition)
     write_png(written[1], compose_grid({k: normal for k, (normal, _) in cleaned.items()}))
     for k, (normal, mask) in sorted(cleaned.items()):
-        written += [out / f"normal_{k}.png", out / f"mask_{k}.png"]
+        written += [out / view_file("normal", k), out / view_file("mask", k)]
         write_png(written[-2], normal)
         write_png(written[-1], np.where(mask, 255, 0).astype(np.uint8))
     log.info("%d files written to %s", len(written), out)

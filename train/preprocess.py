@@ -10,15 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from stitching.config import StitchConfig
 from vdm.errors import VdmError
-from vdm.images import BACKGROUND
-from vdm.rig import PLANE_GREY, RENDER_SIZE
+from vdm.images import BACKGROUND, open_image
+from vdm.rig import FOOTPRINT_MARGIN, PLANE_GREY, RENDER_SIZE
 
 SQUARE_FRACTION = 2.0 / 3.0  # the square [-1, 1]^2 in the 3.0-wide front view
-OBJECT_FILL = 1.0 - StitchConfig().margin  # larger side of the object / side of the square
+OBJECT_FILL = 1.0 - FOOTPRINT_MARGIN  # larger side of the object / side of the square
 ALPHA_THRESHOLD = 16  # alpha at or above this counts for the object's extent (soft edges do not)
 
 
@@ -31,13 +30,7 @@ def square_box(size: int = RENDER_SIZE) -> tuple[int, int]:
 
 def read_rgba(path: Path) -> Image.Image:
     """An RGBA image with a transparent background; anything else fails in one sentence."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except FileNotFoundError as exc:
-        raise VdmError(f"Image {path} does not exist.") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise VdmError(f"Image {path} is corrupt or not an image.") from exc
+    image = open_image(path)
     if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
         raise VdmError(
             f"Image {path} has no alpha channel ({image.mode}); "

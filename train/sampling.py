@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from train.config import GUIDANCE, SAMPLE_STEPS
 from train.model import Zero123PlusModel
 from train.reference import ReferenceUNet
 from vdm.rig import GRID_COLS, GRID_ROWS
@@ -22,8 +23,8 @@ from vdm.rig import GRID_COLS, GRID_ROWS
 class SampleConfig:
     """Sampler settings (Zero123++ defaults: 75 Euler ancestral steps, guidance 4)."""
 
-    steps: int = 75
-    guidance: float = 4.0
+    steps: int = SAMPLE_STEPS
+    guidance: float = GUIDANCE
     seed: int = 0
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,8 @@ from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_cosine_with_hard_restarts_schedule_with_warmup
 from tqdm import tqdm
 
-from train import HUB_ID
-from train.augment import AugmentConfig
 from train.checkpoints import checkpoint_step, register_hooks, save_checkpoint
+from train.config import TINY, AugmentConfig, TrainConfig
 from train.data import GridDataset, StepBatchSampler, load_entries, split_entries
 from train.loading import checkpoints, load_model
 from train.model import Zero123PlusModel, tiny_model
@@ -36,51 +35,7 @@ from vdm.torch_runtime import torch_threads
 
 log = logging.getLogger(__name__)
 
-TINY = "tiny"
 EVAL_TIMESTEPS = 8  # timesteps per sample of the fixed evaluation loss
-
-
-@dataclass
-class TrainConfig:
-    """Every setting of a training run (the CLI builds it from options)."""
-
-    data: Path
-    out: Path
-    model: str = HUB_ID  # hub id, model directory, training run, or "tiny" (random toy model)
-    steps: int = 20_000
-    stop_at: int | None = None  # end this invocation early (checkpointed) at this step; resume later
-    batch_size: int = 4  # per process
-    learning_rate: float = 1e-5
-    weight_decay: float = 1e-2
-    warmup_steps: int = 500
-    restarts: int = 1  # cosine cycles (hard restarts) over the run
-    grad_clip: float = 1.0
-    cond_drop: float = 0.1  # probability of training a sample unconditionally
-    mixed_precision: str = "auto"  # auto (bf16 on GPU, none on CPU) | no | bf16 | fp16
-    gradient_checkpointing: bool | None = None  # None: on where a GPU trains
-    val_fraction: float = 0.05
-    val_every: int = 2_000
-    val_samples: int = 4
-    val_steps: int = 75
-    guidance: float = 4.0
-    checkpoint_every: int = 2_000
-    keep_checkpoints: int = 3
-    resume: bool = False
-    seed: int = 0
-    workers: int = 0
-    threads: int | None = None  # CPU threads for torch (None: torch's default); 1 suits tiny models
-    log_every: int = 10
-    tiny_tile: int = 32  # with model="tiny": tile and condition sizes
-    tiny_condition: int = 64
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-
-    def check(self) -> None:
-        if self.steps < 1 or self.batch_size < 1:
-            raise VdmError("Steps and batch size must be at least 1.")
-        if self.mixed_precision not in ("auto", "no", "bf16", "fp16"):
-            raise VdmError(f"Mixed precision '{self.mixed_precision}' is not one of auto, no, bf16, fp16.")
-        if not 0.0 <= self.cond_drop < 1.0 or not 0.0 <= self.val_fraction < 1.0:
-            raise VdmError("The condition drop rate and the held-out fraction must be in [0, 1).")
 
 
 @dataclass
@@ -173,10 +128,25 @@ def train(config: TrainConfig) -> TrainSummary:
         torch.use_deterministic_algorithms(deterministic)
 
 
-def _train(config: TrainConfig) -> TrainSummary:
-    started = time.perf_counter()
-    entries = load_entries(config.data)
-    train_entries, val_entries = split_entries(entries, config.val_fraction)
+@dataclass
+class _Run:
+    """A prepared training run: the model, the wrapped network, its optimizer and data."""
+
+    accelerator: Accelerator
+    model: Zero123PlusModel
+    net: Any
+    optimizer: Any
+    lr_schedule: Any
+    loader: Any
+    train_entries: list[dict[str, Any]]
+    val_entries: list[dict[str, Any]]
+    start_step: int
+    stop: int
+
+
+def _prepare(config: TrainConfig) -> _Run:
+    """Split the data, start Accelerate, load (or resume) the model and build optimizer and loader."""
+    train_entries, val_entries = split_entries(load_entries(config.data), config.validation.fraction)
     cuda = torch.cuda.is_available()
     precision = ("bf16" if cuda else "no") if config.mixed_precision == "auto" else config.mixed_precision
     accelerator = Accelerator(
@@ -214,53 +184,70 @@ def _train(config: TrainConfig) -> TrainSummary:
         accelerator.load_state(str(resume_from))
         log.info("resumed %s at step %d", resume_from, start_step)
     accelerator.init_trackers("vdm-train", config=_flat_config(config))
+    return _Run(
+        accelerator, model, net, optimizer, lr_schedule, loader, train_entries, val_entries, start_step, stop
+    )
 
-    eval_batch = _eval_batch(config, model, train_entries)
-    loss_start = evaluation_loss(net, model, eval_batch, config.seed)
+
+def _train_step(run: _Run, config: TrainConfig, batch: dict[str, torch.Tensor], step: int) -> float:
+    """One optimizer step on a batch; returns the loss averaged over the processes."""
+    accelerator = run.accelerator
+    g = _step_generator(config, step, accelerator.process_index, accelerator.device)
+    inputs = _batch_inputs(run.model, batch, config.cond_drop, g)
+    steps = run.model.train_scheduler().config.num_train_timesteps
+    t = torch.randint(0, steps, (batch["grid"].shape[0],), generator=g, device=accelerator.device)
+    loss = _v_loss(run.net, run.model, inputs, t, g)
+    accelerator.backward(loss)
+    if accelerator.sync_gradients:
+        accelerator.clip_grad_norm_(run.net.parameters(), config.grad_clip)
+    run.optimizer.step()
+    run.lr_schedule.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    return float(accelerator.gather(loss.detach()).mean())
+
+
+def _train(config: TrainConfig) -> TrainSummary:
+    started = time.perf_counter()
+    run = _prepare(config)
+    eval_batch = _eval_batch(config, run.model, run.train_entries)
+    loss_start = evaluation_loss(run.net, run.model, eval_batch, config.seed)
     losses: list[float] = []
-    step, checkpoint, val_error = start_step, None, None
-    net.train()
+    step, checkpoint, val_error = run.start_step, None, None
+    run.net.train()
     loop_started = time.perf_counter()
-    bar = tqdm(total=stop, initial=start_step, desc="training", disable=not accelerator.is_main_process)
-    for batch in _user_errors(loader):
-        g = _step_generator(config, step, accelerator.process_index, accelerator.device)
-        inputs = _batch_inputs(model, batch, config.cond_drop, g)
-        steps = model.train_scheduler().config.num_train_timesteps
-        t = torch.randint(0, steps, (batch["grid"].shape[0],), generator=g, device=accelerator.device)
-        loss = _v_loss(net, model, inputs, t, g)
-        accelerator.backward(loss)
-        if accelerator.sync_gradients:
-            accelerator.clip_grad_norm_(net.parameters(), config.grad_clip)
-        optimizer.step()
-        lr_schedule.step()
-        optimizer.zero_grad(set_to_none=True)
+    main_process = run.accelerator.is_main_process
+    bar = tqdm(total=run.stop, initial=run.start_step, desc="training", disable=not main_process)
+    for batch in _user_errors(run.loader):
+        value = _train_step(run, config, batch, step)
         step += 1
-        value = float(accelerator.gather(loss.detach()).mean())
         losses.append(value)
         bar.update(1)
         bar.set_postfix(loss=f"{value:.4f}")
-        if step % config.log_every == 0 or step == stop:
-            accelerator.log({"train/loss": value, "train/lr": lr_schedule.get_last_lr()[0]}, step=step)
-        if val_entries and (step % config.val_every == 0 or step == stop):
-            val_error = _validate(accelerator, config, model, net, val_entries, step)
-        if step % config.checkpoint_every == 0 or step == stop:
+        last = step == run.stop
+        if step % config.log_every == 0 or last:
+            learning_rate = run.lr_schedule.get_last_lr()[0]
+            run.accelerator.log({"train/loss": value, "train/lr": learning_rate}, step=step)
+        if run.val_entries and (step % config.validation.every == 0 or last):
+            val_error = _validate(run, config, step)
+        if step % config.checkpoint_every == 0 or last:
             state = {"config": _flat_config(config), "loss": value}
-            checkpoint = save_checkpoint(accelerator, model, config.out, step, state, config.keep_checkpoints)
+            checkpoint = save_checkpoint(
+                run.accelerator, run.model, config.out, step, state, config.keep_checkpoints
+            )
     bar.close()
     loop_seconds = time.perf_counter() - loop_started
-    net.eval()
-    loss_end = evaluation_loss(net, model, eval_batch, config.seed)
-    accelerator.end_training()
-    seconds = time.perf_counter() - started
+    run.net.eval()
+    loss_end = evaluation_loss(run.net, run.model, eval_batch, config.seed)
+    run.accelerator.end_training()
     return TrainSummary(
-        start_step=start_step,
+        start_step=run.start_step,
         step=step,
         loss_start=loss_start,
         loss_end=loss_end,
         first_losses=losses[:10],
         last_losses=losses[-10:],
-        seconds=seconds,
-        steps_per_second=(step - start_step) / loop_seconds,
+        seconds=time.perf_counter() - started,
+        steps_per_second=(step - run.start_step) / loop_seconds,
         checkpoint=checkpoint,
         val_angular_error_deg=val_error,
     )
@@ -275,21 +262,18 @@ def _eval_batch(
     return {key: torch.stack([item[key] for item in items]) for key in items[0]}
 
 
-def _validate(
-    accelerator: Accelerator,
-    config: TrainConfig,
-    model: Zero123PlusModel,
-    net: Any,
-    entries: list[dict[str, Any]],
-    step: int,
-) -> float | None:
+def _validate(run: _Run, config: TrainConfig, step: int) -> float | None:
+    """Validate on the main process (the others wait); returns its mean angular error there."""
     error = None
-    if accelerator.is_main_process:
-        net.eval()
-        error = validate(model, accelerator.unwrap_model(net), config, entries, step)
-        accelerator.log({"val/mean_angular_error_deg": error}, step=step)
-        net.train()
-    accelerator.wait_for_everyone()
+    if run.accelerator.is_main_process:
+        run.net.eval()
+        net = run.accelerator.unwrap_model(run.net)
+        error = validate(
+            run.model, net, config.validation, config.data, config.out, run.val_entries, step, config.seed
+        )
+        run.accelerator.log({"val/mean_angular_error_deg": error}, step=step)
+        run.net.train()
+    run.accelerator.wait_for_everyone()
     return error
 
 
@@ -310,7 +294,7 @@ def _flat_config(config: TrainConfig) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in dataclasses.asdict(config).items():
         if isinstance(value, dict):
-            flat |= {f"augment_{k}": v for k, v in value.items()}
+            flat |= {f"{key}_{k}": v for k, v in value.items()}
         else:
             flat[key] = value if isinstance(value, int | float | str | bool) else str(value)
     return flat

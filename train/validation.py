@@ -4,23 +4,20 @@ as one PNG per validation step, and measure the mean angular error of the genera
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 
+from train.config import ValidationConfig
 from train.model import Zero123PlusModel
 from train.normals import mean_angular_error
 from train.reference import ReferenceUNet
 from train.sampling import SampleConfig, sample_grids
-from vdm.atomic import atomic_path
 from vdm.dataset import load_training_pair
-from vdm.images import BACKGROUND
+from vdm.images import BACKGROUND, write_png
 from vdm.rig import GRID_COLS, GRID_ROWS
-
-if TYPE_CHECKING:
-    from train.trainer import TrainConfig
 
 
 def validation_path(run: Path, step: int) -> Path:
@@ -29,12 +26,20 @@ def validation_path(run: Path, step: int) -> Path:
 
 @torch.no_grad()
 def validate(
-    model: Zero123PlusModel, net: ReferenceUNet, config: TrainConfig, entries: list[dict[str, Any]], step: int
+    model: Zero123PlusModel,
+    net: ReferenceUNet,
+    config: ValidationConfig,
+    data: Path,
+    run: Path,
+    entries: list[dict[str, Any]],
+    step: int,
+    seed: int = 0,
 ) -> float:
-    """Mean angular error (degrees) over the first `val_samples` held-out patches; writes the PNG."""
+    """Mean angular error (degrees) over the first `config.samples` held-out patches of the dataset
+    `data`; writes the condition | generated | truth rows into the run directory."""
     tile = model.tile_size
-    pairs = [load_training_pair(config.data, entry) for entry in entries[: config.val_samples]]
-    sample = SampleConfig(steps=config.val_steps, guidance=config.guidance, seed=config.seed)
+    pairs = [load_training_pair(data, entry) for entry in entries[: config.samples]]
+    sample = SampleConfig(steps=config.steps, guidance=config.guidance, seed=seed)
     generated = sample_grids(model, net, [p.condition for p in pairs], sample)
     size = (GRID_COLS * tile, GRID_ROWS * tile)
     truths = [
@@ -49,6 +54,5 @@ def validate(
         )
         gap = np.full((height, tile // 4, 3), BACKGROUND, dtype=np.uint8)
         rows.append(np.concatenate([condition, gap, grid, gap, truth], axis=1))
-    with atomic_path(validation_path(config.out, step)) as tmp:
-        Image.fromarray(np.concatenate(rows, axis=0)).save(tmp)
+    write_png(validation_path(run, step), np.concatenate(rows, axis=0))
     return float(np.mean(errors))

@@ -1,5 +1,5 @@
 """`python -m vdm` runs the `vdm` console script."""
 
-from vdm.cli import main
+from app.cli import main
 
 main()

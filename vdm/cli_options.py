@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from vdm.source_config import DEFAULT_MAX_FACES, SourceConfig
+from vdm.source_config import DEFAULT_MAX_FACES, source_config
+
+__all__ = ["DEFAULT_MAX_FACES", "MaxFaces", "ObjaverseCache", "source_config"]
 
 MaxFaces = Annotated[int, typer.Option("--max-faces", min=1, help="Refuse meshes with more faces than this.")]
 ObjaverseCache = Annotated[
@@ -19,9 +21,3 @@ ObjaverseCache = Annotated[
     ),
 ]
 
-
-def source_config(max_faces: int = DEFAULT_MAX_FACES, objaverse_cache: Path | None = None) -> SourceConfig:
-    """SourceConfig from the shared command-line options."""
-    if objaverse_cache is None:
-        return SourceConfig(max_faces=max_faces)
-    return SourceConfig(max_faces=max_faces, objaverse_cache=objaverse_cache)

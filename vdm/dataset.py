@@ -1,6 +1,7 @@
-"""Reading a mined dataset (conventions section 7): the manifest and the training pairs.
+"""A dataset's layout (conventions section 7): its paths, the manifest and the training pairs.
 
-render/ writes datasets (`vdm mine`); train/ reads them through this module.
+The one place that names a dataset's files: mine/ writes datasets through these paths and
+train/ reads them.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from vdm.errors import VdmError
-from vdm.images import compose_grid
+from vdm.images import compose_grid, read_image
 from vdm.rig import FRONT_VIEW, GRID_VIEWS
 
 MANIFEST = "manifest.jsonl"
@@ -43,20 +43,25 @@ def read_manifest(dataset: str | Path) -> list[dict[str, Any]]:
     return read_jsonl(dataset / MANIFEST)
 
 
+def patch_paths(patch_id: str) -> dict[str, str]:
+    """Dataset-relative paths of one patch: its mesh and its views folder."""
+    return {"patch": f"patches/{patch_id}.ply", "views": f"views/{patch_id}"}
+
+
+def selection_file(selection_id: str) -> str:
+    """Dataset-relative path of the selection record a patch came from."""
+    return f"selections/{selection_id}.json"
+
+
+def view_file(kind: str, k: int) -> str:
+    """<kind>_<k>.png: a view's file name in a views folder, kind one of rgb, normal, mask
+    (also what `vdm render` writes, conventions section 8)."""
+    return f"{kind}_{k}.png"
+
+
 def view_path(dataset: Path, patch_id: str, kind: str, k: int) -> Path:
-    """views/<patch_id>/<kind>_<k>.png, kind one of rgb, normal, mask."""
-    return dataset / "views" / patch_id / f"{kind}_{k}.png"
-
-
-def read_image(path: Path, mode: str = "RGB") -> np.ndarray:
-    """An image file as a uint8 array; a missing or corrupt file fails with one sentence."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert(mode))
-    except FileNotFoundError as exc:
-        raise VdmError(f"Image {path} does not exist.") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise VdmError(f"Image {path} is corrupt or not an image.") from exc
+    """DATASET/views/<patch_id>/<kind>_<k>.png."""
+    return dataset / patch_paths(patch_id)["views"] / view_file(kind, k)
 
 
 @dataclass

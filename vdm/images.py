@@ -1,13 +1,52 @@
-"""Image encodings shared by render/, train/ and reconstruct/ (conventions sections 4 and 5)."""
+"""Images every stage shares: PNG read and write (the one place), and the encodings of
+conventions sections 4 and 5 (normal maps, the 3 x 2 grid)."""
 
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image
+import io
+import os
+from pathlib import Path
 
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from vdm.atomic import write_bytes_atomic
+from vdm.errors import VdmError
 from vdm.rig import GRID_COLS, GRID_ROWS, GRID_VIEWS, TILE_SIZE
 
 BACKGROUND = 255
+PNG_LEVEL = 1  # zlib level: most of the size for a fraction of the time of the default
+
+
+def open_image(path: str | os.PathLike[str]) -> Image.Image:
+    """An image file, loaded; a missing or corrupt file fails with one sentence."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image
+    except FileNotFoundError as exc:
+        raise VdmError(f"Image {path} does not exist.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise VdmError(f"Image {path} is corrupt or not an image.") from exc
+
+
+def read_image(path: str | os.PathLike[str], mode: str = "RGB") -> np.ndarray:
+    """An image file as a uint8 array in a PIL mode (RGB, RGBA, L); one sentence if unreadable."""
+    return np.asarray(open_image(path).convert(mode))
+
+
+def png_bytes(image: np.ndarray | Image.Image) -> bytes:
+    """An 8-bit image (array or PIL image) as PNG bytes: the same pixels give the same bytes."""
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", compress_level=PNG_LEVEL)
+    return buffer.getvalue()
+
+
+def write_png(path: str | os.PathLike[str], image: np.ndarray | Image.Image) -> Path:
+    """Write an 8-bit PNG through a temporary name; returns the path."""
+    write_bytes_atomic(path, png_bytes(image))
+    return Path(path)
 
 
 def encode_normals(normals: np.ndarray, mask: np.ndarray) -> np.ndarray:

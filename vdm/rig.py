@@ -9,12 +9,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vdm.geometry import axes_from_forward
+
 CAMERA_DISTANCE = 5.0
 VIEW_EXTENT = 3.0  # the image spans [-1.5, 1.5] at the target, both ways
 RENDER_SIZE = 512
 TILE_SIZE = 320
-PART_MAX_HEIGHT = 1.6  # the part rises up to about this z
 PLANE_GREY = 0.5
+# A stitched part's footprint stays inside [-1 + margin, 1 - margin]^2: how large parts look in the
+# training renders, so also how large an inference picture is drawn on the grey square.
+FOOTPRINT_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,7 @@ def camera_position(view: View) -> np.ndarray:
 
 def camera_axes(view: View) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(right, up, forward) unit vectors; up is the projection of +y onto the image plane."""
-    forward = -camera_position(view) / CAMERA_DISTANCE
-    right = np.cross(forward, [0.0, 1.0, 0.0])
-    right /= np.linalg.norm(right)
-    up = np.cross(right, forward)
-    return right, up, forward
+    return axes_from_forward(-camera_position(view) / CAMERA_DISTANCE, np.array([0.0, 1.0, 0.0]))
 
 
 def camera_to_world(view: View) -> np.ndarray:

@@ -21,3 +21,10 @@ class SourceConfig:
 
     max_faces: int = DEFAULT_MAX_FACES
     objaverse_cache: Path = field(default_factory=default_objaverse_cache)
+
+
+def source_config(max_faces: int = DEFAULT_MAX_FACES, objaverse_cache: Path | None = None) -> SourceConfig:
+    """A SourceConfig from the command-line options (no cache given: the default one)."""
+    if objaverse_cache is None:
+        return SourceConfig(max_faces=max_faces)
+    return SourceConfig(max_faces=max_faces, objaverse_cache=objaverse_cache)

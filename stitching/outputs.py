@@ -6,34 +6,18 @@ import json
 import logging
 from pathlib import Path
 
-import numpy as np
-
+from lasso.engine import replay
 from stitching.augment import augment_patch
 from stitching.config import StitchConfig
-from stitching.pipeline import stitch_selection
+from stitching.selection import stitch_selection
 from vdm.atomic import write_text_atomic
 from vdm.errors import Rejected, VdmError
 from vdm.patch import write_patch
-from vdm.records import SelectionRecord, check_face_ids, load_record
+from vdm.records import load_record
 from vdm.source_config import SourceConfig
-from vdm.sources import LoadedMesh, load_source
+from vdm.sources import load_source
 
 log = logging.getLogger(__name__)
-
-
-def record_faces(record: SelectionRecord, mesh: LoadedMesh, where: str) -> np.ndarray:
-    """The record's face ids: its cache when it has one, else replayed by the lasso engine."""
-    if record.source.sha256 != mesh.source.sha256:
-        raise VdmError(
-            f"{where}: source {record.source.spec} has changed since the selection was made "
-            f"(sha256 {mesh.source.sha256[:12]}..., the record expects {record.source.sha256[:12]}...)."
-        )
-    if record.face_ids is not None:
-        check_face_ids(record, mesh.n_faces, where)
-        return np.asarray(record.face_ids, dtype=np.int64)
-    from lasso.engine import replay
-
-    return replay(record, mesh, where)
 
 
 def stitch_record(
@@ -49,7 +33,7 @@ def stitch_record(
     record = load_record(record_path)
     where = f"Selection record {record_path}"
     mesh = load_source(record.source, sources)
-    face_ids = record_faces(record, mesh, where)
+    face_ids = replay(record, mesh, where)
     selection = record.id
     report_path = out / f"{selection}.report.json"
     log.debug("stitching %s: %d faces of %s", selection, len(face_ids), record.source.spec)
@@ -71,10 +55,11 @@ def stitch_record(
     }
     write_text_atomic(report_path, json.dumps(report, indent=1) + "\n")
     if preview:
-        from stitching.preview import render_patch, save_png
+        from stitching.preview import render_patch
+        from vdm.images import write_png
 
         for path, patch in zip(written, [result.patch, *(v.patch for v in variants)], strict=True):
-            save_png(render_patch(patch), path.with_suffix(".png"))
+            write_png(path.with_suffix(".png"), render_patch(patch))
     for path in written:
         log.info("wrote %s", path)
     return report

@@ -15,7 +15,7 @@ from stitching.flatten import border_plane, flatten_part
 from stitching.gates import check_gates, detail_change, measure_gates
 from stitching.meshtools import split_chords
 from stitching.plane import join_plane, smooth_seam
-from stitching.poisson import reconstruct
+from stitching.poisson import poisson_surface
 from stitching.remesh import remesh
 from stitching.trim import trim_to_samples
 from vdm.patch import PART, Patch
@@ -65,7 +65,7 @@ def stitch_selection(
     ids = check_face_ids(mesh, face_ids, config)
     samples = sample_selection(mesh, ids, config)
     clock.lap("extract")
-    poisson_v, poisson_f = reconstruct(samples, config.depth, config.backend, config.point_weight)
+    poisson_v, poisson_f = poisson_surface(samples, config.depth, config.backend, config.point_weight)
     clock.lap("poisson")
     trimmed = trim_to_samples(
         poisson_v, poisson_f, samples.points, samples.spacing, config.trim_distance, config.max_hole_fraction

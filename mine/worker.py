@@ -18,36 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mine.config import DATASET_VERSION, MineConfig
+from vdm.dataset import patch_paths, selection_file
 from vdm.errors import Rejected, VdmError, short_reason
 from vdm.records import SelectionRecord, parse_record
-from vdm.rig import RENDER_SIZE
-from vdm.source_config import DEFAULT_MAX_FACES, SourceConfig
 
 if TYPE_CHECKING:
-    from stitching import StitchConfig
+    from vdm.source_config import SourceConfig
     from vdm.sources import LoadedMesh, SourceRef
 
 log = logging.getLogger(__name__)
-
-DATASET_VERSION = "vdm.dataset/1"
-
-
-@dataclass(frozen=True)
-class MineConfig:
-    """Everything that decides a dataset's bytes (besides the records and the code)."""
-
-    augmentations: int = 5
-    seed: int = 0
-    size: int = RENDER_SIZE
-    max_faces: int = DEFAULT_MAX_FACES
-    objaverse_cache: Path | None = None
-    stitch: StitchConfig | None = None  # None: stitching's defaults
-
-    def source_config(self) -> SourceConfig:
-        if self.objaverse_cache is None:
-            return SourceConfig(max_faces=self.max_faces)
-        return SourceConfig(max_faces=self.max_faces, objaverse_cache=self.objaverse_cache)
-
 
 @dataclass
 class RecordTask:
@@ -111,11 +91,6 @@ def _load_source(source: SourceRef, config: SourceConfig) -> LoadedMesh:
     return load_source(source, config)
 
 
-def patch_paths(patch_id: str) -> dict[str, str]:
-    """Dataset-relative paths of one patch (conventions section 7)."""
-    return {"patch": f"patches/{patch_id}.ply", "views": f"views/{patch_id}"}
-
-
 def _entry(
     record: SelectionRecord, patch_id: str, index: int, variant: Any, patch_bytes: bytes
 ) -> dict[str, Any]:
@@ -136,7 +111,7 @@ def _entry(
             "quality": quality,
             "files": {
                 **patch_paths(patch_id),
-                "selection": f"selections/{record.id}.json",
+                "selection": selection_file(record.id),
                 "patch_sha256": hashlib.sha256(patch_bytes).hexdigest(),
             },
             "version": DATASET_VERSION,
@@ -155,7 +130,7 @@ def mine_record(task: RecordTask, config: MineConfig) -> RecordResult:
         return result
     record = parse_record(task.record, f"Selection record {task.path}")
     variants = _stitch(record, config, result)
-    result.files[f"selections/{record.id}.json"] = record.dumps().encode("utf-8")
+    result.files[selection_file(record.id)] = record.dumps().encode("utf-8")
     for index, variant in enumerate(variants):
         _render_variant(record, index, variant, config, result)
     result.seconds = time.perf_counter() - start

@@ -75,9 +75,9 @@ def _split_records(heldout: str) -> tuple[list[Path], Path]:
 
 
 def _mine(records: list[Path], dataset: Path, config: DemoConfig, augmentations: int) -> dict[str, Any]:
-    from render.executors import ProcessExecutor
-    from render.miner import mine
-    from render.mining import MineConfig
+    from mine.config import MineConfig
+    from mine.driver import mine
+    from mine.executors import ProcessExecutor
 
     mine_config = MineConfig(augmentations=augmentations, seed=config.seed, size=config.size)
     summary = mine(
@@ -119,11 +119,13 @@ def _heldout_patch(heldout: Path) -> tuple[str, Path]:
 
 def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
     """Run the demo into `out`, print the summary table and write out/summary.json."""
+    from reconstruct.config import ReconstructConfig
     from reconstruct.metrics import compare
-    from reconstruct.pipeline import ReconstructConfig, reconstruct
-    from render.views import write_png
-    from train.generate import GenerateConfig, generate
-    from train.trainer import TrainConfig, train
+    from reconstruct.pipeline import reconstruct
+    from train.config import GenerateConfig, TrainConfig, ValidationConfig
+    from train.generate import generate
+    from train.trainer import train
+    from vdm.images import write_png
 
     config = config or DemoConfig()
     console = Console(stderr=True)
@@ -150,7 +152,8 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
             batch_size=2,
             learning_rate=1e-3,  # the tiny random model, not the 1e-5 of fine-tuning the real one
             warmup_steps=10,
-            val_fraction=0.0,  # the held-out selection is mined apart, never seen in training
+            # The held-out selection is mined apart, never seen in training.
+            validation=ValidationConfig(fraction=0.0),
             threads=1,
             seed=config.seed,
         )

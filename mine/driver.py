@@ -27,9 +27,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from render.dataset_writer import DatasetWriter
-from render.executors import Executor, TaskFailure
-from render.mining import MineConfig, RecordResult, RecordTask, mine_record
+from mine.config import MineConfig
+from mine.executors import Executor, TaskFailure
+from mine.worker import RecordResult, RecordTask, mine_record
+from mine.writer import DatasetWriter
 from vdm.dataset import load_training_pair
 from vdm.errors import VdmError
 from vdm.records import load_record

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from render.mining import RecordResult
+from mine.worker import RecordResult
 from vdm.atomic import remove_partials, write_bytes_atomic, write_text_atomic
 from vdm.dataset import MANIFEST, REJECTED, read_jsonl
 

@@ -1,13 +1,13 @@
 """The `vdm` console script: one command per pipeline step (conventions section 8).
 
 Bad input raises VdmError anywhere below; `main` turns it into one sentence on stderr and exit
-status 1, never a traceback. Stage modules are imported inside their commands so `vdm --help`
-stays fast.
+status 1, never a traceback. Each stage keeps its commands in <stage>/commands.py (light imports
+at module level, heavy ones inside the command functions) and adds them in its `register(app)`,
+so `vdm --help` stays fast.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 from pathlib import Path
@@ -18,6 +18,12 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+import lasso.commands
+import mine.commands
+import reconstruct.commands
+import render.commands
+import stitching.commands
+import train.commands
 from vdm import __version__
 from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
 from vdm.errors import VdmError
@@ -125,16 +131,20 @@ def demo(
     ),
 ) -> None:
     """Run the pipeline on the built-in meshes, offline, on a CPU, and print where everything is."""
-    from vdm.demo import run_demo
+    from app.demo import run_demo
 
     run_demo(out)
 
 
-# Each stage keeps its commands in <stage>/commands.py (light imports at module level, heavy ones
-# inside the command functions) and adds them to the app in its `register(app)`.
-STAGE_COMMANDS = ("lasso", "stitching", "render", "train", "reconstruct")
-for _stage in STAGE_COMMANDS:
-    importlib.import_module(f"{_stage}.commands").register(app)
+for stage_commands in (
+    lasso.commands,
+    stitching.commands,
+    render.commands,
+    mine.commands,
+    train.commands,
+    reconstruct.commands,
+):
+    stage_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,92 @@
+"""The `vdm` command of mine/: `vdm mine` (many selection records to a dataset)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mine.config import MineConfig
+from vdm.cli_options import DEFAULT_MAX_FACES, MaxFaces, ObjaverseCache
+
+log = logging.getLogger(__name__)
+
+
+def mine_command(
+    records: Annotated[
+        list[Path], typer.Argument(help="Selection record files, or directories of them (*.json).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The dataset directory (created, or resumed).")],
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local worker processes (default: the CPU count).")
+    ] = None,
+    executor: Annotated[
+        str, typer.Option("--executor", help="Where the work runs: 'process' (this machine) or 'ray'.")
+    ] = "process",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address", help="With --executor ray: the cluster address (e.g. ray://head:10001 or auto)."
+        ),
+    ] = None,
+    augmentations: Annotated[
+        int,
+        typer.Option(
+            "--augmentations", min=1, max=1000, help="Patches per selection (index 0 = as stitched)."
+        ),
+    ] = MineConfig.augmentations,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seeds the augmentations; same seed, same bytes.")
+    ] = MineConfig.seed,
+    size: Annotated[
+        int, typer.Option("--size", min=8, max=4096, help="Render side in pixels.")
+    ] = MineConfig.size,
+    poisson_depth: Annotated[
+        int | None, typer.Option("--poisson-depth", min=4, max=12, help="Screened Poisson octree depth.")
+    ] = None,
+    sheet: Annotated[
+        bool, typer.Option("--sheet/--no-sheet", help="Write DATASET/contact_sheet.png at the end.")
+    ] = True,
+    retry_rejected: Annotated[
+        bool, typer.Option("--retry-rejected", help="Mine selections that rejected.jsonl holds again.")
+    ] = False,
+    max_faces: MaxFaces = DEFAULT_MAX_FACES,
+    objaverse_cache: ObjaverseCache = None,
+) -> None:
+    """Stitch, augment and render every selection record into a dataset; resumable and parallel."""
+    import os
+    from dataclasses import replace
+
+    from mine.driver import mine
+    from mine.executors import make_executor
+
+    stitch = None
+    if poisson_depth is not None:
+        from stitching.config import StitchConfig
+
+        stitch = replace(StitchConfig(), depth=poisson_depth)
+    config = MineConfig(
+        augmentations=augmentations,
+        seed=seed,
+        size=size,
+        max_faces=max_faces,
+        objaverse_cache=objaverse_cache,
+        stitch=stitch,
+    )
+    summary = mine(
+        records,
+        out,
+        config,
+        make_executor(executor, workers or os.cpu_count() or 1, address),
+        sheet=sheet,
+        retry_rejected=retry_rejected,
+    )
+    if summary.sheet is not None:
+        log.info("contact sheet: %s", summary.sheet)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this stage's commands to the `vdm` app."""
+    app.command("mine")(mine_command)

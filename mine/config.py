@@ -1,0 +1,30 @@
+"""The settings that decide a dataset's bytes (light: the CLI reads its defaults from here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vdm.rig import RENDER_SIZE
+from vdm.source_config import DEFAULT_MAX_FACES, SourceConfig, source_config
+
+if TYPE_CHECKING:
+    from stitching.config import StitchConfig
+
+DATASET_VERSION = "vdm.dataset/1"
+
+
+@dataclass(frozen=True)
+class MineConfig:
+    """Everything that decides a dataset's bytes (besides the records and the code)."""
+
+    augmentations: int = 5  # patches per selection (index 0 = as stitched)
+    seed: int = 0
+    size: int = RENDER_SIZE
+    max_faces: int = DEFAULT_MAX_FACES
+    objaverse_cache: Path | None = None
+    stitch: StitchConfig | None = None  # None: stitching's defaults
+
+    def source_config(self) -> SourceConfig:
+        return source_config(self.max_faces, self.objaverse_cache)
