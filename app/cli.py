@@ -51,7 +51,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log debug detail.")] = False,
-    version: Annotated[
+    _show_version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:

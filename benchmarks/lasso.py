@@ -14,7 +14,7 @@ import numpy as np
 from benchmarks.table import Row, timed
 from lasso.engine import SelectionEngine, replay
 from lasso.refine import grow, keep_largest
-from vdm.records import Camera, Stroke, load_record
+from vdm.records import Camera, Stroke, load_record, shipped_record
 from vdm.sources import LoadedMesh, SourceRef, load_source
 from vdm.sources.mesh import canonical_sha256
 
@@ -120,10 +120,8 @@ def run() -> list[Row]:
         )
     )
 
-    from lasso.builtin_selections import builtin_selection_path
-
     bunny = load_source("builtin:bunny")
-    record = load_record(builtin_selection_path("bunny-ear"))
+    record = load_record(shipped_record("bunny-ear"))
     start = time.perf_counter()
     replay(record, bunny)
     rows.append(

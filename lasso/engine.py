@@ -155,7 +155,9 @@ def engine_for(mesh: LoadedMesh) -> SelectionEngine:
     if entry is not None and entry[0]() is mesh:
         return entry[1]
     engine = SelectionEngine(mesh)
-    _engines[key] = (weakref.ref(mesh, lambda _ref, key=key: _engines.pop(key, None)), engine)
+    # The callback holds the dict itself: at interpreter exit the module global may already be None.
+    forget = lambda _ref, key=key, engines=_engines: engines.pop(key, None)  # noqa: E731
+    _engines[key] = (weakref.ref(mesh, forget), engine)
     return engine
 
 

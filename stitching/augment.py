@@ -70,9 +70,7 @@ def _rotate(xy: np.ndarray, degrees: float) -> np.ndarray:
     return xy @ np.array([[c, s], [-s, c]])
 
 
-def _variant(
-    patch: Patch, core: _Core, rotation: float, scale: float, offset: np.ndarray, config: StitchConfig
-) -> Patch:
+def _variant(core: _Core, rotation: float, scale: float, offset: np.ndarray, config: StitchConfig) -> Patch:
     moved = np.c_[_rotate(core.vertices[:, :2], rotation) * scale + offset, core.vertices[:, 2] * scale]
     moved[core.loop, 2] = 0.0
     vertices, faces, plane_labels = join_plane(moved, core.faces, core.loop, config.target_edge_length)
@@ -102,7 +100,7 @@ def augment_patch(patch: Patch, count: int, seed: int, config: StitchConfig | No
         else:
             rng = np.random.default_rng([seed, index])
             rotation, scale, offset = _draw(core, rng, config)
-            variant = _variant(patch, core, rotation, scale, offset, config)
+            variant = _variant(core, rotation, scale, offset, config)
             expected = np.c_[_rotate(core.vertices[:, :2], rotation), core.vertices[:, 2]] * scale
             detail = detail_change(
                 expected,

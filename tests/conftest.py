@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-
-def _reference_dir() -> Path:
-    """The third-party reference data (ear3.exr, inputs/): $VDM_REFERENCE_DIR, else ../shared/reference
-    beside the checkout (where the project keeps it), else shared/reference inside it."""
-    root = Path(__file__).resolve().parents[1]
-    candidates = [os.environ.get("VDM_REFERENCE_DIR"), root.parent / "shared" / "reference"]
-    candidates.append(root / "shared" / "reference")
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "ear3.exr").is_file():
-            return Path(candidate)
-    return root.parent / "shared" / "reference"  # missing: the tests reading it fail and name it
-
-
-REFERENCE_DIR = _reference_dir()
+# Third-party fixtures kept inside the project (tests/data/genvdm/NOTICE): a clone passes its
+# tests with nothing beside it, and a missing fixture fails the test that reads it.
+GENVDM_DATA = Path(__file__).resolve().parent / "data" / "genvdm"
 
 
 @dataclass

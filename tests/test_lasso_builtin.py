@@ -1,14 +1,16 @@
-"""The selection records shipped for the built-in meshes: regenerated exactly, replayable, on the part."""
+"""The selection records shipped for the built-in meshes: they replay exactly, and select the part."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from lasso.builtin_selections import SELECTIONS, builtin_selection_names, builtin_selection_path, make_record
+from lasso.builtin_selections import main, replayed_record
 from lasso.engine import engine_for, replay
 from vdm.errors import VdmError
-from vdm.records import load_record
+from vdm.records import load_record, shipped_record, shipped_records
 from vdm.sources import load_source
 from vdm.sources.creature import creature_parts
 
@@ -26,7 +28,8 @@ HEAD_SHELLS = (0, 1)
 
 @pytest.fixture(scope="module")
 def meshes():
-    return {spec: load_source(spec) for spec in sorted({s.source for s in SELECTIONS})}
+    sources = {load_record(path).source.spec for path in shipped_records()}
+    return {spec: load_source(spec) for spec in sorted(sources)}
 
 
 def _shell_ranges() -> list[tuple[int, int]]:
@@ -38,28 +41,36 @@ def _shell_ranges() -> list[tuple[int, int]]:
 
 
 def test_the_issue_parts_are_shipped():
-    assert set(builtin_selection_names()) >= {*PART_POINTS, *CREATURE_SHELLS}
+    assert {p.stem for p in shipped_records()} >= {*PART_POINTS, *CREATURE_SHELLS}
     with pytest.raises(VdmError, match="no shipped selection 'cow-tail'"):
-        builtin_selection_path("cow-tail")
+        shipped_record("cow-tail")
 
 
-@pytest.mark.parametrize("selection", SELECTIONS, ids=lambda s: s.name)
-def test_shipped_record_is_regenerated_byte_for_byte_and_replays(selection, meshes):
-    mesh = meshes[selection.source]
-    shipped = selection.path.read_text(encoding="utf-8")
-    assert make_record(selection, mesh).dumps() == shipped
-    record = load_record(selection.path)
-    ids = replay(record, mesh)
+@pytest.mark.parametrize("path", shipped_records(), ids=lambda p: p.stem)
+def test_shipped_record_replays_byte_for_byte(path, meshes):
+    assert replayed_record(path).dumps() == path.read_text(encoding="utf-8")
+    record = load_record(path)
+    ids = replay(record, meshes[record.source.spec])
     assert ids.tolist() == record.face_ids and len(ids) > 100
+
+
+def test_the_check_tool_passes_and_finds_a_stale_record(tmp_path, monkeypatch, caplog):
+    assert main([]) == 0
+    stale = tmp_path / "cow-ear.json"
+    record = load_record(shipped_record("cow-ear"))
+    stale.write_text(replace(record, face_ids=record.face_ids[1:]).dumps())
+    monkeypatch.setattr("lasso.builtin_selections.shipped_records", lambda: [stale])
+    assert main([]) == 1 and "cow-ear" in caplog.text
+    assert main(["--update"]) == 0 and load_record(stale).face_ids == record.face_ids
 
 
 @pytest.mark.parametrize("name", sorted(PART_POINTS))
 def test_one_piece_selections_cover_their_part_in_one_region(name, meshes):
-    selection = next(s for s in SELECTIONS if s.name == name)
-    mesh = meshes[selection.source]
+    record = load_record(shipped_record(name))
+    mesh = meshes[record.source.spec]
     engine = engine_for(mesh)
     chosen = np.zeros(mesh.n_faces, dtype=bool)
-    chosen[load_record(selection.path).face_ids] = True
+    chosen[record.face_ids] = True
     n_components, _ = engine.graph.components(chosen)
     assert n_components == 1
     nearest = int(np.argmin(np.linalg.norm(engine.centroids - PART_POINTS[name], axis=1)))
@@ -74,7 +85,7 @@ def test_one_piece_selections_cover_their_part_in_one_region(name, meshes):
 @pytest.mark.parametrize("name", sorted(CREATURE_SHELLS))
 def test_creature_selections_take_the_part_shells_and_head_around_them(name, meshes):
     mesh = meshes["builtin:creature"]
-    ids = np.asarray(load_record(builtin_selection_path(name)).face_ids)
+    ids = np.asarray(load_record(shipped_record(name)).face_ids)
     ranges = _shell_ranges()
     shell_of = np.searchsorted([end for _, end in ranges], ids, side="right")
     counts = np.bincount(shell_of, minlength=len(ranges) + 1)

@@ -91,7 +91,7 @@ def _assert_camera_is_polyscopes(stroke) -> None:
     assert (stroke.camera.width, stroke.camera.height) == (W, H)
 
 
-def test_scripted_session_makes_the_engine_record(app, tmp_path):
+def test_scripted_session_makes_the_engine_record(app):
     import polyscope.imgui as psim
 
     _key(psim.ImGuiKey_L)

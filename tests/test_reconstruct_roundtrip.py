@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REFERENCE_DIR
-from reconstruct_shapes import mushroom_patch, under_cap_points
+from conftest import GENVDM_DATA
 
 from reconstruct.config import ReconstructConfig
 from reconstruct.metrics import compare, one_sided, sample_surface
@@ -17,6 +16,7 @@ from reconstruct.pipeline import reconstruct
 from reconstruct.vdm_file import read_vdm, vdm_to_patch
 from render.renderer import PatchRenderer
 from vdm.patch import Patch
+from vdm.shapes import mushroom_patch, under_cap_points
 
 VIEW_SIZE = 128
 EVAL_RESOLUTION = 256
@@ -62,7 +62,7 @@ def test_mushroom_overhang_round_trip(mushroom_results):
 
 
 def test_ear3_round_trip(tmp_path):
-    truth = vdm_to_patch(read_vdm(REFERENCE_DIR / "ear3.exr"), EVAL_RESOLUTION)
+    truth = vdm_to_patch(read_vdm(GENVDM_DATA / "ear3.exr"), EVAL_RESOLUTION)
     result = reconstruct(
         normal_renders(truth), tmp_path, ReconstructConfig(resolution=EVAL_RESOLUTION, progress=False)
     )

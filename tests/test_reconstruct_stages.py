@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from reconstruct_shapes import mushroom_patch
 
 from reconstruct.deform import DeformConfig, fit_deformation, sample_field
 from reconstruct.encoding import GridConfig
@@ -13,6 +12,7 @@ from reconstruct.inputs import load_normal_views
 from reconstruct.metrics import sample_surface
 from reconstruct.sdf import SdfConfig, build_rays, fit_sdf
 from render.renderer import PatchRenderer
+from vdm.shapes import mushroom_patch
 
 CPU = torch.device("cpu")
 
@@ -36,7 +36,7 @@ def test_sdf_losses_fall_and_repeat(views):
     for _ in range(2):
         losses = []
         model = fit_sdf(
-            views, config, CPU, seed=3, progress=lambda step, loss, losses=losses: losses.append(loss)
+            views, config, CPU, seed=3, progress=lambda _step, loss, losses=losses: losses.append(loss)
         )
         runs.append((losses, model.encoding.volumes[-1].detach().clone()))
     (losses, volume), (again, volume_again) = runs
@@ -46,12 +46,12 @@ def test_sdf_losses_fall_and_repeat(views):
     assert losses == again and torch.equal(volume, volume_again)
 
 
-def test_deformation_starts_flat_and_fits(views):
+def test_deformation_starts_flat_and_fits():
     target = sample_surface(mushroom_patch(), 4000, seed=0).points
     config = DeformConfig(iterations=150, points=512)
     losses = []
     field = fit_deformation(
-        target, config, CPU, seed=1, progress=lambda step, loss: losses.append(loss["chamfer"])
+        target, config, CPU, seed=1, progress=lambda _step, loss: losses.append(loss["chamfer"])
     )
     assert np.mean(losses[-10:]) < 0.6 * losses[0]
     surface = sample_field(field, 32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REFERENCE_DIR, assert_one_sentence_error
+from conftest import GENVDM_DATA, assert_one_sentence_error
 
 from reconstruct.inputs import load_normal_views
 from reconstruct.metrics import chamfer, fscore, normal_consistency, sample_surface
@@ -14,7 +14,7 @@ from vdm.images import compose_grid
 from vdm.patch import PART, PLANE, read_patch
 from vdm.rig import GRID_VIEWS
 
-EAR3 = REFERENCE_DIR / "ear3.exr"
+EAR3 = GENVDM_DATA / "ear3.exr"
 
 
 def analytic_displacement(n: int) -> np.ndarray:

@@ -7,6 +7,8 @@ import hashlib
 import json
 import logging
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +25,7 @@ from mine.driver import SHEET_NAME, mine
 from mine.executors import ProcessExecutor, RayExecutor
 from mine.writer import JOURNAL_DIR
 from stitching import StitchConfig
-from vdm.dataset import load_training_pair, read_manifest, view_path
+from vdm.dataset import load_training_pair, read_jsonl, read_manifest, view_path
 from vdm.images import read_image
 from vdm.patch import read_patch
 from vdm.records import load_record
@@ -157,3 +159,20 @@ def test_mine_refuses_bad_input_in_one_sentence(run_cli, tmp_path, records):
     assert_one_sentence_error(run_cli("mine", records, "--out", out, "--address", "auto"), "--executor ray")
     (tmp_path / "file").write_text("x")
     assert_one_sentence_error(run_cli("mine", records, "--out", tmp_path / "file"), "not a directory")
+
+
+def test_retry_rejected_mines_the_rejected_selections_again(clean, records, run_cli, tmp_path):
+    out = tmp_path / "dataset"
+    shutil.copytree(clean, out)
+    rejected = {e["selection_id"] for e in read_jsonl(out / "rejected.jsonl")}
+    manifest = (out / "manifest.jsonl").read_bytes()
+    args = ["mine", records, "--out", out, "--workers", "1", "--no-sheet", *CLI_OPTIONS]
+    again = run_cli(*args)
+    assert again.code == 0 and re.search(r"records mined now\s*│\s*0\b", again.err), again.err
+    retried = run_cli(*args, "--retry-rejected")
+    assert retried.code == 0
+    assert re.search(rf"records mined now\s*│\s*{len(rejected)}\b", retried.err), retried.err
+    # The retried selections are rejected again for the same reasons: one line each, no duplicates.
+    lines = read_jsonl(out / "rejected.jsonl")
+    assert sorted(e["id"] for e in lines) == sorted(e["id"] for e in read_jsonl(clean / "rejected.jsonl"))
+    assert (out / "manifest.jsonl").read_bytes() == manifest

@@ -149,29 +149,32 @@ def objaverse_cache(tmp_path, multi_node_glb) -> Path:
 def no_network(monkeypatch):
     """Any attempt to open a connection fails like a machine without network would."""
 
-    def refuse(*args, **kwargs):
+    def refuse(*_args, **_kwargs):
         raise OSError("network disabled in this test")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(
-        socket, "getaddrinfo", lambda *a, **k: (_ for _ in ()).throw(socket.gaierror(-2, "no DNS"))
+        socket, "getaddrinfo", lambda *_a, **_k: (_ for _ in ()).throw(socket.gaierror(-2, "no DNS"))
     )
 
 
-def test_objaverse_uid_loads_from_cache_without_network(objaverse_cache, no_network, multi_node_glb):
+@pytest.mark.usefixtures("no_network")
+def test_objaverse_uid_loads_from_cache_without_network(objaverse_cache, multi_node_glb):
     mesh = load_source(f"objaverse:{UID}", SourceConfig(objaverse_cache=objaverse_cache))
     assert mesh.source.kind == "objaverse" and mesh.source.ref == UID
     assert mesh.source.sha256 == hashlib.sha256(multi_node_glb[0].read_bytes()).hexdigest()
     assert mesh.n_faces == load_source(str(multi_node_glb[0])).n_faces
 
 
-def test_objaverse_download_offline_fails_at_once_naming_the_cache(objaverse_cache, no_network, run_cli):
+@pytest.mark.usefixtures("no_network")
+def test_objaverse_download_offline_fails_at_once_naming_the_cache(objaverse_cache, run_cli):
     result = run_cli("info", f"objaverse:{MISSING_UID}", "--objaverse-cache", objaverse_cache)
     assert_one_sentence_error(result, str(objaverse_cache), MISSING_UID, "network")
     assert not list(objaverse_cache.rglob("*.tmp")), "no partial download left behind"
 
 
-def test_objaverse_unknown_uid_and_malformed_uid(objaverse_cache, no_network):
+@pytest.mark.usefixtures("no_network")
+def test_objaverse_unknown_uid_and_malformed_uid(objaverse_cache):
     config = SourceConfig(objaverse_cache=objaverse_cache)
     with pytest.raises(VdmError, match="has no object with uid"):
         load_source("objaverse:" + "9" * 32, config)
@@ -179,14 +182,16 @@ def test_objaverse_unknown_uid_and_malformed_uid(objaverse_cache, no_network):
         load_source("objaverse:not-a-uid", config)
 
 
-def test_lvis_listing_from_cache(objaverse_cache, no_network, run_cli):
+@pytest.mark.usefixtures("no_network")
+def test_lvis_listing_from_cache(objaverse_cache, run_cli):
     result = run_cli("sources", "--lvis", "--objaverse-cache", objaverse_cache)
     assert result.code == 0 and "horned_cow\t2" in result.out
     result = run_cli("sources", "--lvis", "horned_cow", "--objaverse-cache", objaverse_cache)
     assert result.out.split() == [f"objaverse:{UID}", f"objaverse:{MISSING_UID}"]
 
 
-def test_real_urllib_without_network_is_fast(objaverse_cache, no_network):
+@pytest.mark.usefixtures("no_network")
+def test_real_urllib_without_network_is_fast():
     """The real objaverse code path reaches urllib and fails through our guard (no hang)."""
     with pytest.raises(OSError):
         urllib.request.urlopen("https://huggingface.co", timeout=1)

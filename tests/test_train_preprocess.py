@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REFERENCE_DIR, assert_one_sentence_error
+from conftest import GENVDM_DATA, assert_one_sentence_error
 from PIL import Image
 
 from train.preprocess import OBJECT_FILL, condition_image, read_rgba, square_box
 from vdm.rig import FRONT_VIEW, PLANE_GREY, RENDER_SIZE
 
-INPUTS = sorted((REFERENCE_DIR / "inputs").glob("*.png"))
+INPUTS = sorted((GENVDM_DATA / "inputs").glob("*.png"))
 
 
 def _template() -> np.ndarray:
@@ -22,7 +22,7 @@ def _template() -> np.ndarray:
 
 
 def test_the_reference_inputs_are_there():
-    assert len(INPUTS) == 8, f"expected the 8 GenVDM example inputs in {REFERENCE_DIR / 'inputs'}"
+    assert len(INPUTS) == 8, f"expected the 8 GenVDM example inputs in {GENVDM_DATA / 'inputs'}"
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=[p.stem for p in INPUTS])

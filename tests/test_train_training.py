@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import REFERENCE_DIR, assert_one_sentence_error
+from conftest import GENVDM_DATA, assert_one_sentence_error
 from PIL import Image
 from train_data import write_ball_dataset
 
@@ -80,7 +80,7 @@ def test_cli_trains_validates_and_generates(run_cli, dataset, tmp_path):
     assert list((run / "logs").rglob("events.out.tfevents.*"))
 
     out = tmp_path / "generated"
-    image = REFERENCE_DIR / "inputs" / "ear1.png"
+    image = GENVDM_DATA / "inputs" / "ear1.png"
     result = run_cli("generate", image, "--model", run, "--out", out, "--steps", "2", "--threads", "1")
     assert result.code == 0, result.err
     grid = np.asarray(Image.open(out / "grid.png"))

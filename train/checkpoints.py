@@ -24,10 +24,10 @@ UNET_WEIGHTS = Path("unet") / "diffusion_pytorch_model.safetensors"
 def register_hooks(accelerator: Accelerator) -> None:
     """Model weights travel in the Zero123++ layout, not in Accelerate's own model file."""
 
-    def save_hook(models: list[Any], weights: list[Any], output_dir: str) -> None:
+    def save_hook(_models: list[Any], weights: list[Any], _output_dir: str) -> None:
         weights.clear()
 
-    def load_hook(models: list[Any], input_dir: str) -> None:
+    def load_hook(models: list[Any], _input_dir: str) -> None:
         models.clear()  # the trainer loaded the UNet from the checkpoint's model directory already
 
     accelerator.register_save_state_pre_hook(save_hook)

@@ -24,13 +24,23 @@ PROJECTIONS = ("perspective", "orthographic")
 # Curator clean-up steps between strokes (lasso/refine.py): one ring more or less, keep the
 # component holding a face or the largest one, drop islands under a size.
 EDIT_OPS = ("grow", "shrink", "keep_component", "keep_largest", "drop_islands")
-# The records shipped with the package for the built-in meshes (made by lasso/builtin_selections.py).
+# The records shipped with the package for the built-in meshes (checked by lasso/builtin_selections.py).
 SHIPPED_SELECTIONS_DIR = Path(__file__).resolve().parent / "data" / "selections"
 
 
 def shipped_records() -> list[Path]:
     """The selection records shipped with vdm (cow, bunny, creature parts), sorted by name."""
     return sorted(SHIPPED_SELECTIONS_DIR.glob("*.json"))
+
+
+def shipped_record(name: str) -> Path:
+    """The shipped record of that name (e.g. 'cow-ear'); an unknown name fails in one sentence."""
+    paths = shipped_records()
+    for path in paths:
+        if path.stem == name:
+            return path
+    names = ", ".join(p.stem for p in paths)
+    raise VdmError(f"There is no shipped selection '{name}' (there are: {names}).")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ It runs the real GUI (Polyscope with GLFW, Mesa) on an X display and drives it w
 from xdotool: a plain drag lassos the cow's right ear, then a shift+drag around the horn is
 captured half drawn, so the picture shows the selection, the lasso polyline and the panel.
 
-    xvfb-run -s "-screen 0 1400x900x24" python -m lasso.screenshot --out docs/img/lasso.png
+    xvfb-run -s "-screen 0 1400x900x24" python scripts/lasso_screenshot.py --out docs/img/lasso.png
 """
 
 from __future__ import annotations
@@ -131,7 +131,9 @@ def take_screenshot(out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lasso.screenshot", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python scripts/lasso_screenshot.py", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--out", type=Path, default=Path("docs/img/lasso.png"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

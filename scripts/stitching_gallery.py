@@ -1,4 +1,6 @@
-"""Pictures of the shipped selections stitched into patches: `python -m stitching.gallery docs/img`.
+"""Pictures of the shipped selections stitched into patches, for docs/stitching.md:
+
+    python scripts/stitching_gallery.py docs/img
 
 For each record in vdm/data/selections: the source with the selected faces in red beside the
 patch, written as `stitching_<name>.png`; a rejected record gets a line in the log instead.

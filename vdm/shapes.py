@@ -1,5 +1,6 @@
-"""Ground-truth patches for the reconstruction tests: a mushroom (a cap that overhangs its stem, so
-not a height field) as a surface of revolution stitched to the square, and analytic displacements."""
+"""Analytic patches with known geometry, for the tests, the benchmarks and evaluation: a mushroom
+(a cap that overhangs its stem, so not a height field) as a surface of revolution stitched to the
+square, and points on its undercut."""
 
 from __future__ import annotations
 
