@@ -27,8 +27,9 @@ from vdm.atomic import write_text_atomic
 from vdm.console import table_console
 from vdm.dataset import read_jsonl, read_manifest
 from vdm.errors import VdmError
+from vdm.images import write_png
 from vdm.patch import PART, Patch, read_patch
-from vdm.records import shipped_records
+from vdm.records import shipped_record, shipped_records
 from vdm.rig import FRONT_VIEW
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,8 @@ class DemoResult:
 
 
 def _split_records(heldout: str) -> tuple[list[Path], Path]:
-    records = shipped_records()
-    held = [p for p in records if p.stem == heldout]
-    if not held:
-        names = ", ".join(p.stem for p in records)
-        raise VdmError(f"There is no shipped selection named '{heldout}' (there are: {names}).")
-    return [p for p in records if p.stem != heldout], held[0]
+    held = shipped_record(heldout)
+    return [p for p in shipped_records() if p != held], held
 
 
 def _mine(records: list[Path], dataset: Path, config: DemoConfig, augmentations: int) -> dict[str, Any]:
@@ -117,16 +114,62 @@ def _heldout_patch(heldout: Path) -> tuple[str, Path]:
     return patch_id, heldout / entries[0]["files"]["patch"]
 
 
-def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
-    """Run the demo into `out`, print the summary table and write out/summary.json."""
+def _train_tiny(dataset: Path, run_dir: Path, config: DemoConfig) -> dict[str, Any]:
+    """Train the tiny Zero123++ from scratch on the mined dataset; returns its figures."""
+    from train.config import TrainConfig, ValidationConfig
+    from train.trainer import train
+
+    shutil.rmtree(run_dir, ignore_errors=True)  # a rerun trains from scratch, not from the last run
+    trained = train(
+        TrainConfig(
+            data=dataset,
+            out=run_dir,
+            model="tiny",
+            steps=config.train_steps,
+            batch_size=2,
+            learning_rate=1e-3,  # the tiny random model, not the 1e-5 of fine-tuning the real one
+            warmup_steps=10,
+            # The held-out selection is mined apart, never seen in training.
+            validation=ValidationConfig(fraction=0.0),
+            threads=1,
+            seed=config.seed,
+        )
+    )
+    return {
+        "steps": trained.step,
+        "loss_start": trained.loss_start,
+        "loss_end": trained.loss_end,
+        "steps_per_second": trained.steps_per_second,
+        "seconds": trained.seconds,
+    }
+
+
+def _generate_from_picture(patch_path: Path, run_dir: Path, out: Path, config: DemoConfig) -> Path:
+    """Picture the held-out part alone and generate a normal grid from it; returns the picture."""
+    from train.config import GenerateConfig
+    from train.generate import generate
+
+    out.mkdir(parents=True, exist_ok=True)
+    picture = write_png(out / "input.png", part_picture(read_patch(patch_path), config.size))
+    generate(picture, run_dir, out, GenerateConfig(steps=config.generate_steps, seed=config.seed, threads=1))
+    return picture
+
+
+def _reconstruct_heldout(views_dir: Path, patch_path: Path, out: Path, config: DemoConfig) -> Any:
+    """Reconstruct the held-out part's VDM from its ground-truth normal renders; returns the result
+    and the scores against the held-out patch."""
     from reconstruct.config import ReconstructConfig
     from reconstruct.metrics import compare
     from reconstruct.pipeline import reconstruct
-    from train.config import GenerateConfig, TrainConfig, ValidationConfig
-    from train.generate import generate
-    from train.trainer import train
-    from vdm.images import write_png
 
+    rebuilt = reconstruct(
+        views_dir, out, ReconstructConfig(quality=config.reconstruct_quality, seed=config.seed)
+    )
+    return rebuilt, compare(read_patch(rebuilt.mesh), read_patch(patch_path))
+
+
+def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
+    """Run the demo into `out`, print the summary table and write out/summary.json."""
     config = config or DemoConfig()
     console = Console(stderr=True)
     start = time.perf_counter()
@@ -142,50 +185,15 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
 
     console.rule("2/4 train the tiny Zero123++")
     run_dir = out / "run"
-    shutil.rmtree(run_dir, ignore_errors=True)  # a rerun trains from scratch, not from the last run
-    trained = train(
-        TrainConfig(
-            data=out / "dataset",
-            out=run_dir,
-            model="tiny",
-            steps=config.train_steps,
-            batch_size=2,
-            learning_rate=1e-3,  # the tiny random model, not the 1e-5 of fine-tuning the real one
-            warmup_steps=10,
-            # The held-out selection is mined apart, never seen in training.
-            validation=ValidationConfig(fraction=0.0),
-            threads=1,
-            seed=config.seed,
-        )
-    )
-    figures["train"] = {
-        "steps": trained.step,
-        "loss_start": trained.loss_start,
-        "loss_end": trained.loss_end,
-        "steps_per_second": trained.steps_per_second,
-        "seconds": trained.seconds,
-    }
+    figures["train"] = _train_tiny(out / "dataset", run_dir, config)
 
     console.rule("3/4 generate a normal grid from a picture of the held-out part")
     generated_dir = out / "generate"
-    generated_dir.mkdir(parents=True, exist_ok=True)
-    picture = generated_dir / "input.png"
-    write_png(picture, part_picture(read_patch(patch_path), config.size))
-    generate(
-        picture,
-        run_dir,
-        generated_dir,
-        GenerateConfig(steps=config.generate_steps, seed=config.seed, threads=1),
-    )
+    picture = _generate_from_picture(patch_path, run_dir, generated_dir, config)
 
     console.rule("4/4 reconstruct a VDM from the held-out patch's ground-truth normals")
     views_dir = out / "heldout" / "views" / patch_id  # normal_<k>.png as `vdm render` writes them
-    rebuilt = reconstruct(
-        views_dir,
-        out / "reconstruct",
-        ReconstructConfig(quality=config.reconstruct_quality, seed=config.seed),
-    )
-    scores = compare(read_patch(rebuilt.mesh), read_patch(patch_path))
+    rebuilt, scores = _reconstruct_heldout(views_dir, patch_path, out / "reconstruct", config)
     figures["reconstruct"] = {
         "patch": patch_id,
         "quality": config.reconstruct_quality,

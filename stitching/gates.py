@@ -48,13 +48,20 @@ def _gate(value: float, limit: float | str, passed: bool, failure: str) -> dict:
 
 def measure_gates(patch: Patch, limits: GateThresholds, detail: float) -> dict:
     """Every gate of a patch (detail = the measured change of the part's Laplacian coordinates)."""
-    v, f, labels = patch.vertices, patch.faces, patch.labels
+    gates = topology_gates(patch.faces, len(patch.vertices))
+    gates |= border_gates(patch, limits)
+    gates |= shape_gates(patch, limits, detail)
+    return gates
+
+
+def topology_gates(faces: np.ndarray, n_vertices: int) -> dict[str, dict]:
+    """One component, edge-manifold, consistently oriented, a disk (conventions section 1)."""
     gates: dict[str, dict] = {}
-    n_components = int(face_components(f, len(v)).max() + 1) if len(f) else 0
+    n_components = int(face_components(faces, n_vertices).max() + 1) if len(faces) else 0
     gates["one_component"] = _gate(
         n_components, 1, n_components == 1, f"The patch has {n_components} components."
     )
-    _, counts = edge_counts(f)
+    _, counts = edge_counts(faces)
     non_manifold = int((counts > 2).sum())
     gates["edge_manifold"] = _gate(
         non_manifold,
@@ -62,8 +69,7 @@ def measure_gates(patch: Patch, limits: GateThresholds, detail: float) -> dict:
         non_manifold == 0,
         f"The patch has {non_manifold} edges shared by more than two faces.",
     )
-    half = directed_edges(f)
-    _, half_counts = unique_pairs(half, return_counts=True)
+    _, half_counts = unique_pairs(directed_edges(faces), return_counts=True)
     misoriented = int((half_counts > 1).sum())
     gates["oriented"] = _gate(
         misoriented,
@@ -71,15 +77,22 @@ def measure_gates(patch: Patch, limits: GateThresholds, detail: float) -> dict:
         misoriented == 0,
         f"The patch has {misoriented} edges where neighbouring faces disagree in orientation.",
     )
-    loops = boundary_loops(f)
-    euler = len(v) - len(counts) + len(f)
-    disk = len(loops) == 1 and euler == 1
+    loops = boundary_loops(faces)
+    euler = n_vertices - len(counts) + len(faces)
     gates["disk_topology"] = _gate(
         len(loops),
         1,
-        disk,
+        len(loops) == 1 and euler == 1,
         f"The patch is not a disk ({len(loops)} boundary loops, Euler characteristic {euler}).",
     )
+    return gates
+
+
+def border_gates(patch: Patch, limits: GateThresholds) -> dict[str, dict]:
+    """The border is the square's edge on z = 0, and the plane faces up."""
+    v, f = patch.vertices, patch.faces
+    gates: dict[str, dict] = {}
+    loops = boundary_loops(f)
     border = loops[0] if loops else np.zeros(0, dtype=np.int64)
     on_square = float(np.abs(np.abs(v[border, :2]).max(axis=1) - 1.0).max()) if len(border) else np.inf
     perimeter = loop_length(v, border) if len(border) else 0.0
@@ -95,10 +108,18 @@ def measure_gates(patch: Patch, limits: GateThresholds, detail: float) -> dict:
         f"The patch's border leaves the plane z = 0 by {flatness:.2g}.",
     )
     normals = area_vectors(v, f)
-    plane_faces = (labels[f] == PLANE).all(axis=1)
+    plane_faces = (patch.labels[f] == PLANE).all(axis=1)
     down = int((normals[plane_faces, 2] <= 0.0).sum())
     gates["normals_up"] = _gate(down, 0, down == 0, f"{down} faces of the base plane face down.")
-    crossing = self_intersecting_faces(v, f)
+    return gates
+
+
+def shape_gates(patch: Patch, limits: GateThresholds, detail: float) -> dict[str, dict]:
+    """No self-intersection, within the height range, a part that rises inside the margin, and the
+    detail kept by the flattening."""
+    v, labels = patch.vertices, patch.labels
+    gates: dict[str, dict] = {}
+    crossing = self_intersecting_faces(v, patch.faces)
     gates["self_intersections"] = _gate(
         crossing,
         limits.max_self_intersecting_faces,
