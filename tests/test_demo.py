@@ -71,5 +71,5 @@ def test_summary_json_holds_the_table(demo):
 
 
 def test_unknown_held_out_selection_is_one_sentence(tmp_path):
-    with pytest.raises(VdmError, match="no shipped selection named 'ear9'"):
+    with pytest.raises(VdmError, match="no shipped selection 'ear9'"):
         run_demo(tmp_path, DemoConfig(heldout="ear9"))

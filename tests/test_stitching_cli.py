@@ -26,33 +26,39 @@ def _as_file(mesh: LoadedMesh, path: Path) -> LoadedMesh:
     return load_source(str(path))
 
 
-def _lasso_around_horn(camera: Camera) -> Stroke:
-    """An x-ray-free lasso drawn around the horn's base as seen from above."""
+def _lasso_around(camera: Camera, centre: tuple[float, float, float], radius: float, xray: bool) -> Stroke:
+    """A lasso drawn around a circle of the asset (in the plane z = centre z) as seen from above."""
     t = np.linspace(0.0, 2.0 * np.pi, 24, endpoint=False)
-    ring = np.stack([0.7 * np.cos(t), 0.7 * np.sin(t), np.full_like(t, 1.0)], axis=1)
+    ring = np.stack([radius * np.cos(t), radius * np.sin(t), np.zeros_like(t)], axis=1) + centre
     pixels, _ = project_points(camera, ring)
-    return Stroke(camera=camera, polygon_px=tuple(map(tuple, pixels.tolist())))
+    return Stroke(camera=camera, polygon_px=tuple(map(tuple, pixels.tolist())), xray=xray)
 
 
-def _record(mesh: LoadedMesh, ids: np.ndarray | None, directory: Path) -> tuple[SelectionRecord, Path]:
+HORN_STROKE = _lasso_around(TOP_CAMERA, (0.0, 0.0, 1.0), 0.7, xray=False)
+SMALL_BALL_STROKE = _lasso_around(TOP_CAMERA, (2.0, 0.0, 0.0), 0.45, xray=True)
+
+
+def _record(
+    mesh: LoadedMesh, directory: Path, stroke: Stroke = HORN_STROKE, cache: bool = True
+) -> tuple[SelectionRecord, Path]:
+    """A record as the lasso saves it: its stroke and, with `cache`, the face ids it selects."""
+    ids = select_faces(mesh, [stroke]) if cache else None
     record = SelectionRecord(
-        source=mesh.source,
-        strokes=[_lasso_around_horn(TOP_CAMERA)],
-        face_ids=None if ids is None else ids.tolist(),
-        note="horn",
+        source=mesh.source, strokes=[stroke], face_ids=None if ids is None else ids.tolist(), note="horn"
     )
     return record, record.save(directory)
 
 
 @pytest.fixture(scope="module")
 def horn_file(tmp_path_factory):
-    mesh, ids = horn_asset()
-    return _as_file(mesh, tmp_path_factory.mktemp("src") / "horn.ply"), ids
+    mesh, _ = horn_asset()
+    return _as_file(mesh, tmp_path_factory.mktemp("src") / "horn.ply")
 
 
 def test_stitch_writes_the_patch_its_augmentations_and_a_report(run_cli, horn_file, tmp_path):
-    mesh, ids = horn_file
-    record, path = _record(mesh, ids, tmp_path)
+    mesh = horn_file
+    record, path = _record(mesh, tmp_path)
+    ids = np.asarray(record.face_ids)
     out = tmp_path / "out"
     result = run_cli("stitch", path, "--out", out, "--augment", "2", "--seed", "5", "--preview")
     assert result.code == 0, result.err
@@ -71,8 +77,8 @@ def test_stitch_writes_the_patch_its_augmentations_and_a_report(run_cli, horn_fi
 
 
 def test_stitch_replays_the_strokes_when_the_record_caches_no_faces(run_cli, horn_file, tmp_path):
-    mesh, _ = horn_file
-    record, path = _record(mesh, None, tmp_path)
+    mesh = horn_file
+    record, path = _record(mesh, tmp_path, cache=False)
     out = tmp_path / "out"
     assert run_cli("stitch", path, "--out", out).code == 0
     strokes_ids = select_faces(mesh, record.strokes)
@@ -82,9 +88,10 @@ def test_stitch_replays_the_strokes_when_the_record_caches_no_faces(run_cli, hor
 
 
 def test_a_rejected_selection_exits_with_one_sentence_and_records_why(run_cli, tmp_path):
-    mesh, ids = two_balls_asset()
+    mesh, small_ball = two_balls_asset()
     mesh = _as_file(mesh, tmp_path / "balls.ply")
-    record, path = _record(mesh, ids, tmp_path)
+    record, path = _record(mesh, tmp_path, SMALL_BALL_STROKE)
+    assert record.face_ids == small_ball.tolist()  # the whole small ball: a part with no border
     out = tmp_path / "out"
     result = run_cli("stitch", path, "--out", out)
     assert_one_sentence_error(result, "rejected at the trim step", "closed surface")
@@ -99,15 +106,26 @@ def test_a_rejected_selection_exits_with_one_sentence_and_records_why(run_cli, t
 
 
 def test_a_changed_source_or_a_missing_record_is_one_sentence(run_cli, horn_file, tmp_path):
-    mesh, ids = horn_file
-    _, path = _record(mesh, ids, tmp_path)
+    mesh = horn_file
+    _, path = _record(mesh, tmp_path)
     data = json.loads(path.read_text())
     data["source"]["sha256"] = "0" * 64
     data.pop("id")
     path.write_text(json.dumps(data))
-    assert_one_sentence_error(run_cli("stitch", path, "--out", tmp_path / "o"), "has changed")
+    assert_one_sentence_error(run_cli("stitch", path, "--out", tmp_path / "o"), "the file changed")
     assert_one_sentence_error(
         run_cli("stitch", tmp_path / "nope.json", "--out", tmp_path / "o"), "does not exist"
     )
     bad = run_cli("stitch", path, "--out", tmp_path / "o", "--backend", "cgal")
     assert_one_sentence_error(bad, "Unknown Poisson backend")
+
+
+def test_stale_cached_faces_are_refused_as_select_and_mine_refuse_them(run_cli, horn_file, tmp_path):
+    record, _ = _record(horn_file, tmp_path)
+    stale = SelectionRecord(record.source, record.strokes, record.face_ids[:-5], record.note)
+    path = stale.save(tmp_path / "stale")
+    result = run_cli("stitch", path, "--out", tmp_path / "out")
+    assert_one_sentence_error(result, "5 selected faces not cached")
+    assert not (tmp_path / "out").exists()
+    selected = run_cli("select", horn_file.source.ref, "--record", path)
+    assert_one_sentence_error(selected, "5 selected faces not cached")
