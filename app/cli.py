@@ -9,6 +9,7 @@ so `vdm --help` stays fast.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,7 @@ import render.commands
 import stitching.commands
 import train.commands
 from vdm import __version__
+from vdm.atomic import os_reason
 from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
 from vdm.errors import VdmError
 from vdm.source_config import DEFAULT_MAX_FACES
@@ -153,6 +155,10 @@ def main() -> None:
         app(prog_name="vdm")  # standalone: usage errors and --help exit through click itself
     except VdmError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:  # an environment failure no stage turned into a sentence (full disk...)
+        where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
+        typer.echo(f"error: {where}{os_reason(exc)}.", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("error: interrupted.", err=True)

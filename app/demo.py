@@ -23,7 +23,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from vdm.atomic import write_text_atomic
+from vdm.atomic import writable_dir, write_text_atomic
 from vdm.console import table_console
 from vdm.dataset import read_jsonl, read_manifest
 from vdm.errors import VdmError
@@ -173,7 +173,7 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
     config = config or DemoConfig()
     console = Console(stderr=True)
     start = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
+    writable_dir(out)
     training, heldout_record = _split_records(config.heldout)
     figures: dict[str, Any] = {"config": asdict(config)}
 

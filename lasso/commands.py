@@ -81,7 +81,7 @@ def select_command(
     import numpy as np
 
     from lasso.engine import replay
-    from vdm.atomic import atomic_path, write_text_atomic
+    from vdm.atomic import atomic_path, writable_file, write_text_atomic
     from vdm.records import load_record
     from vdm.sources import load_source
 
@@ -89,6 +89,9 @@ def select_command(
         raise VdmError(f"--out {out} must end in one of {', '.join(FACE_ID_SUFFIXES)}.")
     if preview is not None and preview.suffix.lower() != ".png":
         raise VdmError(f"--preview {preview} must be a .png file.")
+    for path in (out, preview):
+        if path is not None:
+            writable_file(path)
     selection = load_record(record)
     mesh = load_source(source, source_config(max_faces, objaverse_cache))
     ids = replay(selection, mesh, where=f"Selection record {record}")

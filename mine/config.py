@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vdm.rig import RENDER_SIZE
 from vdm.source_config import DEFAULT_MAX_FACES, SourceConfig, source_config
@@ -28,3 +29,19 @@ class MineConfig:
 
     def source_config(self) -> SourceConfig:
         return source_config(self.max_faces, self.objaverse_cache)
+
+    def dataset_settings(self) -> dict[str, Any]:
+        """What a dataset records once and every later run must match: everything that decides
+        its bytes (the load limit and the cache folder do not)."""
+        from render.config import RenderConfig
+        from stitching.config import StitchConfig
+
+        settings = {
+            "version": DATASET_VERSION,
+            "size": self.size,
+            "augmentations": self.augmentations,
+            "seed": self.seed,
+            "stitch": (self.stitch or StitchConfig()).to_json(),
+            "render": RenderConfig().to_json(),
+        }
+        return json.loads(json.dumps(settings))  # tuples as lists: as the file holds them

@@ -167,18 +167,37 @@ def mine(
     start = time.perf_counter()
     console = console or Console(stderr=True)
     tasks = read_tasks(record_files(inputs))
-    writer = DatasetWriter(out)
-    if writer.partials_removed or writer.journals_replayed:
-        log.info(
-            "resuming %s: removed %d partial files, replayed %d journal(s)",
-            out,
-            writer.partials_removed,
-            writer.journals_replayed,
-        )
-    if retry_rejected:
-        log.info("mining %d rejected selection(s) again", writer.forget_rejected_selections())
-    todo = [t for t in tasks if t.selection_id not in writer.done]
-    summary = MineSummary(records=len(tasks), already_done=len(tasks) - len(todo))
+    with DatasetWriter(out, config.dataset_settings()) as writer:
+        if writer.partials_removed or writer.journals_replayed:
+            log.info(
+                "resuming %s: removed %d partial files, replayed %d journal(s)",
+                out,
+                writer.partials_removed,
+                writer.journals_replayed,
+            )
+        if retry_rejected:
+            log.info("mining %d rejected selection(s) again", writer.forget_rejected_selections())
+        todo = [t for t in tasks if not writer.is_done(t.selection_id)]
+        summary = MineSummary(records=len(tasks), already_done=len(tasks) - len(todo))
+        _run(todo, config, executor, writer, summary, console)
+        summary.dataset_patches = len(writer.manifest)
+        if sheet and writer.manifest:
+            summary.sheet = write_dataset_sheet(writer.root, writer.manifest)
+    summary.seconds = time.perf_counter() - start
+    console.print(summary.table())
+    log.debug("summary: %s", json.dumps(summary.to_json()))
+    return summary
+
+
+def _run(
+    todo: list[RecordTask],
+    config: MineConfig,
+    executor: Executor,
+    writer: DatasetWriter,
+    summary: MineSummary,
+    console: Console,
+) -> None:
+    """Mine the records left to do; write each result as it arrives, commit them in input order."""
     ready: dict[int, RecordResult] = {}
     order = [t.index for t in todo]
     next_position = 0
@@ -199,14 +218,6 @@ def mine(
             progress.update(
                 bar, advance=1, accepted=summary.accepted, rejected=sum(summary.rejected.values())
             )
-    writer.close()
-    summary.dataset_patches = len(writer.manifest)
-    if sheet and writer.manifest:
-        summary.sheet = write_dataset_sheet(writer.root, writer.manifest)
-    summary.seconds = time.perf_counter() - start
-    console.print(summary.table())
-    log.debug("summary: %s", json.dumps(summary.to_json()))
-    return summary
 
 
 def write_dataset_sheet(root: Path, manifest: list[dict[str, Any]], count: int = SHEET_PATCHES) -> Path:

@@ -1,26 +1,35 @@
 """The driver side of `vdm mine`: writes a dataset (conventions section 7) so that it survives SIGKILL.
 
-- Every file is written through a temporary name and renamed (vdm.atomic); leftovers of a killed
-  run are removed when the next run opens the dataset.
+- One miner per dataset: the run holds `DATASET/.lock` (mine.lock) from open to close, and only
+  then removes the leftovers of killed writers (temporary files of its own dataset alone).
+- The settings that decide the dataset's bytes are written once into `DATASET/settings.json`; a
+  run with other settings is refused, naming each difference, before anything changes.
+- Every file is written through a temporary name and renamed (vdm.atomic).
 - Records are committed in input order: their manifest and rejected lines are first saved in a
-  small journal file (atomically), then appended, then the journal is deleted. A run that opens
-  the dataset replays any journal left behind, skipping lines already present, and cuts a torn
-  last line, so the manifest never loses, tears or duplicates a line.
-- A record is done when its selection id is in the manifest or in rejected.jsonl; a rerun of the
-  same command mines only the others.
+  small journal file (fsynced with its folder), then appended and fsynced, then the journal is
+  deleted. A run that opens the dataset replays any journal left behind, skipping lines already
+  present, and cuts a torn last line, so the manifest never loses, tears or duplicates a line.
+- A record is done when the selection itself was rejected, or when every one of its patches
+  (`<selection>-a<i>`, i < augmentations) is in the manifest or was rejected alone: a patch whose
+  line was torn away is mined again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
+from mine.lock import DatasetLock
 from mine.worker import RecordResult
-from vdm.atomic import remove_partials, write_bytes_atomic, write_text_atomic
-from vdm.dataset import MANIFEST, REJECTED, read_jsonl
+from vdm.atomic import remove_partials, writable_dir, write_bytes_atomic, write_text_atomic
+from vdm.dataset import MANIFEST, REJECTED, SETTINGS, read_jsonl
+from vdm.errors import VdmError
+
+log = logging.getLogger(__name__)
 
 JOURNAL_DIR = ".journal"
 
@@ -51,15 +60,22 @@ def _append(path: Path, lines: list[str]) -> None:
 
 
 class DatasetWriter:
-    """An open dataset directory: what is already done, and the ordered commit of new results."""
+    """An open, locked dataset directory: what is already done, and the ordered commit of new results.
+    Use as a context manager (or call `close`): the lock is held until then."""
 
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        if self.root.exists() and not self.root.is_dir():
-            from vdm.errors import VdmError
+    def __init__(self, root: str | Path, settings: dict[str, Any]) -> None:
+        self.root = writable_dir(root)
+        self.lock = DatasetLock(self.root)
+        self.lock.acquire()
+        try:
+            self._open(settings)
+        except BaseException:
+            self.lock.release()
+            raise
 
-            raise VdmError(f"Dataset {self.root} exists and is not a directory.")
-        self.root.mkdir(parents=True, exist_ok=True)
+    def _open(self, settings: dict[str, Any]) -> None:
+        check_settings(self.root, settings)
+        self.augmentations = int(settings["augmentations"])
         self.partials_removed = remove_partials(self.root)
         self.manifest_path, self.rejected_path = self.root / MANIFEST, self.root / REJECTED
         for path in (self.manifest_path, self.rejected_path):
@@ -69,10 +85,20 @@ class DatasetWriter:
         self.rejected = read_jsonl(self.rejected_path)
         self._patch_ids = {e["patch_id"] for e in self.manifest}
         self._rejected_keys = {(e["id"], e["stage"]) for e in self.rejected}
-        self.done = {e["selection_id"] for e in self.manifest} | {
-            e.get("selection_id", e["id"]) for e in self.rejected
-        }
         self.journals_replayed = self._replay_journals()
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def is_done(self, selection_id: str) -> bool:
+        """The selection was rejected as a whole, or each of its patches is accepted or rejected."""
+        settled = self._patch_ids | {key for key, _ in self._rejected_keys}
+        if selection_id in settled:
+            return True
+        return all(f"{selection_id}-a{i}" in settled for i in range(self.augmentations))
 
     def _journal(self, selection_id: str) -> Path:
         return self.root / JOURNAL_DIR / f"{selection_id}.json"
@@ -91,12 +117,8 @@ class DatasetWriter:
         new_rejected = [e for e in rejected if (e["id"], e["stage"]) not in self._rejected_keys]
         _append(self.manifest_path, [dumps_line(e) for e in new_manifest])
         _append(self.rejected_path, [dumps_line(e) for e in new_rejected])
-        for e in new_manifest:
-            self._patch_ids.add(e["patch_id"])
-            self.done.add(e["selection_id"])
-        for e in new_rejected:
-            self._rejected_keys.add((e["id"], e["stage"]))
-            self.done.add(e.get("selection_id", e["id"]))
+        self._patch_ids |= {e["patch_id"] for e in new_manifest}
+        self._rejected_keys |= {(e["id"], e["stage"]) for e in new_rejected}
         self.manifest += new_manifest
         self.rejected += new_rejected
 
@@ -110,7 +132,6 @@ class DatasetWriter:
             write_text_atomic(self.rejected_path, "".join(dumps_line(e) for e in keep))
             self.rejected = keep
             self._rejected_keys = {(e["id"], e["stage"]) for e in keep}
-            self.done -= forgotten
         return len(forgotten)
 
     def write_files(self, result: RecordResult) -> None:
@@ -121,11 +142,48 @@ class DatasetWriter:
     def commit(self, result: RecordResult) -> None:
         """Append a result's lines; call in input order, after `write_files`."""
         journal = self._journal(result.selection_id)
-        write_text_atomic(journal, json.dumps({"manifest": result.manifest, "rejected": result.rejected}))
+        lines = json.dumps({"manifest": result.manifest, "rejected": result.rejected})
+        write_text_atomic(journal, lines, durable=True)
         self._append_new(result.manifest, result.rejected)
         journal.unlink()
 
     def close(self) -> None:
-        """Remove the (empty) journal directory."""
+        """Remove the (empty) journal directory and release the lock."""
         with contextlib.suppress(OSError):
             (self.root / JOURNAL_DIR).rmdir()
+        self.lock.release()
+
+
+def _flat(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat |= _flat(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def check_settings(root: Path, settings: dict[str, Any]) -> None:
+    """Write the dataset's settings on its first run; refuse a run whose settings differ."""
+    path = root / SETTINGS
+    if not path.exists():
+        if (root / MANIFEST).exists() and (root / MANIFEST).stat().st_size:
+            log.warning("%s has no %s (mined by an older vdm): recording this run's settings", root, SETTINGS)
+        write_text_atomic(path, json.dumps(settings, indent=1, sort_keys=True) + "\n", durable=True)
+        return
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise VdmError(f"{path} is corrupt; it records the settings the dataset was mined with.") from exc
+    have, want = _flat(recorded), _flat(settings)
+    differences = [
+        f"{key} {have.get(key, 'unset')} here, {want.get(key, 'unset')} asked"
+        for key in sorted(have.keys() | want.keys())
+        if have.get(key) != want.get(key)
+    ]
+    if differences:
+        raise VdmError(
+            f"Dataset {root} was mined with other settings ({'; '.join(differences)}); rerun with its "
+            "settings to add to it, or give a new --out to start another dataset."
+        )

@@ -73,10 +73,12 @@ def vdm2mesh_command(
 ) -> None:
     """Apply a VDM to a subdivided square: write the surface it encodes as a patch mesh."""
     from reconstruct.vdm_file import read_vdm, vdm_to_patch
+    from vdm.atomic import writable_file
     from vdm.patch import write_patch
 
     if out.suffix.lower() != ".ply":
         raise VdmError(f"Output {out} must be a .ply file.")
+    writable_file(out)
     patch = vdm_to_patch(read_vdm(vdm), resolution)
     write_patch(out, patch)
     log.info("wrote %s: %d vertices, %d triangles", out, len(patch.vertices), len(patch.faces))

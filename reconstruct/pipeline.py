@@ -22,7 +22,7 @@ from reconstruct.deform import DeformConfig
 from reconstruct.encoding import GridConfig
 from reconstruct.sdf import SdfConfig
 from reconstruct.vdm_file import vdm_to_patch, write_vdm
-from vdm.atomic import write_text_atomic
+from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
 from vdm.patch import write_patch
 from vdm.torch_runtime import pick_device, torch_threads
@@ -145,9 +145,7 @@ def reconstruct(
 
     config = config or ReconstructConfig()
     settings = quality_settings(config.quality)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise VdmError(f"Output {out} exists and is not a directory.")
+    out = writable_dir(out_dir)  # before the work: a bad --out fails at once
     if config.resolution < 8:
         raise VdmError(f"VDM resolution {config.resolution} is too small; use at least 8.")
     np.random.seed(config.seed)

@@ -36,18 +36,22 @@ def render_command(
     """Render a patch from the 7-view orthographic rig: RGB, normal map (patch frame) and mask per view."""
     from render.renderer import PatchRenderer, write_views
     from render.sheet import entry_from_views, write_contact_sheet
+    from vdm.atomic import staged_files, writable_dir
     from vdm.patch import read_patch
+    from vdm.patch_checks import patch_problem
 
-    if out.exists() and not out.is_dir():
-        raise VdmError(f"Output {out} exists and is not a directory.")
+    writable_dir(out)
     mesh = read_patch(patch)
+    problem = patch_problem(mesh)
+    if problem is not None:
+        raise VdmError(f"{patch} is not a patch (conventions section 1): {problem}")
     with PatchRenderer(size) as renderer:
         views = renderer.render(mesh)
-    written = write_views(out, views, depth=depth)
-    if sheet:
-        written.append(
-            write_contact_sheet(out / SHEET_NAME, [entry_from_views(patch.stem, views)], tile=size // 4)
-        )
+    with staged_files(out) as stage:  # every view appears together, or none does
+        written = write_views(stage, views, depth=depth)
+        if sheet:
+            entry = entry_from_views(patch.stem, views)
+            written.append(write_contact_sheet(stage / SHEET_NAME, [entry], tile=size // 4))
     log.info("%d files written to %s", len(written), out)
 
 

@@ -22,19 +22,19 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")  # before pyrender imports PyO
 logging.getLogger("OpenGL").setLevel(logging.WARNING)  # "No OpenGL_accelerate module loaded"
 
 from collections.abc import Iterable  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pyrender  # noqa: E402
 
+from render.config import RenderConfig  # noqa: E402
 from render.geometry import corner_normals, pixel_barycentrics  # noqa: E402
-from render.lighting import Lighting, to_linear  # noqa: E402
+from render.lighting import to_linear  # noqa: E402
 from render.shaders import RigShaderCache  # noqa: E402
 from render.views import ViewImages, write_views  # noqa: E402
 from vdm.errors import VdmError  # noqa: E402
 from vdm.images import BACKGROUND, encode_normals  # noqa: E402
 from vdm.patch import PLANE, Patch  # noqa: E402
-from vdm.rig import PLANE_GREY, RENDER_SIZE, VIEW_EXTENT, VIEWS, View, camera_to_world, project  # noqa: E402
+from vdm.rig import RENDER_SIZE, VIEW_EXTENT, VIEWS, View, camera_to_world, project  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +42,6 @@ __all__ = ["PatchRenderer", "RenderConfig", "ViewImages", "render_views", "share
 
 MAX_FACES = (1 << 24) - 2  # triangle ids travel in 24 bits of RGB, 0 is the background
 Z_NEAR, Z_FAR = 0.01, 10.0  # the camera is 5 from the origin; the patch lies well within 5 of it
-
-
-@dataclass(frozen=True)
-class RenderConfig:
-    """How patches look: colours, shading creases and lighting."""
-
-    part_colour: tuple[float, float, float] = (0.80, 0.62, 0.50)  # sRGB in [0, 1], a clay tone
-    plane_grey: float = PLANE_GREY
-    crease_angle_deg: float = 60.0  # faces meeting at a sharper angle do not share normals
-    lighting: Lighting = field(default_factory=Lighting)
 
 
 def _check_mesh(patch: Patch) -> None:

@@ -15,10 +15,11 @@ import numpy as np
 
 from stitching.config import StitchConfig
 from stitching.gates import check_gates, detail_change, measure_gates
-from stitching.meshtools import boundary_loops, compact
+from stitching.meshtools import compact
 from stitching.plane import join_plane
 from vdm.errors import Rejected
 from vdm.patch import PLANE, Patch
+from vdm.topology import boundary_loops
 
 
 @dataclass

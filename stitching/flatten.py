@@ -25,14 +25,10 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.sparse.linalg import spsolve
 
 from stitching.config import StitchConfig
-from stitching.meshtools import (
-    edge_counts,
-    graph_laplacian,
-    loop_self_crossings,
-    signed_area_2d,
-)
+from stitching.meshtools import graph_laplacian, loop_self_crossings, signed_area_2d
 from vdm.errors import Rejected
 from vdm.geometry import points_in_polygon
+from vdm.topology import edge_counts
 
 WORLD_UP = np.array([0.0, 1.0, 0.0])
 WORLD_BACK = np.array([0.0, 0.0, -1.0])

@@ -16,9 +16,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from stitching.meshtools import directed_edges
 from stitching.winding import WindingTree, build_tree
 from vdm.sources import LoadedMesh
+from vdm.topology import directed_edges
 
 
 @dataclass

@@ -10,7 +10,7 @@ from lasso.engine import replay
 from stitching.augment import augment_patch
 from stitching.config import StitchConfig
 from stitching.selection import stitch_selection
-from vdm.atomic import write_text_atomic
+from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import Rejected, VdmError
 from vdm.patch import write_patch
 from vdm.records import load_record
@@ -34,6 +34,7 @@ def stitch_record(
     where = f"Selection record {record_path}"
     mesh = load_source(record.source, sources)
     face_ids = replay(record, mesh, where)
+    writable_dir(out)  # before the Poisson solve
     selection = record.id
     report_path = out / f"{selection}.report.json"
     log.debug("stitching %s: %d faces of %s", selection, len(face_ids), record.source.spec)

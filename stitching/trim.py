@@ -17,18 +17,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from stitching.meshtools import (
-    boundary_half_edges,
-    boundary_loops,
-    compact,
-    edge_counts,
-    largest_component,
-    loop_length,
-    smooth_field,
-    unique_pairs,
-)
+from stitching.meshtools import compact, largest_component, smooth_field
 from vdm.errors import Rejected
 from vdm.geometry import face_areas
+from vdm.topology import boundary_half_edges, boundary_loops, edge_counts, loop_length, unique_pairs
 
 
 @dataclass

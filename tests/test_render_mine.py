@@ -100,7 +100,7 @@ def _lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def test_sigkill_then_rerun_gives_the_clean_dataset(clean, records, tmp_path):
+def test_sigkill_then_rerun_gives_the_clean_dataset(clean, records, tmp_path, run_cli):
     out = tmp_path / "dataset"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "vdm", "mine", str(records), "--out", str(out), *CLI_OPTIONS]
@@ -115,6 +115,9 @@ def test_sigkill_then_rerun_gives_the_clean_dataset(clean, records, tmp_path):
     while _lines(out / "manifest.jsonl") + _lines(out / "rejected.jsonl") < 2 and run.poll() is None:
         assert time.monotonic() < deadline, "the first record never committed"
         time.sleep(0.05)
+    # A second miner on the same dataset is refused while the first one runs, and touches nothing.
+    second = run_cli("mine", records, "--out", out, *CLI_OPTIONS)
+    assert_one_sentence_error(second, f"being mined by process {run.pid}")
     os.killpg(run.pid, signal.SIGKILL)  # the driver and its workers, mid-run
     run.wait()
     assert run.returncode == -signal.SIGKILL, run.stderr.read().decode()[-2000:]
@@ -158,7 +161,7 @@ def test_mine_refuses_bad_input_in_one_sentence(run_cli, tmp_path, records):
     )
     assert_one_sentence_error(run_cli("mine", records, "--out", out, "--address", "auto"), "--executor ray")
     (tmp_path / "file").write_text("x")
-    assert_one_sentence_error(run_cli("mine", records, "--out", tmp_path / "file"), "not a directory")
+    assert_one_sentence_error(run_cli("mine", records, "--out", tmp_path / "file"), "is a file, not a folder")
 
 
 def test_retry_rejected_mines_the_rejected_selections_again(clean, records, run_cli, tmp_path):

@@ -14,9 +14,9 @@ from stitching_geometry import horn_asset, mushroom_asset, mushroom_error, two_b
 
 from stitching import StitchConfig, augment_patch, stitch_selection
 from stitching.gates import measure_gates
-from stitching.meshtools import boundary_loops
 from vdm.errors import Rejected
 from vdm.patch import PART, PLANE, Patch, patch_ply_bytes, read_patch, write_patch
+from vdm.topology import boundary_loops
 
 ROOT = Path(__file__).resolve().parents[1]
 

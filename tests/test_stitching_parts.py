@@ -8,19 +8,13 @@ import trimesh
 
 from stitching.config import StitchConfig
 from stitching.flatten import border_plane, flatten_part, untangle_loop
-from stitching.meshtools import (
-    boundary_loops,
-    edge_counts,
-    graph_laplacian,
-    loop_self_crossings,
-    signed_area_2d,
-    split_chords,
-)
+from stitching.meshtools import graph_laplacian, loop_self_crossings, signed_area_2d, split_chords
 from stitching.orient import orient_faces
 from stitching.plane import triangulate_plane
 from stitching.trim import iso_cut
 from stitching.winding import _solid_angles, build_tree, winding_numbers
 from vdm.errors import Rejected
+from vdm.topology import boundary_loops, edge_counts
 
 
 def test_winding_numbers_match_the_exact_sum_and_count_overlapping_shells():

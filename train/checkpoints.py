@@ -16,6 +16,7 @@ from safetensors.torch import load_file
 from train.loading import checkpoints, save_model
 from train.model import Zero123PlusModel
 from vdm.atomic import write_text_atomic
+from vdm.errors import VdmError, short_reason
 
 TRAINER_STATE = "trainer_state.json"
 UNET_WEIGHTS = Path("unet") / "diffusion_pytorch_model.safetensors"
@@ -43,10 +44,21 @@ def save_checkpoint(
     if accelerator.is_main_process:
         shutil.rmtree(partial, ignore_errors=True)
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(partial))
+    try:
+        accelerator.save_state(str(partial))
+        if accelerator.is_main_process:
+            save_model(model, partial)
+            write_text_atomic(
+                partial / TRAINER_STATE, json.dumps({"step": step, **state}, indent=2, default=str)
+            )
+    except (OSError, RuntimeError) as exc:  # torch reports a failed write as a RuntimeError
+        shutil.rmtree(partial, ignore_errors=True)
+        free = shutil.disk_usage(run).free
+        raise VdmError(
+            f"Cannot write checkpoint {final} ({short_reason(exc)}; {free / 2**20:.0f} MiB free on its "
+            "disk); the earlier checkpoints are intact: free space and rerun with --resume."
+        ) from exc
     if accelerator.is_main_process:
-        save_model(model, partial)
-        write_text_atomic(partial / TRAINER_STATE, json.dumps({"step": step, **state}, indent=2, default=str))
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
         for _, old in checkpoints(run)[:-keep] if keep > 0 else []:

@@ -21,6 +21,7 @@ from train.normals import clean_normal_map
 from train.preprocess import condition_image, read_rgba
 from train.reference import ReferenceUNet
 from train.sampling import SampleConfig, sample_grids
+from vdm.atomic import writable_dir
 from vdm.dataset import view_file
 from vdm.errors import VdmError
 from vdm.images import compose_grid, split_grid
@@ -41,9 +42,7 @@ def generate(
     config = config or GenerateConfig()
     if config.steps < 1:
         raise VdmError("The number of sampling steps must be at least 1.")
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise VdmError(f"Output {out} exists and is not a directory.")
+    out = writable_dir(out)
     condition = condition_image(read_rgba(Path(image)))
     with torch_threads(config.threads):
         return _generate(condition, model, out, config)

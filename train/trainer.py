@@ -30,6 +30,7 @@ from train.loading import checkpoints, load_model
 from train.model import Zero123PlusModel, tiny_model
 from train.reference import ReferenceUNet
 from train.validation import validate
+from vdm.atomic import writable_dir
 from vdm.errors import VdmError
 from vdm.torch_runtime import torch_threads
 
@@ -118,6 +119,7 @@ def evaluation_loss(net: Any, model: Zero123PlusModel, batch: dict[str, torch.Te
 def train(config: TrainConfig) -> TrainSummary:
     """Run (or resume) training; returns the losses, speed and the last checkpoint."""
     config.check()
+    writable_dir(config.out)  # before loading a model: a bad --out fails at once
     deterministic = torch.are_deterministic_algorithms_enabled()
     try:
         if not torch.cuda.is_available():  # CPU runs are exactly reproducible (GPU runs are not)

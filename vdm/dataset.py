@@ -19,6 +19,7 @@ from vdm.rig import FRONT_VIEW, GRID_VIEWS
 
 MANIFEST = "manifest.jsonl"
 REJECTED = "rejected.jsonl"
+SETTINGS = "settings.json"  # what decides the dataset's bytes, written by its first miner
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
