@@ -18,8 +18,8 @@ def reconstruct_command(
     normals: Annotated[
         Path,
         typer.Argument(
-            help="A 960x640 normal grid PNG (views 0,1,3,4,5,6), or a directory with normal_<k>.png "
-            "(and optional mask_<k>.png) as `vdm render` writes it."
+            help="A normal grid PNG 640 wide and 960 high (views 0,1,3,4,5,6), or a directory with "
+            "normal_<k>.png (and optional mask_<k>.png) as `vdm render` writes it."
         ),
     ],
     out: Annotated[

@@ -16,7 +16,7 @@ from PIL import Image
 
 from vdm.dataset import view_file
 from vdm.errors import VdmError
-from vdm.images import decode_normals, read_image, split_grid
+from vdm.images import BACKGROUND, decode_normals, read_image, split_grid
 from vdm.rig import FRONT_VIEW, GRID_COLS, GRID_ROWS, GRID_VIEWS
 
 MIN_SIZE = 16
@@ -39,8 +39,8 @@ def _from_grid(path: Path) -> dict[int, np.ndarray]:
     h, w = grid.shape[:2]
     if w % GRID_COLS or h % GRID_ROWS or h // GRID_ROWS != w // GRID_COLS:
         raise VdmError(
-            f"Normal grid {path} is {w}x{h} pixels; expected {GRID_ROWS} rows x {GRID_COLS} columns of "
-            "square tiles (640 wide, 960 high)."
+            f"Normal grid {path} is {w} pixels wide and {h} high; a grid is {GRID_ROWS} rows x {GRID_COLS} "
+            "columns of square tiles, so twice as high as wide in thirds (e.g. 640 wide and 960 high)."
         )
     return split_grid(grid)
 
@@ -68,7 +68,10 @@ def read_views(source: Path | str) -> tuple[dict[int, np.ndarray], dict[int, np.
         return _from_directory(path)
     if path.is_file():
         return _from_grid(path), {}
-    raise VdmError(f"Normals {path} do not exist (give a 960x640 grid PNG or a directory of normal_<k>.png).")
+    raise VdmError(
+        f"Normals {path} do not exist (give a normal grid PNG 640 wide and 960 high, or a directory of "
+        "normal_<k>.png)."
+    )
 
 
 def front_view(source: Path | str) -> np.ndarray:
@@ -79,6 +82,34 @@ def front_view(source: Path | str) -> np.ndarray:
             f"The height-field baseline needs the front view {path}; give a `vdm render` directory."
         )
     return read_image(path)
+
+
+UNIT_TOLERANCE = 0.15  # |length - 1| of an encoded vector beyond this is not a unit normal
+MAX_NON_UNIT = 0.2  # share of a view's foreground pixels allowed beyond the tolerance
+
+
+def check_normal_map(k: int, image: np.ndarray) -> None:
+    """Refuse, in one sentence, an 8-bit view that is not a normal map: a uniform image, no white
+    background, or pixels that do not encode unit vectors (random noise, a photo, a black image)."""
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] < 3:
+        return
+    rgb = image[..., :3]
+    background = (rgb == BACKGROUND).all(axis=-1)
+    if background.all():
+        return  # all background: refused below with its own sentence
+    if (rgb == rgb[0, 0]).all():
+        raise VdmError(f"Normal view {k} is one uniform colour: it is not a normal map.")
+    if not background.any():
+        raise VdmError(
+            f"Normal view {k} has no white background: a normal map shows the patch on white (section 5)."
+        )
+    encoded = rgb[~background].astype(np.float32) / 255.0 * 2.0 - 1.0
+    off = np.abs(np.linalg.norm(encoded, axis=-1) - 1.0) > UNIT_TOLERANCE
+    if off.mean() > MAX_NON_UNIT:
+        raise VdmError(
+            f"Normal view {k} is not a normal map: {off.mean():.0%} of its pixels do not encode unit "
+            "vectors (conventions section 5)."
+        )
 
 
 def _decode(k: int, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,8 +157,13 @@ def load_normal_views(
             f"Views {', '.join(map(str, missing))} are missing; the six views "
             f"{', '.join(map(str, GRID_VIEWS))} are needed."
         )
+    sizes = {k: np.asarray(images[k]).shape[:2] for k in GRID_VIEWS}
+    if len(set(sizes.values())) > 1:
+        listed = ", ".join(f"view {k} is {w}x{h}" for k, (h, w) in sizes.items())
+        raise VdmError(f"The six normal views must have one size, but {listed}.")
     normals, out_masks = {}, {}
     for k in GRID_VIEWS:
+        check_normal_map(k, np.asarray(images[k]))
         n, m = _decode(k, images[k])
         if k in given:
             if np.asarray(given[k]).shape != m.shape:

@@ -145,7 +145,7 @@ def reconstruct(
 
     config = config or ReconstructConfig()
     settings = quality_settings(config.quality)
-    out = writable_dir(out_dir)  # before the work: a bad --out fails at once
+    out = Path(out_dir)
     if config.resolution < 8:
         raise VdmError(f"VDM resolution {config.resolution} is too small; use at least 8.")
     np.random.seed(config.seed)
@@ -167,10 +167,10 @@ def reconstruct(
     else:
         views = load_normal_views(normals, settings.view_size, masks)
         info["timings"]["load"] = time.perf_counter() - start
-        out.mkdir(parents=True, exist_ok=True)
+        writable_dir(out)  # the inputs are sound: check the output before the minutes of fitting
         with torch_threads(max(1, config.threads)):
             displacement, stage1 = _neural(views, settings, config, out, info)
-    out.mkdir(parents=True, exist_ok=True)
+    writable_dir(out)
     start = time.perf_counter()
     vdm_path = write_vdm(out / "vdm.exr", displacement)
     mesh_path = write_patch(out / "mesh.ply", vdm_to_patch(displacement))

@@ -7,6 +7,10 @@ x = -1 + (2i + 1) / N, y = 1 - (2j + 1) / N (row 0 is y = +1) and stores (X - x,
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +20,22 @@ from vdm.errors import VdmError, short_reason
 from vdm.patch import PART, PLANE, Patch
 
 CHANNELS = ("R", "G", "B")
+MIN_PIXELS = 3  # the border ring is 0, so a smaller VDM displaces nothing
+
+
+@contextlib.contextmanager
+def _library_stderr_silenced() -> Iterator[None]:
+    """Send what a C++ library prints to file descriptor 2 (OpenEXR's own error lines) to /dev/null
+    meanwhile: the user gets our one sentence instead."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def pixel_centres(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +74,7 @@ def read_vdm(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise VdmError(f"VDM file {path} does not exist.")
     try:
-        with OpenEXR.File(str(path), separate_channels=True) as exr:
+        with _library_stderr_silenced(), OpenEXR.File(str(path), separate_channels=True) as exr:
             channels = {name: ch.pixels for name, ch in exr.channels().items()}
     except Exception as exc:  # OpenEXR raises plain RuntimeError/OSError for any unreadable file
         raise VdmError(f"VDM file {path} is not a readable OpenEXR image ({short_reason(exc)}).") from exc
@@ -62,8 +82,13 @@ def read_vdm(path: str | Path) -> np.ndarray:
     if missing:
         raise VdmError(f"VDM file {path} has no {', '.join(missing)} channel; a VDM stores R, G and B.")
     disp = np.stack([np.asarray(channels[name], dtype=np.float32) for name in CHANNELS], axis=-1)
-    if disp.shape[0] != disp.shape[1] or disp.shape[0] < 3:
+    if disp.shape[0] != disp.shape[1]:
         raise VdmError(f"VDM file {path} is {disp.shape[1]}x{disp.shape[0]} pixels; a VDM is square.")
+    if disp.shape[0] < MIN_PIXELS:
+        raise VdmError(
+            f"VDM file {path} is {disp.shape[1]}x{disp.shape[0]} pixels; a VDM has at least "
+            f"{MIN_PIXELS}x{MIN_PIXELS}."
+        )
     if not np.isfinite(disp).all():
         raise VdmError(f"VDM file {path} has NaN or infinite pixels.")
     return disp

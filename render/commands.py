@@ -40,11 +40,11 @@ def render_command(
     from vdm.patch import read_patch
     from vdm.patch_checks import patch_problem
 
-    writable_dir(out)
     mesh = read_patch(patch)
     problem = patch_problem(mesh)
     if problem is not None:
         raise VdmError(f"{patch} is not a patch (conventions section 1): {problem}")
+    writable_dir(out)  # before the rendering
     with PatchRenderer(size) as renderer:
         views = renderer.render(mesh)
     with staged_files(out) as stage:  # every view appears together, or none does

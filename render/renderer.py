@@ -154,17 +154,25 @@ class PatchRenderer:
                 )
             ]
         )
-        # The same triangles wound the other way: the id pass culls back faces.
-        back = pyrender.Mesh([pyrender.Primitive(positions=positions, indices=indices[:, ::-1].copy())])
-        front_node, back_node = self._scene.add(front), self._scene.add(back)
+        # The id pass culls back faces, so it draws the triangles twice: as wound, then wound the
+        # other way. Both are primitives of ONE mesh, drawn in that fixed order: where a front and a
+        # back face tie in depth at a silhouette pixel, the same one wins every time (two nodes
+        # would be drawn in the order of a set of nodes, which changes from run to run).
+        ids = pyrender.Mesh(
+            [
+                pyrender.Primitive(positions=positions, indices=indices),
+                pyrender.Primitive(positions=positions, indices=indices[:, ::-1].copy()),
+            ]
+        )
+        front_node, id_node = self._scene.add(front), self._scene.add(ids)
         try:
             return {
-                k: self._render_view(VIEWS[k], vertices, faces, normals, front_node, back_node)
+                k: self._render_view(VIEWS[k], vertices, faces, normals, id_node)
                 for k in (range(len(VIEWS)) if views is None else views)
             }
         finally:
             self._scene.remove_node(front_node)
-            self._scene.remove_node(back_node)
+            self._scene.remove_node(id_node)
 
     def _render_view(
         self,
@@ -172,20 +180,16 @@ class PatchRenderer:
         vertices: np.ndarray,
         faces: np.ndarray,
         normals: np.ndarray,
-        front: pyrender.Node,
-        back: pyrender.Node,
+        id_node: pyrender.Node,
     ) -> ViewImages:
         pose = camera_to_world(view)
         self._scene.set_pose(self._camera, pose)
         self._scene.set_pose(self._light, pose @ self._light_offset)
-        back.mesh.is_visible = False
+        id_node.mesh.is_visible = False
         rgb, _ = self._gl.render(self._scene)
-        back.mesh.is_visible = True
-        ids, _ = self._gl.render(
-            self._scene,
-            pyrender.RenderFlags.SEG,
-            seg_node_map={front: (255, 255, 255), back: (255, 255, 255)},
-        )
+        id_node.mesh.is_visible = True
+        seg = {id_node: (255, 255, 255)}
+        ids, _ = self._gl.render(self._scene, pyrender.RenderFlags.SEG, seg_node_map=seg)
         s = self.size
         packed = np.zeros((s, s, 4), dtype=np.uint8)
         packed[..., :3] = ids

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 from conftest import GENVDM_DATA, assert_one_sentence_error
@@ -118,9 +122,8 @@ def test_missing_views_and_wrong_grid(tmp_path, run_cli):
     result = run_cli("reconstruct", tmp_path / "dir", "--out", tmp_path / "out")
     assert_one_sentence_error(result, "normal_4.png")
     Image.fromarray(np.full((500, 500, 3), 255, np.uint8)).save(tmp_path / "grid.png")
-    assert_one_sentence_error(
-        run_cli("reconstruct", tmp_path / "grid.png", "--out", tmp_path / "out"), "500x500"
-    )
+    result = run_cli("reconstruct", tmp_path / "grid.png", "--out", tmp_path / "out")
+    assert_one_sentence_error(result, "500 pixels wide and 500 high")
     assert_one_sentence_error(run_cli("reconstruct", tmp_path / "nothing", "--out", tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 
@@ -146,3 +149,58 @@ def test_all_background_and_nan_pixels(tmp_path, run_cli):
     with pytest.raises(VdmError, match="view 3 has NaN"):
         load_normal_views(floats, 32)
     assert load_normal_views({k: v for k, v in floats.items() if k != 3} | {3: floats[0]}, 16).size == 16
+
+
+def _grid_of(tile: np.ndarray) -> np.ndarray:
+    return compose_grid({k: tile for k in GRID_VIEWS}, tile=tile.shape[0])
+
+
+def test_what_is_not_a_set_of_normal_maps_is_refused_at_once(tmp_path, run_cli):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    noise[:8] = 255  # a white band: only the vectors give it away
+    tilted = np.full((64, 64, 3), (191, 128, 238), np.uint8)  # unit normals everywhere, no white
+    tilted[16:48, 16:48] = (128, 128, 255)
+    cases = {
+        "noise": (_grid_of(noise), "do not encode unit vectors"),
+        "black": (np.zeros((192, 128, 3), np.uint8), "one uniform colour"),
+        "grey": (np.full((192, 128, 3), 128, np.uint8), "one uniform colour"),
+        "no_background": (_grid_of(tilted), "no white background"),
+    }
+    for name, (grid, fragment) in cases.items():
+        Image.fromarray(grid).save(tmp_path / f"{name}.png")
+        start = time.perf_counter()
+        result = run_cli("reconstruct", tmp_path / f"{name}.png", "--out", tmp_path / "out")
+        assert_one_sentence_error(result, fragment)
+        assert time.perf_counter() - start < 10, name
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for k, image in flat_views().items():
+        Image.fromarray(image if k != 4 else np.asarray(Image.fromarray(image).resize((48, 48)))).save(
+            mixed / f"normal_{k}.png"
+        )
+    assert_one_sentence_error(run_cli("reconstruct", mixed, "--out", tmp_path / "out"), "view 4 is 48x48")
+    assert not (tmp_path / "out").exists()
+
+
+def test_tiny_and_truncated_vdm_files_are_one_sentence(tmp_path, run_cli):
+    import OpenEXR
+
+    channels = {name: np.zeros((2, 2), np.float32) for name in "RGB"}
+    with OpenEXR.File({"compression": OpenEXR.NO_COMPRESSION}, channels) as tiny:
+        tiny.write(str(tmp_path / "tiny.exr"))
+    result = run_cli("vdm2mesh", tmp_path / "tiny.exr", "--out", tmp_path / "m.ply")
+    assert_one_sentence_error(result, "is 2x2 pixels; a VDM has at least 3x3")
+    data = write_vdm(tmp_path / "v.exr", analytic_displacement(64)).read_bytes()
+    (tmp_path / "cut.exr").write_bytes(data[: len(data) // 2])
+    # OpenEXR's C++ library prints its own lines to the process's stderr: only our sentence is left.
+    command = ["vdm2mesh", str(tmp_path / "cut.exr"), "--out", str(tmp_path / "o.ply")]
+    cut = subprocess.run(
+        [sys.executable, "-m", "vdm", *command],
+        capture_output=True,
+        text=True,
+    )
+    lines = [line for line in cut.stderr.splitlines() if line.strip()]
+    assert cut.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: VDM file"), cut.stderr

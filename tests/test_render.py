@@ -13,6 +13,7 @@ from vdm.errors import VdmError
 from vdm.images import decode_normals, read_image
 from vdm.patch import PART, PLANE, Patch
 from vdm.rig import FRONT_VIEW, RENDER_SIZE, VIEWS, project
+from vdm.shapes import mushroom_patch
 
 SIZE = RENDER_SIZE
 
@@ -208,3 +209,50 @@ def test_render_command_bad_input(tmp_path, run_cli):
     (tmp_path / "junk.ply").write_bytes(b"not a ply")
     assert_one_sentence_error(run_cli("render", tmp_path / "junk.ply", "--out", tmp_path / "o"), "not a PLY")
     assert not (tmp_path / "o").exists()
+
+
+def test_renders_of_undercut_patches_are_the_same_bytes_every_time():
+    """A front and a back face can tie in depth at a silhouette pixel (a cap's top and its
+    underside): the id pass must break the tie the same way in every renderer and every run."""
+    patches = [mushroom_patch(), ball_patch(n_around=96, n_ball=24, n_plane=6)]
+    first = None
+    for _ in range(8):  # a new renderer each time: new scene nodes, new object ids
+        with PatchRenderer(96) as fresh:
+            renders = [fresh.render(p) for p in patches]
+        digest = [
+            (k, v.face_ids.tobytes(), v.normal.tobytes(), v.rgb.tobytes())
+            for views in renders
+            for k, v in sorted(views.items())
+        ]
+        first = first or digest
+        assert digest == first
+
+
+def _moved(patch: Patch, dx: float = 0.0, dz_vertex: float = 0.0) -> Patch:
+    vertices = patch.vertices.copy()
+    vertices[:, 0] += dx
+    vertices[np.argmax(patch.labels), 2] += dz_vertex
+    return Patch(vertices, patch.faces, patch.labels)
+
+
+def test_render_command_refuses_what_is_not_a_patch(tmp_path, run_cli):
+    from conftest import assert_one_sentence_error
+
+    from vdm.patch import write_patch
+
+    ball = ball_patch(n_around=48, n_ball=12, n_plane=4)
+    doubled = Patch(ball.vertices, np.vstack([ball.faces, ball.faces[:1]]), ball.labels)
+    squashed = ball.faces.copy()
+    squashed[0, 1] = squashed[0, 0]
+    cases = {
+        "off_square": (_moved(ball, dx=3.0), "not the square's edge"),
+        "below": (_moved(ball, dz_vertex=-3.0), "below the lowest z"),
+        "non_manifold": (doubled, "edges shared by more than two faces"),
+        "degenerate": (Patch(ball.vertices, squashed, ball.labels), "degenerate"),
+        "two_pieces": (octahedra(np.array([[0.0, 0.0, 0.5], [0.5, 0.5, 0.5]]), 0.1), "is not a patch"),
+    }
+    for name, (patch, fragment) in cases.items():
+        path = write_patch(tmp_path / f"{name}.ply", patch)
+        out = tmp_path / f"out-{name}"
+        assert_one_sentence_error(run_cli("render", path, "--out", out), fragment)
+        assert not out.exists(), name

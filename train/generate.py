@@ -1,6 +1,6 @@
 """`vdm generate`: one RGBA image of a part to the six-view normal grid (conventions sections 4, 5).
 
-Writes into DIR: condition.png (the preprocessed condition), grid.png (960 x 640, the 3 x 2 grid
+Writes into DIR: condition.png (the preprocessed condition), grid.png (640 wide, 960 high: the 3 x 2 grid
 as `vdm reconstruct` reads it) and normal_<k>.png + mask_<k>.png for the six grid views at 320 x
 320 (as `vdm render` names them), white background. The model's tiles are resized to 320 if it
 generates another size (the tiny model).
