@@ -28,7 +28,7 @@ import train.commands
 from vdm import __version__
 from vdm.atomic import os_reason
 from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
-from vdm.errors import VdmError
+from vdm.errors import VdmError, printable
 from vdm.source_config import DEFAULT_MAX_FACES
 
 log = logging.getLogger("vdm")
@@ -81,7 +81,7 @@ def info(
     mesh = load_source(source, source_config(max_faces, objaverse_cache))
     components = len(mesh.to_trimesh().split(only_watertight=False))
     lo, hi = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
-    table = Table(title=mesh.source.spec, show_header=False)
+    table = Table(title=printable(mesh.source.spec), show_header=False)
     for key, value in [
         ("kind", mesh.source.kind),
         ("sha256", mesh.source.sha256),

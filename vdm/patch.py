@@ -87,7 +87,12 @@ def read_patch(path: str | Path) -> Patch:
     header = data[:end].decode("ascii", errors="replace").splitlines()
     if "format binary_little_endian 1.0" not in header:
         raise VdmError(f"{where} is not a binary little-endian PLY (conventions section 3).")
-    counts = {line.split()[1]: int(line.split()[2]) for line in header if line.startswith("element ")}
+    try:
+        counts = {line.split()[1]: int(line.split()[2]) for line in header if line.startswith("element ")}
+    except (IndexError, ValueError):
+        raise VdmError(f"{where} has a malformed PLY header (an element line without a count).") from None
+    if any(count < 0 for count in counts.values()):
+        raise VdmError(f"{where} has a malformed PLY header (a negative element count).")
     props = [line.split()[-1] for line in header if line.startswith("property ") and "list" not in line]
     if "label" not in props or "vertex" not in counts or "face" not in counts:
         raise VdmError(f"{where} has no per-vertex 'label' property; it is not a vdm patch.")

@@ -138,12 +138,3 @@ def canonical_sha256(tag: str, vertices: np.ndarray, faces: np.ndarray, colours:
     if colours is not None:
         h.update(np.ascontiguousarray(colours, dtype=np.uint8).tobytes())
     return h.hexdigest()
-
-
-def file_sha256(path: str) -> str:
-    """sha256 of a file's bytes, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
