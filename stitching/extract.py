@@ -27,6 +27,8 @@ from vdm.sources import LoadedMesh
 
 log = logging.getLogger(__name__)
 
+MIN_SAMPLES = 50  # fewer surface samples than this cannot be fused into a surface
+
 
 @dataclass
 class Samples:
@@ -104,10 +106,16 @@ def sample_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfi
         "buried_samples": int(buried.sum()),
         "reoriented_samples": int((facing_in & keep).sum()),
     }
-    if keep.sum() < 0.05 * count or keep.sum() < 50:
+    if count < MIN_SAMPLES:
         raise Rejected(
             "extract",
-            f"{buried.mean():.0%} of the selected surface is buried inside the asset; nothing is left.",
+            f"The selection is too small to stitch: its {len(face_ids)} faces give {count} surface samples, "
+            f"fewer than the {MIN_SAMPLES} a surface is fused from.",
+        )
+    if keep.sum() < 0.05 * count or keep.sum() < MIN_SAMPLES:
+        raise Rejected(
+            "extract",
+            f"{buried.mean():.0%} of the selected surface is buried inside the asset; too little is left.",
         )
     points, normals = points[keep], normals[keep]
     colours = colours[keep] if colours is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
@@ -55,10 +56,13 @@ def _bad(mutate) -> dict:
         (lambda d: d.update(id="0" * 16), "does not match"),
         (lambda d: d.update(face_ids=[1, -4]), "negative"),
         (lambda d: d["strokes"][0].pop("camera"), "missing field 'strokes[0].camera'"),
+        (lambda d: d["strokes"][0]["camera"].update(eye=[1e308, 0, 0]), "camera eye at 'strokes[0]"),
+        (lambda d: d["strokes"][0]["camera"].update(up=[0, 0, 0]), "zero up direction"),
     ],
 )
 def test_bad_records_give_one_sentence(mutate, fragment):
-    with pytest.raises(VdmError) as info:
+    with warnings.catch_warnings(), pytest.raises(VdmError) as info:
+        warnings.simplefilter("error")  # no numpy overflow warning on the way
         parse_record(_bad(mutate), "Selection record r.json")
     message = str(info.value)
     assert fragment in message and message.startswith("Selection record r.json: ") and message.endswith(".")

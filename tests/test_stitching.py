@@ -16,6 +16,7 @@ from stitching import StitchConfig, augment_patch, stitch_selection
 from stitching.gates import measure_gates
 from vdm.errors import Rejected
 from vdm.patch import PART, PLANE, Patch, patch_ply_bytes, read_patch, write_patch
+from vdm.sources import load_source
 from vdm.topology import boundary_loops
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,3 +182,9 @@ def test_bad_selections_are_rejected_with_one_clear_reason(case, stage, words):
     assert caught.value.stage == stage
     reason = caught.value.reason
     assert words in reason and reason.endswith(".") and reason.count(". ") == 0
+
+
+def test_a_few_scattered_faces_are_refused_as_too_small_not_as_buried():
+    mesh = load_source("builtin:creature")
+    with pytest.raises(Rejected, match=r"too small to stitch: its 12 faces give \d+ surface samples"):
+        stitch_selection(mesh, np.arange(0, mesh.n_faces, mesh.n_faces // 12)[:12])

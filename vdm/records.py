@@ -185,6 +185,9 @@ class _Reader:
         return (float(value[0]), float(value[1]), float(value[2]))
 
 
+MAX_COORDINATE = 1e9  # camera points farther out are corrupt data (their products overflow)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -212,8 +215,17 @@ def _parse_camera(r: _Reader, obj: Any, path: str) -> Camera:
         width=width,
         height=height,
     )
+    for name in ("eye", "target"):
+        point = getattr(camera, name)
+        if max(abs(c) for c in point) > MAX_COORDINATE:
+            raise r.fail(
+                f"the camera {name} at '{path}{name}' lies {max(abs(c) for c in point):.3g} from the origin, "
+                f"beyond the {MAX_COORDINATE:g} a camera of a mesh can be"
+            )
     if math.dist(camera.eye, camera.target) == 0.0:
         raise r.fail(f"the camera at '{path}' has its eye on its target")
+    if math.dist((0.0, 0.0, 0.0), camera.up) == 0.0:
+        raise r.fail(f"the camera at '{path}' has a zero up direction")
     return camera
 
 
