@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
+import socket
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from vdm.atomic import os_reason
 from vdm.errors import VdmError, short_reason
 
 log = logging.getLogger(__name__)
@@ -77,15 +80,24 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _die_with_parent() -> None:
-    """Worker initializer: on Linux, the kernel kills the worker when the driver dies (SIGKILL
-    included), so no orphan keeps computing for a run that is gone."""
+def _worker_init() -> None:
+    """Worker initializer: Ctrl-C is the driver's to handle (a terminal sends it to the whole
+    process group; a worker would print its own traceback), and on Linux the kernel kills the
+    worker when the driver dies (SIGKILL included), so no orphan keeps computing for a run that is
+    gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
         pr_set_pdeathsig = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End a pool at once (after Ctrl-C): its workers are terminated, not waited for."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 class ProcessExecutor:
@@ -104,10 +116,13 @@ class ProcessExecutor:
             while queue or suspects:
                 solo = bool(suspects)
                 pool = ProcessPoolExecutor(
-                    1 if solo else self.workers, mp_context=context, initializer=_die_with_parent
+                    1 if solo else self.workers, mp_context=context, initializer=_worker_init
                 )
                 try:
                     yield from self._drain(pool, fn, suspects if solo else queue, solo, suspects)
+                except KeyboardInterrupt:
+                    _stop(pool)
+                    raise
                 finally:
                     pool.shutdown(wait=True, cancel_futures=True)
 
@@ -151,6 +166,21 @@ class ProcessExecutor:
                 return
 
 
+def _check_reachable(address: str | None) -> None:
+    """Refuse at once, in one sentence, a Ray address that is not `auto` and that nothing answers
+    at (ray.init would wait about 30 s first)."""
+    if address in (None, "auto", "local"):
+        return
+    host_port = address.removeprefix("ray://").rsplit("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():
+        raise VdmError(f"Ray address '{address}' is not 'auto', HOST:PORT or ray://HOST:PORT.")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=3).close()
+    except OSError as exc:
+        raise VdmError(f"Nothing answers at the Ray address '{address}' ({os_reason(exc)}).") from exc
+
+
 class RayExecutor:
     """Tasks on a Ray cluster: the one at `address` ("auto": the local node's), a fresh local one
     when no address is given, or the Ray instance this process already initialised."""
@@ -165,6 +195,7 @@ class RayExecutor:
         except ImportError as exc:
             raise VdmError("The Ray executor needs the 'ray' package (pip install 'ray[default]').") from exc
         if not ray.is_initialized():
+            _check_reachable(self.address)
             try:
                 ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -142,9 +143,15 @@ class SelectionRecord:
         return json.dumps(self.to_json(), indent=1) + "\n"
 
     def save(self, directory: str | Path) -> Path:
-        """Write `<directory>/<id>.json` through a temporary name; returns the path."""
+        """Write `<directory>/<id>.json` through a temporary name; returns the path. A relative
+        source path (given from the working folder) is written relative to `directory`, where
+        `load_record` reads it from."""
         path = Path(directory) / f"{self.id}.json"
-        write_text_atomic(path, self.dumps())
+        record = self
+        if self.source.kind == "file" and not Path(self.source.ref).is_absolute():
+            ref = os.path.relpath(os.path.abspath(self.source.ref), os.path.abspath(directory))
+            record = replace(self, source=replace(self.source, ref=ref))
+        write_text_atomic(path, record.dumps())
         return path
 
 
@@ -321,7 +328,12 @@ def load_record(path: str | Path) -> SelectionRecord:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise VdmError(f"{where} is not valid JSON (line {getattr(exc, 'lineno', '?')}).") from exc
-    return parse_record(data, where)
+    record = parse_record(data, where)
+    if record.source.kind == "file" and not Path(record.source.ref).is_absolute():
+        # On disk a relative path is the record's folder's; in memory paths open from anywhere.
+        absolute = os.path.abspath(path.parent / record.source.ref)
+        record = replace(record, source=replace(record.source, ref=absolute))
+    return record
 
 
 def check_face_ids(record: SelectionRecord, n_faces: int, where: str = "Selection record") -> None:
