@@ -28,11 +28,12 @@ import train.commands
 from vdm import __version__
 from vdm.atomic import os_reason
 from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
+from vdm.console import table_console
 from vdm.errors import VdmError, printable
 from vdm.source_config import DEFAULT_MAX_FACES
 
 log = logging.getLogger("vdm")
-console = Console()
+INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C
 
 app = typer.Typer(
     name="vdm",
@@ -82,6 +83,8 @@ def info(
     components = len(mesh.to_trimesh().split(only_watertight=False))
     lo, hi = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
     table = Table(title=printable(mesh.source.spec), show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")  # a sha256 is never cut
     for key, value in [
         ("kind", mesh.source.kind),
         ("sha256", mesh.source.sha256),
@@ -93,7 +96,7 @@ def info(
         ("colours", "yes" if mesh.vertex_colors is not None else "no"),
     ]:
         table.add_row(key, value)
-    console.print(table)
+    table_console().print(table)
 
 
 @app.command()
@@ -162,7 +165,11 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("error: interrupted.", err=True)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
+    except SystemExit as exc:
+        if exc.code == INTERRUPTED:  # typer turns Ctrl-C into exit 130 without a word
+            typer.echo("error: interrupted.", err=True)
+        raise
 
 
 if __name__ == "__main__":

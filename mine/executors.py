@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -93,6 +94,20 @@ def _worker_init() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes are started: an ignored signal stays ignored in the new
+    process from its first instruction, before the initializer could say so."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _stop(pool: ProcessPoolExecutor) -> None:
     """End a pool at once (after Ctrl-C): its workers are terminated, not waited for."""
     for process in list(getattr(pool, "_processes", {}).values()):
@@ -140,7 +155,8 @@ class ProcessExecutor:
         while source or running:
             while source and len(running) < limit:
                 item = source.popleft()
-                running[pool.submit(fn, item[1])] = item
+                with _sigint_ignored():  # a worker process is born ignoring Ctrl-C (see _worker_init)
+                    running[pool.submit(fn, item[1])] = item
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             broken = []
             for future in finished:
@@ -186,6 +202,7 @@ class RayExecutor:
     when no address is given, or the Ray instance this process already initialised."""
 
     def __init__(self, address: str | None = None, cpus_per_task: float = 1.0) -> None:
+        _check_reachable(address)  # before the dataset is opened or a progress bar drawn
         self.address = address
         self.cpus_per_task = cpus_per_task
 
@@ -195,7 +212,6 @@ class RayExecutor:
         except ImportError as exc:
             raise VdmError("The Ray executor needs the 'ray' package (pip install 'ray[default]').") from exc
         if not ray.is_initialized():
-            _check_reachable(self.address)
             try:
                 ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:

@@ -15,10 +15,11 @@ from safetensors.torch import load_file
 
 from train.loading import checkpoints, save_model
 from train.model import Zero123PlusModel
-from vdm.atomic import write_text_atomic
+from vdm.atomic import os_reason, write_text_atomic
 from vdm.errors import VdmError, short_reason
 
 TRAINER_STATE = "trainer_state.json"
+LOW_SPACE = 64 << 20  # a checkpoint write that failed with less free space than this ran out of it
 UNET_WEIGHTS = Path("unet") / "diffusion_pytorch_model.safetensors"
 
 
@@ -54,9 +55,15 @@ def save_checkpoint(
     except (OSError, RuntimeError) as exc:  # torch reports a failed write as a RuntimeError
         shutil.rmtree(partial, ignore_errors=True)
         free = shutil.disk_usage(run).free
+        if isinstance(exc, OSError):
+            reason = os_reason(exc)
+        elif free < LOW_SPACE:
+            reason = "no space left on device"
+        else:
+            reason = f"the write failed: {short_reason(exc)}"
         raise VdmError(
-            f"Cannot write checkpoint {final} ({short_reason(exc)}; {free / 2**20:.0f} MiB free on its "
-            "disk); the earlier checkpoints are intact: free space and rerun with --resume."
+            f"Cannot write checkpoint {final} ({reason}, {free / 2**20:.0f} MiB free); the earlier "
+            "checkpoints are intact: free space and rerun with --resume."
         ) from exc
     if accelerator.is_main_process:
         shutil.rmtree(final, ignore_errors=True)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from train.config import AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig
+from vdm.atomic import writable_dir
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def train_command(
     threads: Threads = None,
 ) -> None:
     """Fine-tune Zero123++ to emit the six-view normal grid (multi-GPU: `accelerate launch -m vdm train`)."""
+    writable_dir(out)  # before torch and diffusers are even imported
     from train.trainer import train
 
     config = TrainConfig(
@@ -127,6 +129,7 @@ def generate_command(
     threads: Threads = None,
 ) -> None:
     """Generate the 3 x 2 normal grid (and the six tiles with masks) from one image."""
+    writable_dir(out)
     from train.generate import generate
 
     config = GenerateConfig(steps=steps, guidance=guidance, seed=seed, device=device, threads=threads)
