@@ -159,8 +159,8 @@ def _reconstruct_heldout(views_dir: Path, patch_path: Path, out: Path, config: D
     """Reconstruct the held-out part's VDM from its ground-truth normal renders; returns the result
     and the scores against the held-out patch."""
     from reconstruct.config import ReconstructConfig
-    from reconstruct.metrics import compare
     from reconstruct.pipeline import reconstruct
+    from vdm.surface_metrics import compare
 
     rebuilt = reconstruct(
         views_dir, out, ReconstructConfig(quality=config.reconstruct_quality, seed=config.seed)

@@ -21,8 +21,8 @@ EVAL_RESOLUTION = 256
 
 
 def _shapes():
-    from reconstruct.vdm_file import read_vdm, vdm_to_patch
     from vdm.shapes import mushroom_patch
+    from vdm.vdm_file import read_vdm, vdm_to_patch
 
     return {
         "mushroom": mushroom_patch(),
@@ -38,10 +38,10 @@ def run(
     progress: bool = False,
 ) -> list[Row]:
     from reconstruct.config import ReconstructConfig
-    from reconstruct.metrics import compare
     from reconstruct.pipeline import quality_settings, reconstruct
-    from reconstruct.vdm_file import read_vdm, vdm_to_patch
     from render.renderer import PatchRenderer
+    from vdm.surface_metrics import compare
+    from vdm.vdm_file import read_vdm, vdm_to_patch
 
     rows = []
     for quality in qualities:

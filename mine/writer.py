@@ -64,7 +64,7 @@ class DatasetWriter:
     Use as a context manager (or call `close`): the lock is held until then."""
 
     def __init__(self, root: str | Path, settings: dict[str, Any]) -> None:
-        self.root = writable_dir(root)
+        self.root = writable_dir(root, create=True)
         self.lock = DatasetLock(self.root)
         self.lock.acquire()
         try:

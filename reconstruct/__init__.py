@@ -11,7 +11,7 @@ from vdm.lazy import lazy_exports
 if TYPE_CHECKING:
     from reconstruct.config import ReconstructConfig
     from reconstruct.pipeline import reconstruct
-    from reconstruct.vdm_file import read_vdm, write_vdm
+    from vdm.vdm_file import read_vdm, write_vdm
 
 __all__ = ["ReconstructConfig", "read_vdm", "reconstruct", "write_vdm"]
 __getattr__, __dir__ = lazy_exports(
@@ -19,7 +19,7 @@ __getattr__, __dir__ = lazy_exports(
     {
         "ReconstructConfig": "reconstruct.config",
         "reconstruct": "reconstruct.pipeline",
-        "read_vdm": "reconstruct.vdm_file",
-        "write_vdm": "reconstruct.vdm_file",
+        "read_vdm": "vdm.vdm_file",
+        "write_vdm": "vdm.vdm_file",
     },
 )

@@ -12,9 +12,9 @@ import numpy as np
 from scipy.fft import dstn, idstn
 from scipy.ndimage import map_coordinates
 
-from reconstruct.vdm_file import pixel_centres, surface_to_vdm
 from vdm.images import decode_normals
 from vdm.rig import VIEW_EXTENT
+from vdm.vdm_file import pixel_centres, surface_to_vdm
 
 MIN_NZ = 0.1
 SNAP = 1e-3

@@ -72,9 +72,9 @@ def vdm2mesh_command(
     ] = None,
 ) -> None:
     """Apply a VDM to a subdivided square: write the surface it encodes as a patch mesh."""
-    from reconstruct.vdm_file import read_vdm, vdm_to_patch
     from vdm.atomic import writable_file
     from vdm.patch import write_patch
+    from vdm.vdm_file import read_vdm, vdm_to_patch
 
     if out.suffix.lower() != ".ply":
         raise VdmError(f"Output {out} must be a .ply file.")

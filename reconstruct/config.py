@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vdm.vdm_file import DEFAULT_RESOLUTION
+
 QUALITIES = ("fast", "full")
-DEFAULT_RESOLUTION = 512  # VDM side in pixels (conventions section 6)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from reconstruct.encoding import Fourier
-from reconstruct.vdm_file import pixel_centres
+from vdm.vdm_file import pixel_centres
 
 
 @dataclass(frozen=True)

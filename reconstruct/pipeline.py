@@ -21,11 +21,11 @@ from reconstruct.config import QUALITIES, ReconstructConfig
 from reconstruct.deform import DeformConfig
 from reconstruct.encoding import GridConfig
 from reconstruct.sdf import SdfConfig
-from reconstruct.vdm_file import vdm_to_patch, write_vdm
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
 from vdm.patch import write_patch
 from vdm.torch_runtime import pick_device, torch_threads
+from vdm.vdm_file import vdm_to_patch, write_vdm
 
 if TYPE_CHECKING:
     from reconstruct.inputs import NormalViews
@@ -107,7 +107,7 @@ def _neural(
     from reconstruct.deform import fit_deformation, sample_field
     from reconstruct.sdf import fit_sdf
     from reconstruct.surface import stage1_surface
-    from reconstruct.vdm_file import surface_to_vdm
+    from vdm.vdm_file import surface_to_vdm
 
     device = pick_device(config.device)
     timings, losses = info["timings"], info["losses"]
@@ -174,7 +174,7 @@ def reconstruct(
     start = time.perf_counter()
     vdm_path = write_vdm(out / "vdm.exr", displacement)
     mesh_path = write_patch(out / "mesh.ply", vdm_to_patch(displacement))
-    from reconstruct.preview import write_preview
+    from render.vdm_preview import write_preview
 
     preview = write_preview(out / "preview.png", displacement)
     info["timings"]["write"] = time.perf_counter() - start

@@ -12,11 +12,11 @@ import torch
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from reconstruct.metrics import sample_surface
 from reconstruct.sdf import PartSdf, sdf_grid
 from vdm.errors import VdmError
 from vdm.geometry import face_areas
 from vdm.patch import PART, Patch
+from vdm.surface_metrics import sample_surface
 
 log = logging.getLogger(__name__)
 

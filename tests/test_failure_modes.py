@@ -17,12 +17,12 @@ from PIL import Image
 from render_shapes import ball_patch
 from train_data import write_ball_dataset
 
-from reconstruct.vdm_file import write_vdm
 from vdm.images import compose_grid
 from vdm.patch import write_patch
 from vdm.records import SelectionRecord, load_record, shipped_record
 from vdm.rig import GRID_VIEWS
 from vdm.sources import load_source
+from vdm.vdm_file import write_vdm
 
 REPO = Path(__file__).resolve().parents[1]
 RECORD = shipped_record("creature-ear")

@@ -11,12 +11,12 @@ import pytest
 from conftest import GENVDM_DATA
 
 from reconstruct.config import ReconstructConfig
-from reconstruct.metrics import compare, one_sided, sample_surface
 from reconstruct.pipeline import reconstruct
-from reconstruct.vdm_file import read_vdm, vdm_to_patch
 from render.renderer import PatchRenderer
 from vdm.patch import Patch
 from vdm.shapes import mushroom_patch, under_cap_points
+from vdm.surface_metrics import compare, one_sided, sample_surface
+from vdm.vdm_file import read_vdm, vdm_to_patch
 
 VIEW_SIZE = 128
 EVAL_RESOLUTION = 256

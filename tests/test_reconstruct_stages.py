@@ -9,10 +9,10 @@ import torch
 from reconstruct.deform import DeformConfig, fit_deformation, sample_field
 from reconstruct.encoding import GridConfig
 from reconstruct.inputs import load_normal_views
-from reconstruct.metrics import sample_surface
 from reconstruct.sdf import SdfConfig, build_rays, fit_sdf
 from render.renderer import PatchRenderer
 from vdm.shapes import mushroom_patch
+from vdm.surface_metrics import sample_surface
 
 CPU = torch.device("cpu")
 
@@ -57,7 +57,7 @@ def test_deformation_starts_flat_and_fits():
     surface = sample_field(field, 32)
     assert surface[..., 2].max() > 0.5  # it rose toward the cap
     untrained = sample_field(fit_deformation(target, DeformConfig(iterations=0), CPU, seed=1), 8)
-    from reconstruct.vdm_file import pixel_centres
+    from vdm.vdm_file import pixel_centres
 
     x, y = pixel_centres(8)
     assert np.allclose(untrained, np.stack([x, y, np.zeros_like(x)], -1), atol=1e-6)

@@ -11,12 +11,12 @@ import pytest
 from conftest import GENVDM_DATA, assert_one_sentence_error
 
 from reconstruct.inputs import load_normal_views
-from reconstruct.metrics import chamfer, fscore, normal_consistency, sample_surface
-from reconstruct.vdm_file import pixel_centres, read_vdm, vdm_to_patch, write_vdm
 from vdm.errors import VdmError
 from vdm.images import compose_grid
 from vdm.patch import PART, PLANE, read_patch
 from vdm.rig import GRID_VIEWS
+from vdm.surface_metrics import chamfer, fscore, normal_consistency, sample_surface
+from vdm.vdm_file import pixel_centres, read_vdm, vdm_to_patch, write_vdm
 
 EAR3 = GENVDM_DATA / "ear3.exr"
 

@@ -125,15 +125,20 @@ def staged_files(out: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def writable_dir(path: str | os.PathLike[str]) -> Path:
-    """Create the folder `path` if needed and check a file can be written in it (one sentence if
-    not): commands call it before their heavy work."""
+def writable_dir(path: str | os.PathLike[str], create: bool = False) -> Path:
+    """Check that the folder `path` can be written in, or created and written in (one sentence if
+    not): commands call it before their heavy work. Nothing is created unless `create`, so a
+    command refused later for bad input leaves no empty folder behind."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise VdmError(f"Cannot write {os.fsdecode(path)}: it is a file, not a folder.")
-    _make_dirs(path)
+    if create:
+        _make_dirs(path)
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise VdmError(f"Cannot write {os.fsdecode(path)}: {os.fsdecode(existing)} is a file, not a folder.")
     try:
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-") as probe:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".probe-") as probe:
             probe.write(b"0")
             probe.flush()
     except OSError as exc:

@@ -20,6 +20,8 @@ from vdm.errors import VdmError, short_reason
 from vdm.patch import PART, PLANE, Patch
 
 CHANNELS = ("R", "G", "B")
+DEFAULT_RESOLUTION = 512  # VDM side in pixels (conventions section 6)
+COMPRESSIONS = {"zip": "ZIP_COMPRESSION", "none": "NO_COMPRESSION"}  # what a VDM may be written with
 MIN_PIXELS = 3  # the border ring is 0, so a smaller VDM displaces nothing
 
 
@@ -45,8 +47,11 @@ def pixel_centres(n: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def write_vdm(path: str | Path, displacement: np.ndarray) -> Path:
-    """Write an (N, N, 3) displacement (R, G, B as above) as float32 OpenEXR through a temporary name.
+def write_vdm(
+    path: str | Path, displacement: np.ndarray, half: bool = False, compression: str = "zip"
+) -> Path:
+    """Write an (N, N, 3) displacement (R, G, B as above) as OpenEXR through a temporary name:
+    float32 channels, or half with `half`; ZIP compression or `compression="none"`.
 
     Border pixels are written as exactly 0, whatever the array holds there."""
     import OpenEXR
@@ -58,8 +63,11 @@ def write_vdm(path: str | Path, displacement: np.ndarray) -> Path:
         raise VdmError("The displacement to write has non-finite values.")
     disp[[0, -1], :] = 0.0
     disp[:, [0, -1]] = 0.0
-    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
-    channels = {name: np.ascontiguousarray(disp[..., c]) for c, name in enumerate(CHANNELS)}
+    if compression not in COMPRESSIONS:
+        raise VdmError(f"Unknown EXR compression '{compression}' (use {' or '.join(COMPRESSIONS)}).")
+    header = {"compression": getattr(OpenEXR, COMPRESSIONS[compression]), "type": OpenEXR.scanlineimage}
+    dtype = np.float16 if half else np.float32
+    channels = {name: np.ascontiguousarray(disp[..., c], dtype=dtype) for c, name in enumerate(CHANNELS)}
     path = Path(path)
     with atomic_path(path) as tmp, OpenEXR.File(header, channels) as exr:
         exr.write(str(tmp))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reconstruct.vdm_file import vdm_to_patch
+from vdm.vdm_file import vdm_to_patch
 
 PREVIEW_VIEWS = (1, 5, 4)  # az -30; el +45; az +60
 PREVIEW_SIZE = 320

@@ -1,0 +1,97 @@
+"""`vdm bake`: a patch straight to its VDM brush, and the files an artist keeps.
+
+`bake_patch` checks the patch (conventions section 1), maps it onto the square
+(bake.parameterize), checks the resolution gives the part's surface enough pixels, and samples
+the VDM (bake.sample). `write_brush` writes DIR/vdm.exr, DIR/mesh.ply (what the VDM decodes to,
+through vdm2mesh's code), DIR/preview.png and DIR/report.json (the map and the section-6b figures).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bake.config import RESOLUTIONS, BakeConfig
+from bake.parameterize import Parameterization, parameterize
+from bake.sample import sample_displacement
+from vdm.atomic import writable_dir, write_text_atomic
+from vdm.errors import VdmError
+from vdm.geometry import face_areas
+from vdm.patch import PART, Patch, write_patch
+from vdm.patch_checks import patch_problem
+from vdm.vdm_file import vdm_to_patch, write_vdm
+
+STRETCH_PERCENTILE = 95  # the part's surface is judged by its 95th-percentile stretch, not its worst sliver
+
+
+@dataclass
+class BakedBrush:
+    """A patch's VDM (N, N, 3) and how it was made."""
+
+    displacement: np.ndarray
+    mapping: Parameterization
+    report: dict = field(default_factory=dict)
+
+
+def part_stretch(patch: Patch, mapping: Parameterization) -> float:
+    """How many patch units of the part's surface one unit of the square carries (the
+    95th percentile over the part's triangles of sqrt(surface area / mapped area))."""
+    part = patch.faces[(patch.labels[patch.faces] == PART).all(axis=1)]
+    surface = face_areas(patch.vertices, part)
+    mapped = face_areas(np.column_stack([mapping.uv, np.zeros(len(mapping.uv))]), part)
+    ratio = np.sqrt(surface / np.maximum(mapped, 1e-18))
+    return float(np.percentile(ratio, STRETCH_PERCENTILE)) if len(ratio) else 1.0
+
+
+def needed_resolution(stretch: float, config: BakeConfig) -> int:
+    """The VDM side at which neighbouring pixels land at most `max_spacing` apart on the part."""
+    return math.ceil(2.0 * stretch / config.max_spacing)
+
+
+def bake_patch(patch: Patch, config: BakeConfig | None = None) -> BakedBrush:
+    """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
+    `config.resolution` gives, is refused in one sentence."""
+    config = config or BakeConfig()
+    problem = patch_problem(patch)
+    if problem is not None:
+        raise VdmError(f"The mesh is not a patch (conventions section 1): {problem}")
+    mapping = parameterize(patch, config)
+    stretch = part_stretch(patch, mapping)
+    need = needed_resolution(stretch, config)
+    if need > config.resolution:
+        fits = next((2**k for k in range(8, 12) if 2**k >= need), None)
+        advice = f"--resolution {fits} would do" if fits else f"not even {RESOLUTIONS[1]} pixels would do"
+        raise VdmError(
+            f"The part needs a VDM of at least {need} pixels to keep its surface within "
+            f"{config.max_spacing} (it is {config.resolution}); {advice}."
+        )
+    displacement = sample_displacement(patch, mapping, config.resolution, config.border)
+    report = {**mapping.report, "part_stretch": stretch, "needed_resolution": need}
+    return BakedBrush(displacement, mapping, report)
+
+
+def write_brush(
+    out: Path, patch: Patch, brush: BakedBrush, config: BakeConfig, scores: dict
+) -> dict[str, Path]:
+    """Write the brush's files into `out`; returns them by name."""
+    from render.vdm_preview import write_preview
+
+    out = writable_dir(out)
+    paths = {
+        "vdm": write_vdm(out / "vdm.exr", brush.displacement, config.half, config.compression),
+        "mesh": write_patch(out / "mesh.ply", vdm_to_patch(brush.displacement)),
+        "preview": write_preview(out / "preview.png", brush.displacement),
+    }
+    report = {
+        "config": config.to_json(),
+        "map": brush.report,
+        "scores": scores,
+        "patch_faces": len(patch.faces),
+    }
+    write_text_atomic(out / "report.json", json.dumps(report, indent=1) + "\n")
+    paths["report"] = out / "report.json"
+    return paths
