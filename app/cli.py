@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+import bake.commands
 import lasso.commands
 import mine.commands
 import reconstruct.commands
@@ -145,6 +146,7 @@ for stage_commands in (
     lasso.commands,
     stitching.commands,
     render.commands,
+    bake.commands,
     mine.commands,
     train.commands,
     reconstruct.commands,

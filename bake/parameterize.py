@@ -2,8 +2,8 @@
 
 The bare plane away from the part keeps its own (x, y): those vertices are fixed, so the VDM is
 exactly zero there and a stamp leaves the surroundings alone. The part and the plane of a
-transition band around it (a disc about the part's footprint, the band narrower than what the
-brush metrics call "away from the part") are free. They are mapped in two steps:
+transition band around its footprint (narrower than what the brush metrics call "away from the
+part") are free. They are mapped in two steps:
 
 1. a guaranteed-injective start: Tutte's embedding (uniform harmonic weights) of the free disc
    inside the ring of fixed vertices around it; where that ring is not convex and Tutte folds,
@@ -21,14 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import splu
+from scipy.spatial import cKDTree
 
 from bake.config import BakeConfig
 from vdm.errors import VdmError
 from vdm.patch import PART, Patch
 from vdm.topology import boundary_loops, edge_counts
 
-SQUARE_INSET = 0.97  # the free disc stays inside this: border pixels are always plane
+SQUARE_INSET = 0.97  # the free region stays inside this: border pixels are always plane
 
 
 @dataclass
@@ -37,8 +38,6 @@ class Parameterization:
 
     uv: np.ndarray  # (N, 2)
     free: np.ndarray  # (N,) bool: the part and the transition band
-    centre: np.ndarray  # (2,) centre of the free disc
-    radius: float  # radius of the free disc
     report: dict
 
 
@@ -47,23 +46,21 @@ def _signed_areas(uv: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
 
 
-def free_disc(patch: Patch, config: BakeConfig) -> tuple[np.ndarray, float]:
-    """Centre and radius of the transition disc: the part's footprint and a band of plane around
-    it. Outside it the plane stays where it is; the part's surface gets the pixels it needs from
-    the resolution (`needed_resolution`), not from a wider disc that would drag the plane."""
+def free_vertices(patch: Patch, config: BakeConfig) -> np.ndarray:
+    """The part's vertices and the plane's within `band` of the part's footprint (its xy shadow,
+    undercut plane included): what the map may move. The rest of the plane stays where it is."""
     part = patch.labels == PART
     if not part.any():
         raise VdmError("The patch has no part vertices: there is nothing to bake.")
-    xy = patch.vertices[part, :2]
-    centre = 0.5 * (xy.min(axis=0) + xy.max(axis=0))
-    reach = float(np.linalg.norm(xy - centre, axis=1).max())
-    limit = SQUARE_INSET - float(np.abs(centre).max())
-    if reach + 0.5 * config.band > limit:
+    distance, _ = cKDTree(patch.vertices[part, :2]).query(patch.vertices[:, :2])
+    free = part | (distance < config.band)
+    border = np.abs(patch.vertices[:, :2]).max(axis=1) >= SQUARE_INSET
+    if (free & border).any():
         raise VdmError(
-            f"The part reaches {reach + float(np.abs(centre).max()):.3f} from the centre: it leaves no "
-            "plane around it to blend into (a patch's part stays inside the square's margin)."
+            "The part comes too close to the square's edge: it leaves no plane around it to blend into "
+            "(a patch's part stays inside the square's margin)."
         )
-    return centre, min(reach + config.band, limit)
+    return free
 
 
 def _tutte(patch: Patch, free: np.ndarray, uv: np.ndarray) -> np.ndarray:
@@ -76,10 +73,9 @@ def _tutte(patch: Patch, free: np.ndarray, uv: np.ndarray) -> np.ndarray:
     laplacian = sp.diags(np.asarray(adjacency.sum(axis=1)).ravel()) - adjacency
     ids = np.flatnonzero(free)
     fixed = np.flatnonzero(~free)
-    a = laplacian[ids][:, ids].tocsc()
     rhs = -laplacian[ids][:, fixed] @ uv[fixed]
     out = uv.copy()
-    out[ids] = np.column_stack([spsolve(a, rhs[:, 0]), spsolve(a, rhs[:, 1])])
+    out[ids] = splu(laplacian[ids][:, ids].tocsc()).solve(np.asarray(rhs))
     return out
 
 
@@ -93,21 +89,24 @@ def _free_submesh(patch: Patch, free: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _bijective_start(patch: Patch, free: np.ndarray, uv: np.ndarray) -> np.ndarray:
-    """libigl's flip-free harmonic morphing of the free disc onto its fixed ring."""
+    """A fold-free start for a non-convex ring: the free region embedded (Tutte) with its ring on
+    a circle, then morphed onto the real ring by libigl's bijective composite harmonic mapping."""
     import igl
 
     used, local = _free_submesh(patch, free)
-    ring = np.flatnonzero(~free[used])
-    start = _tutte(patch, free, uv)[used]
-    # Morph from a convex start (the ring on a circle) to the real ring, without a fold.
-    centre = uv[used[ring]].mean(axis=0)
-    angles = np.arctan2(*(uv[used[ring]] - centre).T[::-1])
-    circle = centre + np.column_stack([np.cos(angles), np.sin(angles)])
-    start[ring] = circle
-    fixed = np.zeros(len(used), dtype=bool)
-    fixed[ring] = True
-    start[~fixed] = _tutte(Patch(start, local, np.zeros(len(used), np.uint8)), ~fixed, start)[~fixed]
-    mapped = igl.bijective_composite_harmonic_mapping(start, local, ring, uv[used[ring]])
+    loops = boundary_loops(local)
+    ring = loops[0]
+    if len(loops) != 1 or free[used[ring]].any():
+        raise VdmError("The plane around the part is not one ring: the patch's plane has a hole there.")
+    step = np.linalg.norm(uv[used[np.roll(ring, -1)]] - uv[used[ring]], axis=1)
+    angle = 2.0 * np.pi * np.concatenate([[0.0], np.cumsum(step)[:-1]]) / step.sum()
+    start = np.zeros((len(used), 2))
+    start[ring] = uv[used[ring]].mean(axis=0) + np.column_stack([np.cos(angle), np.sin(angle)])
+    inner = np.ones(len(used), dtype=bool)
+    inner[ring] = False
+    disc = Patch(np.c_[start, np.zeros(len(used))], local, np.zeros(len(used), np.uint8))
+    start = _tutte(disc, inner, start)
+    mapped = igl.bijective_composite_harmonic_mapping(start, local, ring.astype(np.int64), uv[used[ring]])
     out = uv.copy()
     out[used] = mapped
     return out
@@ -140,10 +139,8 @@ def parameterize(patch: Patch, config: BakeConfig | None = None) -> Parameteriza
     config = config or BakeConfig()
     if len(boundary_loops(patch.faces)) != 1:
         raise VdmError("The mesh is not a patch: it must be a disk with the square as its one border.")
-    centre, radius = free_disc(patch, config)
-    xy = patch.vertices[:, :2]
-    free = (patch.labels == PART) | (np.linalg.norm(xy - centre, axis=1) < radius)
-    uv = xy.copy()
+    free = free_vertices(patch, config)
+    uv = patch.vertices[:, :2].copy()
     start = _tutte(patch, free, uv)
     method = "tutte"
     if (_signed_areas(start, patch.faces) <= 0).any():
@@ -153,12 +150,6 @@ def parameterize(patch: Patch, config: BakeConfig | None = None) -> Parameteriza
     mapped = _slim(patch, free, start, config.slim_iterations) if config.slim_iterations else start
     if (_signed_areas(mapped, patch.faces) <= 0).any():  # SLIM's barrier should prevent it: keep the start
         mapped, method = start, method + " (SLIM folded; start kept)"
-    else:
-        method += " + SLIM" if config.slim_iterations else ""
-    report = {
-        "method": method,
-        "disc_centre": centre.tolist(),
-        "disc_radius": radius,
-        "free_vertices": int(free.sum()),
-    }
-    return Parameterization(mapped, free, centre, radius, report)
+    elif config.slim_iterations:
+        method += " + SLIM"
+    return Parameterization(mapped, free, {"method": method, "free_vertices": int(free.sum())})

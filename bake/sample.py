@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from bake.parameterize import Parameterization
-from vdm.errors import VdmError
 from vdm.patch import Patch
 from vdm.vdm_file import pixel_centres
 
@@ -57,11 +56,6 @@ def sample_displacement(patch: Patch, mapping: Parameterization, resolution: int
     displacement = np.zeros((resolution * resolution, 3))
     faces = patch.faces[mapping.free[patch.faces].any(axis=1)]
     pixel, tri, bary = locate(mapping.uv, faces, resolution)
-    inside = np.linalg.norm(points - mapping.centre, axis=1) < mapping.radius - 2.0 / resolution
-    covered = np.zeros(len(points), dtype=bool)
-    covered[pixel] = True
-    if (inside & ~covered).any():
-        raise VdmError("The map of the patch does not cover its disc (a hole in the patch's plane?).")
     surface = np.einsum("ni,nij->nj", bary, patch.vertices[faces[tri]])
     displacement[pixel, :2] = surface[:, :2] - points[pixel]
     displacement[pixel, 2] = surface[:, 2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,3 +48,13 @@ def assert_one_sentence_error(result: CliResult, *fragments: str) -> None:
     assert "Traceback" not in result.err + result.out
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+@pytest.fixture
+def immutable(tmp_path):
+    """A folder nothing can be written in, root included (chattr +i)."""
+    folder = tmp_path / "immutable"
+    folder.mkdir()
+    subprocess.run(["chattr", "+i", str(folder)], check=True)
+    yield folder
+    subprocess.run(["chattr", "-i", str(folder)], check=True)

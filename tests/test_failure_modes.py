@@ -29,16 +29,6 @@ RECORD = shipped_record("creature-ear")
 
 
 @pytest.fixture
-def immutable(tmp_path):
-    """A folder nothing can be written in, root included (chattr +i)."""
-    folder = tmp_path / "immutable"
-    folder.mkdir()
-    subprocess.run(["chattr", "+i", str(folder)], check=True)
-    yield folder
-    subprocess.run(["chattr", "-i", str(folder)], check=True)
-
-
-@pytest.fixture
 def small_disk(tmp_path):
     """A real file system of 256 KiB (tmpfs): what a full disk looks like to a command."""
     mount = tmp_path / "disk"

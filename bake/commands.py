@@ -1,0 +1,88 @@
+"""The `vdm` command of bake/: `vdm bake PATCH.ply|R.json --out DIR` (a patch straight to its brush)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bake.config import BORDERS, RESOLUTIONS, BakeConfig
+from vdm.cli_options import DEFAULT_MAX_FACES, MaxFaces, ObjaverseCache, source_config
+from vdm.errors import VdmError
+from vdm.patch import Patch, read_patch
+from vdm.vdm_file import COMPRESSIONS
+
+log = logging.getLogger(__name__)
+
+
+def _patch_of(path: Path, max_faces: int, objaverse_cache: Path | None) -> Patch:
+    """The patch to bake: a patch .ply as it is, or a selection record stitched first."""
+
+    if path.suffix.lower() == ".ply":
+        return read_patch(path)
+    if path.suffix.lower() != ".json":
+        raise VdmError(f"{path} is neither a patch .ply nor a selection record .json.")
+    from lasso.engine import replay
+    from stitching.selection import stitch_selection
+    from vdm.errors import Rejected
+    from vdm.records import load_record
+    from vdm.sources import load_source
+
+    record = load_record(path)
+    mesh = load_source(record.source, source_config(max_faces, objaverse_cache))
+    try:
+        return stitch_selection(mesh, replay(record, mesh, f"Selection record {path}")).patch
+    except Rejected as exc:
+        raise VdmError(f"Selection {record.id} was rejected at the {exc.stage} step: {exc.reason}") from exc
+
+
+def bake_command(
+    source: Annotated[
+        Path,
+        typer.Argument(metavar="PATCH.ply|R.json", help="A patch mesh, or a selection record to stitch."),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for vdm.exr, mesh.ply, preview.png, report.json.")
+    ],
+    resolution: Annotated[
+        int,
+        typer.Option("--resolution", min=RESOLUTIONS[0], max=RESOLUTIONS[1], help="VDM side in pixels."),
+    ] = BakeConfig.resolution,
+    half: Annotated[
+        bool, typer.Option("--half", help="Half-float channels (as Blender's baker writes).")
+    ] = BakeConfig.half,
+    compression: Annotated[
+        str, typer.Option("--compression", help=f"EXR compression: {' or '.join(COMPRESSIONS)}.")
+    ] = BakeConfig.compression,
+    border: Annotated[
+        str, typer.Option("--border", help=f"{' or '.join(BORDERS)}: where the displacement ends.")
+    ] = BakeConfig.border,
+    max_faces: MaxFaces = DEFAULT_MAX_FACES,
+    objaverse_cache: ObjaverseCache = None,
+) -> None:
+    """Bake a patch (or a lassoed selection, stitched first) straight into a VDM sculpt brush."""
+    from bake.brush import bake_patch, write_brush
+    from bake.metrics import brush_scores
+    from vdm.atomic import writable_dir
+
+    config = BakeConfig(resolution=resolution, half=half, compression=compression, border=border)
+    writable_dir(out)
+    patch = _patch_of(source, max_faces, objaverse_cache)
+    brush = bake_patch(patch, config)
+    scores = brush_scores(brush.displacement, patch)
+    paths = write_brush(out, patch, brush, config, scores.to_json())
+    log.info(
+        "wrote %s: Chamfer %.2g, slide %.2g, crease %.1f%%, undercut recall %s",
+        paths["vdm"],
+        scores.chamfer,
+        scores.slide,
+        100 * scores.crease,
+        "n/a" if scores.to_json()["undercut_recall"] is None else f"{scores.undercut_recall:.3f}",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this stage's commands to the `vdm` app."""
+    app.command("bake")(bake_command)

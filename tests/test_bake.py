@@ -1,0 +1,99 @@
+"""`vdm bake`: real patches (the shipped selections, stitched) and analytic undercut patches to VDMs
+that encode them, leave the plane alone and keep the undercuts (conventions section 6b)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import assert_one_sentence_error
+from render_shapes import ball_patch, octahedra
+
+from bake.brush import bake_patch
+from bake.config import BakeConfig
+from bake.metrics import brush_scores
+from bake.parameterize import parameterize
+from lasso.engine import replay
+from stitching import stitch_selection
+from vdm.patch import Patch, read_patch, write_patch
+from vdm.records import load_record, shipped_records
+from vdm.shapes import mushroom_patch
+from vdm.sources import load_source
+from vdm.vdm_file import read_vdm
+
+CHAMFER, SLIDE, CREASE, RECALL = 0.003, 0.005, 0.01, 0.98
+
+
+def _signed_areas(uv: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    a, b, c = uv[faces[:, 0]], uv[faces[:, 1]], uv[faces[:, 2]]
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+
+def _stitched(path) -> Patch:
+    record = load_record(path)
+    mesh = load_source(record.source)
+    return stitch_selection(mesh, replay(record, mesh)).patch
+
+
+def _assert_good_brush(patch: Patch, name: str) -> None:
+    brush = bake_patch(patch)
+    d = brush.displacement
+    assert d.shape == (512, 512, 3) and d.dtype == np.float32
+    assert not d[[0, -1]].any() and not d[:, [0, -1]].any(), "border pixels exactly 0"
+    scores = brush_scores(d, patch)
+    assert scores.chamfer < CHAMFER, (name, scores)
+    assert scores.slide < SLIDE and scores.lift < SLIDE and scores.crease < CREASE, (name, scores)
+    if scores.undercut_share > 0.01:
+        assert scores.undercut_recall >= RECALL, (name, scores)
+    # The map itself folds nowhere and leaves the plane away from the part exactly in place.
+    mapping = parameterize(patch)
+    assert (_signed_areas(mapping.uv, patch.faces) > 0).all(), name
+    fixed = ~mapping.free
+    assert np.array_equal(mapping.uv[fixed], patch.vertices[fixed, :2])
+
+
+@pytest.mark.parametrize("path", shipped_records(), ids=lambda p: p.stem)
+def test_every_shipped_selection_bakes_into_a_good_brush(path):
+    _assert_good_brush(_stitched(path), path.stem)
+
+
+@pytest.mark.parametrize("name", ["mushroom", "sunk ball"])
+def test_analytic_undercut_patches_bake_into_good_brushes(name):
+    patch = mushroom_patch() if name == "mushroom" else ball_patch(n_around=128, n_ball=48, n_plane=12)
+    _assert_good_brush(patch, name)
+
+
+def test_bake_command_writes_the_brush_in_every_encoding(tmp_path, run_cli):
+    source = write_patch(tmp_path / "ball.ply", ball_patch(n_around=96, n_ball=32, n_plane=8))
+    out = tmp_path / "brush"
+    result = run_cli("bake", source, "--out", out, "--resolution", "256", "--half", "--compression", "none")
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in out.iterdir()) == ["mesh.ply", "preview.png", "report.json", "vdm.exr"]
+    import OpenEXR
+
+    with OpenEXR.File(str(out / "vdm.exr"), separate_channels=True) as exr:
+        assert {ch.pixels.dtype for ch in exr.channels().values()} == {np.dtype(np.float16)}
+        assert exr.header()["compression"] == OpenEXR.NO_COMPRESSION
+    mesh = read_patch(out / "mesh.ply")
+    assert len(mesh.vertices) == (256 + 2) ** 2  # vdm2mesh's grid of the written VDM
+    disc = tmp_path / "disc"
+    assert run_cli("bake", source, "--out", disc, "--border", "disc").code == 0
+    d = read_vdm(disc / "vdm.exr")
+    c = -1.0 + (2.0 * np.arange(512) + 1.0) / 512
+    radius = np.hypot(*np.meshgrid(c, c))
+    assert not d[radius >= 1.0].any() and d[radius < 0.5].any()
+
+
+def test_bad_input_is_one_sentence(tmp_path, run_cli, immutable):
+    two = write_patch(tmp_path / "two.ply", octahedra(np.array([[0.0, 0.0, 0.5], [0.5, 0.5, 0.5]]), 0.1))
+    assert_one_sentence_error(run_cli("bake", two, "--out", tmp_path / "o"), "not a patch")
+    tall = write_patch(tmp_path / "tall.ply", mushroom_patch())
+    small = run_cli("bake", tall, "--out", tmp_path / "o", "--resolution", "256")
+    assert_one_sentence_error(small, "needs a VDM of at least", "--resolution 512 would do")
+    assert_one_sentence_error(run_cli("bake", tall, "--out", immutable / "o"), "Cannot write")
+    assert not (tmp_path / "o").exists()
+
+
+def test_bake_is_the_same_bytes_every_time():
+    patch = ball_patch(n_around=64, n_ball=16, n_plane=4)
+    first = bake_patch(patch, BakeConfig(resolution=256)).displacement
+    assert bake_patch(patch, BakeConfig(resolution=256)).displacement.tobytes() == first.tobytes()
