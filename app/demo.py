@@ -23,14 +23,16 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from render.vdm_preview import write_preview
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.console import table_console
-from vdm.dataset import read_jsonl, read_manifest
+from vdm.dataset import patch_paths, read_jsonl, read_manifest
 from vdm.errors import VdmError
 from vdm.images import write_png
 from vdm.patch import PART, Patch, read_patch
 from vdm.records import shipped_record, shipped_records
 from vdm.rig import FRONT_VIEW
+from vdm.vdm_file import read_vdm
 
 log = logging.getLogger(__name__)
 
@@ -202,12 +204,17 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
         "normal_consistency": scores.normal_consistency,
         "seconds": sum(rebuilt.timings.values()),
     }
+    figures["bake"] = read_manifest(out / "heldout")[0]["quality"]["brush"]
+    baked = out / "heldout" / patch_paths(patch_id)["vdm"]
+    baked_preview = write_preview(out / "heldout" / "baked_preview.png", read_vdm(baked))
     figures["seconds"] = time.perf_counter() - start
 
     paths = {
         "dataset": out / "dataset",
         "contact sheet": mined["sheet"] or out / "dataset" / "contact_sheet.png",
         "held-out patch": patch_path,
+        "held-out baked VDM": baked,
+        "baked VDM preview": baked_preview,
         "training run": run_dir,
         "generate input": picture,
         "generated grid": generated_dir / "grid.png",
@@ -238,6 +245,11 @@ def summary_table(result: DemoResult) -> Table:
         f"{train_figures['loss_start']:.4f} -> {train_figures['loss_end']:.4f}",
     )
     table.add_row("generated grid", "noise: the tiny model has random weights and a short training")
+    table.add_row(
+        "held-out patch baked (vdm bake)",
+        f"Chamfer {f['bake']['chamfer']:.5f}, slide {f['bake']['slide']:.5f}, "
+        f"crease {f['bake']['crease']:.1%}",
+    )
     table.add_row(
         f"reconstruction Chamfer ({f['reconstruct']['patch']})",
         f"{f['reconstruct']['chamfer']:.4f} patch half-widths",

@@ -45,6 +45,31 @@ class BrushScores:
         return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in asdict(self).items()}
 
 
+@dataclass(frozen=True)
+class BrushGates:
+    """The section-6b limits a baked dataset VDM must meet (patch half-widths)."""
+
+    chamfer: float = 0.003
+    slide: float = 0.005
+    lift: float = 0.005
+    crease: float = 0.01
+    undercut_recall: float = 0.98
+
+
+def gate_failure(scores: BrushScores, gates: BrushGates) -> str | None:
+    """The first section-6b limit the scores miss, as one sentence; None when they meet all."""
+    if scores.chamfer > gates.chamfer:
+        return f"Its VDM decodes {scores.chamfer:.4f} from the patch (limit {gates.chamfer})."
+    if scores.slide > gates.slide or scores.lift > gates.lift:
+        return f"Its VDM moves the bare plane by {max(scores.slide, scores.lift):.4f} (limit {gates.slide})."
+    if scores.crease > gates.crease:
+        return f"Its VDM creases {scores.crease:.1%} of the bare plane (limit {gates.crease:.0%})."
+    if not np.isnan(scores.undercut_recall) and scores.undercut_recall < gates.undercut_recall:
+        kept = f"{scores.undercut_recall:.1%}"
+        return f"Its VDM keeps only {kept} of the undercuts (limit {gates.undercut_recall:.0%})."
+    return None
+
+
 def mesh_distance(points: np.ndarray, mesh: Patch) -> np.ndarray:
     """Distance from each point to the nearest point of a triangle mesh (libigl's AABB tree)."""
     import igl
@@ -87,8 +112,11 @@ def decoded_normals(displacement: np.ndarray) -> np.ndarray:
     return normals / np.maximum(np.linalg.norm(normals, axis=-1, keepdims=True), 1e-12)
 
 
-def brush_scores(displacement: np.ndarray, patch: Patch, seed: int = 0) -> BrushScores:
-    """All the section-6b figures of a VDM (an (N, N, 3) displacement) against its patch."""
+def brush_scores(
+    displacement: np.ndarray, patch: Patch, seed: int = 0, intersections: bool = True
+) -> BrushScores:
+    """All the section-6b figures of a VDM (an (N, N, 3) displacement) against its patch (without
+    `intersections`, the self-intersection count, the slowest figure, is reported as -1)."""
     from stitching.gates import self_intersecting_faces
 
     decoded = vdm_to_patch(displacement)
@@ -107,7 +135,7 @@ def brush_scores(displacement: np.ndarray, patch: Patch, seed: int = 0) -> Brush
         slide=slide,
         lift=lift,
         crease=crease,
-        self_intersections=self_intersecting_faces(decoded.vertices, decoded.faces),
+        self_intersections=self_intersecting_faces(decoded.vertices, decoded.faces) if intersections else -1,
         undercut_recall=recall,
         undercut_share=float(under.mean()),
     )

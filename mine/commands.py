@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from bake.config import RESOLUTIONS, BakeConfig
 from mine.config import MineConfig
 from vdm.cli_options import DEFAULT_MAX_FACES, MaxFaces, ObjaverseCache
 
@@ -43,6 +44,15 @@ def mine_command(
     size: Annotated[
         int, typer.Option("--size", min=8, max=4096, help="Render side in pixels.")
     ] = MineConfig.size,
+    vdm_resolution: Annotated[
+        int,
+        typer.Option(
+            "--vdm-resolution",
+            min=RESOLUTIONS[0],
+            max=RESOLUTIONS[1],
+            help="Side of each patch's baked VDM in pixels.",
+        ),
+    ] = BakeConfig.resolution,
     poisson_depth: Annotated[
         int | None, typer.Option("--poisson-depth", min=4, max=12, help="Screened Poisson octree depth.")
     ] = None,
@@ -74,6 +84,7 @@ def mine_command(
         max_faces=max_faces,
         objaverse_cache=objaverse_cache,
         stitch=stitch,
+        bake=BakeConfig(resolution=vdm_resolution),
     )
     summary = mine(
         records,

@@ -11,9 +11,10 @@ from vdm.rig import RENDER_SIZE
 from vdm.source_config import DEFAULT_MAX_FACES, SourceConfig, source_config
 
 if TYPE_CHECKING:
+    from bake.config import BakeConfig
     from stitching.config import StitchConfig
 
-DATASET_VERSION = "vdm.dataset/1"
+DATASET_VERSION = "vdm.dataset/2"  # 2: every patch has its baked VDM in vdms/
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class MineConfig:
     max_faces: int = DEFAULT_MAX_FACES
     objaverse_cache: Path | None = None
     stitch: StitchConfig | None = None  # None: stitching's defaults
+    bake: BakeConfig | None = None  # None: bake's defaults
 
     def source_config(self) -> SourceConfig:
         return source_config(self.max_faces, self.objaverse_cache)
@@ -33,6 +35,7 @@ class MineConfig:
     def dataset_settings(self) -> dict[str, Any]:
         """What a dataset records once and every later run must match: everything that decides
         its bytes (the load limit and the cache folder do not)."""
+        from bake.config import BakeConfig
         from render.config import RenderConfig
         from stitching.config import StitchConfig
 
@@ -43,5 +46,6 @@ class MineConfig:
             "seed": self.seed,
             "stitch": (self.stitch or StitchConfig()).to_json(),
             "render": RenderConfig().to_json(),
+            "bake": (self.bake or BakeConfig()).to_json(),
         }
         return json.loads(json.dumps(settings))  # tuples as lists: as the file holds them

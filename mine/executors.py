@@ -40,6 +40,7 @@ THREAD_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
+    "IGL_NUM_THREADS": "1",
 }
 EXECUTORS = ("process", "ray")
 

@@ -185,9 +185,42 @@ def _render_variant(
         log.warning("patch %s failed to render", patch_id, exc_info=True)
         result.reject(patch_id, "render", f"Unexpected {type(exc).__name__} ({short_reason(exc)})")
         return
+    baked = _bake(patch_id, variant.patch, config, result)
+    if baked is None:
+        return
+    vdm_file, brush = baked
     paths = patch_paths(patch_id)
     patch_bytes = patch_ply_bytes(variant.patch)
     result.files[paths["patch"]] = patch_bytes
     for name, data in view_pngs(views).items():
         result.files[f"{paths['views']}/{name}"] = data
-    result.manifest.append(_entry(record, patch_id, index, variant, patch_bytes))
+    result.files[paths["vdm"]] = vdm_file
+    entry = _entry(record, patch_id, index, variant, patch_bytes)
+    entry["quality"]["brush"] = brush
+    result.manifest.append(entry)
+
+
+def _bake(patch_id: str, patch: Any, config: MineConfig, result: RecordResult) -> tuple[bytes, dict] | None:
+    """The patch's ground-truth VDM (its bytes) and its section-6b figures; a bake that fails or
+    misses the gates rejects the patch (and returns None)."""
+    from bake.brush import bake_patch
+    from bake.config import BakeConfig
+    from bake.metrics import BrushGates, brush_scores, gate_failure
+    from vdm.vdm_file import vdm_bytes
+
+    bake = config.bake or BakeConfig()
+    try:
+        brush = bake_patch(patch, bake)
+        scores = brush_scores(brush.displacement, patch, intersections=False)
+    except VdmError as exc:
+        result.reject(patch_id, "bake", str(exc))
+        return None
+    except Exception as exc:
+        log.warning("patch %s failed to bake", patch_id, exc_info=True)
+        result.reject(patch_id, "bake", f"Unexpected {type(exc).__name__} ({short_reason(exc)})")
+        return None
+    failure = gate_failure(scores, BrushGates())
+    if failure is not None:
+        result.reject(patch_id, "bake", failure)
+        return None
+    return vdm_bytes(brush.displacement, bake.half, bake.compression), scores.to_json()

@@ -20,6 +20,8 @@ import pytest
 from conftest import assert_one_sentence_error
 from render_records import creature_records
 
+from bake.config import BakeConfig
+from bake.metrics import brush_scores
 from mine.config import MineConfig
 from mine.driver import SHEET_NAME, mine
 from mine.executors import ProcessExecutor, RayExecutor
@@ -29,11 +31,12 @@ from vdm.dataset import load_training_pair, read_jsonl, read_manifest, view_path
 from vdm.images import read_image
 from vdm.patch import read_patch
 from vdm.records import load_record
+from vdm.vdm_file import read_vdm
 
 REPO = Path(__file__).resolve().parents[1]
-# Small and quick, every stage real: 2 augmentations, 96-pixel views, Poisson depth 6.
-CONFIG = MineConfig(augmentations=2, size=96, stitch=StitchConfig(depth=6))
-CLI_OPTIONS = ["--augmentations", "2", "--size", "96", "--poisson-depth", "6"]
+# Small and quick, every stage real: 2 augmentations, 96-pixel views, Poisson depth 6, 256-pixel VDMs.
+CONFIG = MineConfig(augmentations=2, size=96, stitch=StitchConfig(depth=6), bake=BakeConfig(resolution=256))
+CLI_OPTIONS = ["--augmentations", "2", "--size", "96", "--poisson-depth", "6", "--vdm-resolution", "256"]
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -85,6 +88,13 @@ def test_dataset_layout(clean, records):
         for k in range(7):
             for kind in ("rgb", "normal", "mask"):
                 assert read_image(view_path(clean, entry["patch_id"], kind, k)).shape[:2] == (96, 96)
+        # Its ground-truth VDM: decodes to the patch, within the section-6b gates.
+        brush = entry["quality"]["brush"]
+        assert brush["chamfer"] < 0.003 and brush["slide"] < 0.005
+        displacement = read_vdm(clean / entry["files"]["vdm"])
+        assert displacement.shape == (256, 256, 3)
+        again = brush_scores(displacement, patch, intersections=False)  # from the files, in float32
+        assert again.chamfer == pytest.approx(brush["chamfer"], rel=0.05)
         pair = load_training_pair(clean, entry)  # the trainer's view of it
         assert pair.condition.shape == (96, 96, 3) and pair.normal_grid.shape == (960, 640, 3)
     assert read_image(clean / SHEET_NAME).shape[0] > 100

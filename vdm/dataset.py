@@ -45,8 +45,8 @@ def read_manifest(dataset: str | Path) -> list[dict[str, Any]]:
 
 
 def patch_paths(patch_id: str) -> dict[str, str]:
-    """Dataset-relative paths of one patch: its mesh and its views folder."""
-    return {"patch": f"patches/{patch_id}.ply", "views": f"views/{patch_id}"}
+    """Dataset-relative paths of one patch: its mesh, its views folder and its baked VDM."""
+    return {"patch": f"patches/{patch_id}.ply", "views": f"views/{patch_id}", "vdm": f"vdms/{patch_id}.exr"}
 
 
 def selection_file(selection_id: str) -> str:

@@ -74,6 +74,14 @@ def write_vdm(
     return path
 
 
+def vdm_bytes(displacement: np.ndarray, half: bool = False, compression: str = "zip") -> bytes:
+    """The bytes of the VDM file `write_vdm` would write (the miner's workers return bytes)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="vdm-") as folder:
+        return write_vdm(Path(folder) / "vdm.exr", displacement, half, compression).read_bytes()
+
+
 def read_vdm(path: str | Path) -> np.ndarray:
     """Read a VDM EXR (float32 or half R, G, B) as an (N, N, 3) float32 array."""
     import OpenEXR
