@@ -23,6 +23,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from bake.blend import write_blend
 from render.vdm_preview import write_preview
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.console import table_console
@@ -207,6 +208,7 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
     figures["bake"] = read_manifest(out / "heldout")[0]["quality"]["brush"]
     baked = out / "heldout" / patch_paths(patch_id)["vdm"]
     baked_preview = write_preview(out / "heldout" / "baked_preview.png", read_vdm(baked))
+    brush_blend = write_blend(baked, out / "heldout" / "brush.blend")
     figures["seconds"] = time.perf_counter() - start
 
     paths = {
@@ -215,6 +217,7 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
         "held-out patch": patch_path,
         "held-out baked VDM": baked,
         "baked VDM preview": baked_preview,
+        "baked brush (Blender 4.5+)": brush_blend,
         "training run": run_dir,
         "generate input": picture,
         "generated grid": generated_dir / "grid.png",

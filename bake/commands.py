@@ -59,6 +59,10 @@ def bake_command(
     border: Annotated[
         str, typer.Option("--border", help=f"{' or '.join(BORDERS)}: where the displacement ends.")
     ] = BakeConfig.border,
+    blend: Annotated[
+        bool,
+        typer.Option("--blend", help="Also write brush.blend: a Blender file with a ready sculpt brush."),
+    ] = False,
     max_faces: MaxFaces = DEFAULT_MAX_FACES,
     objaverse_cache: ObjaverseCache = None,
 ) -> None:
@@ -69,10 +73,19 @@ def bake_command(
 
     config = BakeConfig(resolution=resolution, half=half, compression=compression, border=border)
     writable_dir(out)
+    if blend:
+        from bake.blend import blender_python
+
+        blender_python()  # before the work: a missing Blender module is one sentence at once
     patch = _patch_of(source, max_faces, objaverse_cache)
     brush = bake_patch(patch, config)
     scores = brush_scores(brush.displacement, patch)
     paths = write_brush(out, patch, brush, config, scores.to_json())
+    if blend:
+        from bake.blend import write_blend
+
+        paths["blend"] = write_blend(paths["vdm"], out / "brush.blend")
+        log.info("wrote %s (Blender 4.5 and later)", paths["blend"])
     log.info(
         "wrote %s: Chamfer %.2g, slide %.2g, crease %.1f%%, undercut recall %s",
         paths["vdm"],

@@ -1,7 +1,7 @@
 """reconstruct/: six normal maps to a vector displacement map (neural SDF, then a deformation field).
 
-Entry points (loaded on first use): `ReconstructConfig` and `reconstruct(normals, out, config)`,
-and the VDM file's `read_vdm` / `write_vdm` (conventions section 6).
+Entry points (loaded on first use): `ReconstructConfig` and `reconstruct(normals, out, config)`.
+The VDM file itself (conventions section 6) is the core's: `vdm.vdm_file`.
 """
 
 from typing import TYPE_CHECKING
@@ -11,15 +11,12 @@ from vdm.lazy import lazy_exports
 if TYPE_CHECKING:
     from reconstruct.config import ReconstructConfig
     from reconstruct.pipeline import reconstruct
-    from vdm.vdm_file import read_vdm, write_vdm
 
-__all__ = ["ReconstructConfig", "read_vdm", "reconstruct", "write_vdm"]
+__all__ = ["ReconstructConfig", "reconstruct"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "ReconstructConfig": "reconstruct.config",
         "reconstruct": "reconstruct.pipeline",
-        "read_vdm": "vdm.vdm_file",
-        "write_vdm": "vdm.vdm_file",
     },
 )

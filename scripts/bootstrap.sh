@@ -36,3 +36,18 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+
+# Blender's Python module, for `vdm bake --blend`, in its own environment: bpy 4.5 is built
+# against numpy 1.26, the toolkit runs on numpy 2 (bake/blend.py says how it is found).
+BLENDER_VENV=.venv-blender
+blender_stamp="$BLENDER_VENV/.vdm-installed"
+blender_want=$(sha256sum blender-requirements.txt | cut -d' ' -f1)
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "bootstrap: bpy 4.5 needs Python 3.11; skipping $BLENDER_VENV (vdm bake --blend will say so)"
+elif [[ ! -f $blender_stamp || $(cat "$blender_stamp") != "$blender_want" ]]; then
+  echo "bootstrap: installing Blender's Python module (bpy) into $BLENDER_VENV"
+  [[ -x $BLENDER_VENV/bin/python ]] || "$PYTHON" -m venv "$BLENDER_VENV"
+  "$BLENDER_VENV/bin/python" -m pip install -q --upgrade pip
+  "$BLENDER_VENV/bin/python" -m pip install -q -r blender-requirements.txt
+  echo "$blender_want" > "$blender_stamp"
+fi

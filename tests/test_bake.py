@@ -97,3 +97,29 @@ def test_bake_is_the_same_bytes_every_time():
     patch = ball_patch(n_around=64, n_ball=16, n_plane=4)
     first = bake_patch(patch, BakeConfig(resolution=256)).displacement
     assert bake_patch(patch, BakeConfig(resolution=256)).displacement.tobytes() == first.tobytes()
+
+
+def test_the_blend_file_holds_a_ready_brush_that_decodes_like_vdm2mesh(tmp_path, run_cli):
+    from bake.blend import check_blend
+
+    source = write_patch(tmp_path / "ball.ply", ball_patch(n_around=96, n_ball=32, n_plane=8))
+    out = tmp_path / "brush"
+    result = run_cli("bake", source, "--out", out, "--resolution", "256", "--blend")
+    assert result.code == 0, result.err
+    settings, surface = check_blend(out / "brush.blend")  # opened by Blender itself (bpy)
+    assert settings["version"].startswith("4.5")
+    assert settings["map_mode"] == "AREA_PLANE" and settings["vector_displacement"]
+    assert settings["stroke_method"] == "ANCHORED" and settings["colorspace"] == "Non-Color"
+    assert settings["packed"] and not settings["clamp"] and settings["asset"]
+    assert settings["size"] == [256, 256]
+    # Blender's Displace modifier (RGB to XYZ, UV, mid-level 0) makes mesh.ply's surface of the EXR.
+    grid = read_patch(out / "mesh.ply").vertices.reshape(258, 258, 3)[1:-1, 1:-1]
+    assert np.abs(surface - grid).max() < 1e-5
+
+
+def test_blend_without_blender_is_one_sentence_before_the_work(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setenv("VDM_BLENDER_PYTHON", str(tmp_path / "no-python"))
+    source = write_patch(tmp_path / "ball.ply", ball_patch(n_around=32, n_ball=8, n_plane=2))
+    result = run_cli("bake", source, "--out", tmp_path / "brush", "--blend")
+    assert_one_sentence_error(result, "--blend needs Blender's Python module")
+    assert not (tmp_path / "brush").exists()
