@@ -40,7 +40,7 @@ def _from_grid(path: Path) -> dict[int, np.ndarray]:
     if w % GRID_COLS or h % GRID_ROWS or h // GRID_ROWS != w // GRID_COLS:
         raise VdmError(
             f"Normal grid {path} is {w} pixels wide and {h} high; a grid is {GRID_ROWS} rows x {GRID_COLS} "
-            "columns of square tiles, so twice as high as wide in thirds (e.g. 640 wide and 960 high)."
+            "columns of square tiles (e.g. 640 wide and 960 high)."
         )
     return split_grid(grid)
 
