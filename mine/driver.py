@@ -221,13 +221,17 @@ def _run(
 
 
 def write_dataset_sheet(root: Path, manifest: list[dict[str, Any]], count: int = SHEET_PATCHES) -> Path:
-    """A contact sheet of up to `count` patches spread evenly over the manifest."""
+    """A contact sheet of up to `count` patches spread evenly over the manifest: per patch its condition
+    image, its normal grid and its baked VDM (mid grey where it leaves the plane alone)."""
     from render.sheet import SheetEntry, write_contact_sheet
+    from vdm.vdm_file import read_vdm, vdm_picture
 
     step = max(1, len(manifest) / count)
     chosen = [manifest[int(i * step)] for i in range(min(count, len(manifest)))]
     entries = []
     for entry in chosen:
         pair = load_training_pair(root, entry)
-        entries.append(SheetEntry(entry["patch_id"], pair.condition, pair.normal_grid))
+        baked = root / entry["files"]["vdm"] if "vdm" in entry["files"] else None
+        picture = vdm_picture(read_vdm(baked)) if baked is not None and baked.is_file() else None
+        entries.append(SheetEntry(entry["patch_id"], pair.condition, pair.normal_grid, picture))
     return write_contact_sheet(root / SHEET_NAME, entries, tile=64, columns=4)

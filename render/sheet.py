@@ -27,6 +27,7 @@ class SheetEntry:
     label: str
     condition: np.ndarray  # (H, W, 3) uint8, the front RGB render
     normal_grid: np.ndarray  # (3 t, 2 t, 3) uint8, views 0, 1, 3, 4, 5, 6
+    vdm: np.ndarray | None = None  # (N, N, 3) uint8, the baked VDM as a picture (vdm_picture)
 
 
 def entry_from_views(label: str, views: dict[int, ViewImages]) -> SheetEntry:
@@ -39,14 +40,17 @@ def _resized(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def cell(entry: SheetEntry, tile: int) -> np.ndarray:
-    """The condition image (2 tiles square, vertically centred) left of the normal grid, captioned."""
-    height, width = GRID_ROWS * tile, 2 * tile + GAP + GRID_COLS * tile
+    """The condition image (2 tiles square, vertically centred) left of the normal grid, then the
+    baked VDM where there is one, captioned."""
+    height = GRID_ROWS * tile
+    width = 2 * tile + GAP + GRID_COLS * tile + (GAP + 2 * tile if entry.vdm is not None else 0)
     canvas = Image.new("RGB", (width, height + CAPTION), "white")
-    canvas.paste(
-        Image.fromarray(_resized(entry.condition, 2 * tile, 2 * tile)), (0, (height - 2 * tile) // 2)
-    )
+    top = (height - 2 * tile) // 2
+    canvas.paste(Image.fromarray(_resized(entry.condition, 2 * tile, 2 * tile)), (0, top))
     grid = _resized(entry.normal_grid, GRID_COLS * tile, GRID_ROWS * tile)
     canvas.paste(Image.fromarray(grid), (2 * tile + GAP, 0))
+    if entry.vdm is not None:
+        canvas.paste(Image.fromarray(_resized(entry.vdm, 2 * tile, 2 * tile)), (width - 2 * tile, top))
     ImageDraw.Draw(canvas).text((2, height + 1), entry.label[: width // 6], fill=(0, 0, 0))
     return np.asarray(canvas)
 

@@ -74,6 +74,12 @@ def write_vdm(
     return path
 
 
+def vdm_picture(displacement: np.ndarray) -> np.ndarray:
+    """A VDM as an 8-bit picture: each channel 128 + 127 d (d clipped to [-1, 1]), so the untouched
+    plane is mid grey and the part shows in colour (for contact sheets)."""
+    return np.round(128.0 + 127.0 * np.clip(displacement, -1.0, 1.0)).astype(np.uint8)
+
+
 def vdm_bytes(displacement: np.ndarray, half: bool = False, compression: str = "zip") -> bytes:
     """The bytes of the VDM file `write_vdm` would write (the miner's workers return bytes)."""
     import tempfile
