@@ -133,12 +133,22 @@ def resample(displacement: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def grid_faces(rows: int, cols: int) -> np.ndarray:
-    """Two counter-clockwise (seen from +z, row 0 at the top) triangles per cell of a rows x cols grid."""
+def grid_faces(rows: int, cols: int, vertices: np.ndarray | None = None) -> np.ndarray:
+    """Two counter-clockwise (seen from +z, row 0 at the top) triangles per cell of a rows x cols
+    grid. Given the grid's displaced `vertices`, each cell is split along its shorter diagonal in
+    3-D: where a VDM stretches a cell (a steep or undercut wall), the other diagonal would cut a
+    shortcut through a thin feature and make the decoded surface cross itself."""
     r, c = np.meshgrid(np.arange(rows - 1), np.arange(cols - 1), indexing="ij")
     a = (r * cols + c).ravel()
     b, d, e = a + 1, a + cols, a + cols + 1  # right, below, below-right
-    return np.concatenate([np.stack([a, d, e], 1), np.stack([a, e, b], 1)])
+    main = np.stack([np.stack([a, d, e], 1), np.stack([a, e, b], 1)], 1)  # diagonal a-e
+    if vertices is None:
+        return np.concatenate([main[:, 0], main[:, 1]])
+    other = np.stack([np.stack([a, d, b], 1), np.stack([b, d, e], 1)], 1)  # diagonal b-d
+    length = np.linalg.norm
+    shorter = length(vertices[a] - vertices[e], axis=1) <= length(vertices[b] - vertices[d], axis=1)
+    cells = np.where(shorter[:, None, None], main, other)
+    return np.concatenate([cells[:, 0], cells[:, 1]])
 
 
 def vdm_to_patch(displacement: np.ndarray, resolution: int | None = None) -> Patch:
@@ -155,7 +165,7 @@ def vdm_to_patch(displacement: np.ndarray, resolution: int | None = None) -> Pat
     full[1:-1, 1:-1] = disp
     vertices = np.stack([x + full[..., 0], y + full[..., 1], full[..., 2]], -1).reshape(-1, 3)
     labels = np.where(np.abs(full).max(-1).ravel() > 0.0, PART, PLANE).astype(np.uint8)
-    return Patch(vertices, grid_faces(n + 2, n + 2), labels)
+    return Patch(vertices, grid_faces(n + 2, n + 2, vertices), labels)
 
 
 def surface_to_vdm(surface: np.ndarray, snap: float = 0.0) -> np.ndarray:
