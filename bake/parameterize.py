@@ -30,6 +30,8 @@ from vdm.patch import PART, Patch
 from vdm.topology import boundary_loops, edge_counts
 
 SQUARE_INSET = 0.97  # the free region stays inside this: border pixels are always plane
+MORPH_STEPS, MORPH_ITERATIONS = 200, 20  # the harmonic morph of a non-convex ring: most steps, inner solves
+RING_GROWTHS = 30  # rounds of filling in a concave ring before the harmonic morph
 
 
 @dataclass
@@ -106,7 +108,9 @@ def _bijective_start(patch: Patch, free: np.ndarray, uv: np.ndarray) -> np.ndarr
     inner[ring] = False
     disc = Patch(np.c_[start, np.zeros(len(used))], local, np.zeros(len(used), np.uint8))
     start = _tutte(disc, inner, start)
-    mapped = igl.bijective_composite_harmonic_mapping(start, local, ring.astype(np.int64), uv[used[ring]])
+    mapped = igl.bijective_composite_harmonic_mapping(
+        start, local, ring.astype(np.int64), uv[used[ring]], 1, MORPH_STEPS, MORPH_ITERATIONS
+    )
     out = uv.copy()
     out[used] = mapped
     return out
@@ -133,6 +137,29 @@ def _slim(patch: Patch, free: np.ndarray, uv: np.ndarray, iterations: int) -> np
     return out
 
 
+def _injective_start(patch: Patch, free: np.ndarray, uv: np.ndarray) -> tuple[np.ndarray, str]:
+    """A fold-free start. Tutte's embedding folds only next to a concave stretch of the ring of fixed
+    vertices, so such a stretch is first filled in: the fixed vertices of a folded face join the free
+    region (the ring moves outward there, away from the part) and Tutte runs again; if folds remain
+    after RING_GROWTHS rounds, libigl's bijective composite harmonic mapping. `free` grows in place."""
+    border = np.abs(patch.vertices[:, :2]).max(axis=1) >= SQUARE_INSET
+    for round_ in range(RING_GROWTHS + 1):
+        start = _tutte(patch, free, uv)
+        folded = _signed_areas(start, patch.faces) <= 0
+        if not folded.any():
+            return start, "tutte" if round_ == 0 else f"tutte, ring filled in {round_} rounds"
+        grow = np.zeros(len(free), dtype=bool)
+        grow[patch.faces[folded].ravel()] = True
+        grow &= ~free & ~border
+        if not grow.any():
+            break
+        free |= grow
+    start = _bijective_start(patch, free, uv)
+    if (_signed_areas(start, patch.faces) <= 0).any():
+        raise VdmError("No fold-free map of the patch onto the square was found.")
+    return start, "bijective composite harmonic"
+
+
 def parameterize(patch: Patch, config: BakeConfig | None = None) -> Parameterization:
     """Map every vertex of a patch into the square: plane away from the part at its own (x, y), the
     part and a transition band injectively onto a disc, with low distortion."""
@@ -141,12 +168,7 @@ def parameterize(patch: Patch, config: BakeConfig | None = None) -> Parameteriza
         raise VdmError("The mesh is not a patch: it must be a disk with the square as its one border.")
     free = free_vertices(patch, config)
     uv = patch.vertices[:, :2].copy()
-    start = _tutte(patch, free, uv)
-    method = "tutte"
-    if (_signed_areas(start, patch.faces) <= 0).any():
-        start, method = _bijective_start(patch, free, uv), "bijective composite harmonic"
-    if (_signed_areas(start, patch.faces) <= 0).any():
-        raise VdmError("No fold-free map of the patch onto the square was found.")
+    start, method = _injective_start(patch, free, uv)
     mapped = _slim(patch, free, start, config.slim_iterations) if config.slim_iterations else start
     if (_signed_areas(mapped, patch.faces) <= 0).any():  # SLIM's barrier should prevent it: keep the start
         mapped, method = start, method + " (SLIM folded; start kept)"

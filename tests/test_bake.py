@@ -16,7 +16,7 @@ from lasso.engine import replay
 from stitching import stitch_selection
 from vdm.patch import Patch, read_patch, write_patch
 from vdm.records import load_record, shipped_records
-from vdm.shapes import mushroom_patch
+from vdm.shapes import curled_horn_patch, hook_patch, mushroom_patch
 from vdm.sources import load_source
 from vdm.vdm_file import read_vdm
 
@@ -34,18 +34,23 @@ def _stitched(path) -> Patch:
     return stitch_selection(mesh, replay(record, mesh)).patch
 
 
-def _assert_good_brush(patch: Patch, name: str) -> None:
-    brush = bake_patch(patch)
+def _assert_good_brush(patch: Patch, name: str, config: BakeConfig | None = None, crossings: int = 0) -> None:
+    """Section 6b: encodes the patch, leaves the plane alone, keeps the undercuts, border exactly 0,
+    and at most `crossings` faces of the decoded grid crossing another (the open item of
+    docs/bake.md: 0 where the patch has no sheet thinner than a pixel's spacing)."""
+    config = config or BakeConfig()
+    brush = bake_patch(patch, config)
     d = brush.displacement
-    assert d.shape == (512, 512, 3) and d.dtype == np.float32
+    assert d.shape == (config.resolution, config.resolution, 3) and d.dtype == np.float32
     assert not d[[0, -1]].any() and not d[:, [0, -1]].any(), "border pixels exactly 0"
     scores = brush_scores(d, patch)
     assert scores.chamfer < CHAMFER, (name, scores)
     assert scores.slide < SLIDE and scores.lift < SLIDE and scores.crease < CREASE, (name, scores)
     if scores.undercut_share > 0.01:
         assert scores.undercut_recall >= RECALL, (name, scores)
+    assert scores.self_intersections <= crossings, (name, scores)
     # The map itself folds nowhere and leaves the plane away from the part exactly in place.
-    mapping = parameterize(patch)
+    mapping = parameterize(patch, config)
     assert (_signed_areas(mapping.uv, patch.faces) > 0).all(), name
     fixed = ~mapping.free
     assert np.array_equal(mapping.uv[fixed], patch.vertices[fixed, :2])
@@ -53,13 +58,21 @@ def _assert_good_brush(patch: Patch, name: str) -> None:
 
 @pytest.mark.parametrize("path", shipped_records(), ids=lambda p: p.stem)
 def test_every_shipped_selection_bakes_into_a_good_brush(path):
-    _assert_good_brush(_stitched(path), path.stem)
+    _assert_good_brush(_stitched(path), path.stem, crossings=60)  # 2-51 of ~520,000 measured
 
 
-@pytest.mark.parametrize("name", ["mushroom", "sunk ball"])
+ANALYTIC = {
+    "mushroom": (mushroom_patch, BakeConfig()),
+    "sunk ball": (lambda: ball_patch(n_around=128, n_ball=48, n_plane=12), BakeConfig()),
+    "curled horn": (curled_horn_patch, BakeConfig()),
+    "hook": (hook_patch, BakeConfig(resolution=1024)),  # its bend needs 598 pixels
+}
+
+
+@pytest.mark.parametrize("name", sorted(ANALYTIC))
 def test_analytic_undercut_patches_bake_into_good_brushes(name):
-    patch = mushroom_patch() if name == "mushroom" else ball_patch(n_around=128, n_ball=48, n_plane=12)
-    _assert_good_brush(patch, name)
+    make, config = ANALYTIC[name]
+    _assert_good_brush(make(), name, config, crossings=10 if name == "hook" else 0)  # hook: 6 measured
 
 
 def test_bake_command_writes_the_brush_in_every_encoding(tmp_path, run_cli):

@@ -1,6 +1,6 @@
 """Analytic patches with known geometry, for the tests, the benchmarks and evaluation: a mushroom
 (a cap that overhangs its stem, so not a height field) as a surface of revolution stitched to the
-square, and points on its undercut."""
+square, points on its undercut, and tubes swept along curves (a horn curling over, a hook)."""
 
 from __future__ import annotations
 
@@ -31,29 +31,22 @@ def mushroom_profile(n: int = 120) -> np.ndarray:
     return np.stack([np.interp(t, arc, polyline[:, 0]), np.interp(t, arc, polyline[:, 1])], 1)
 
 
-def revolved_patch(profile: np.ndarray, n_around: int = 160, n_plane: int = 20) -> Patch:
-    """A disk-topology patch: the profile (r, z) revolved about z (first point on the axis, last on
-    the plane), then rings of the plane out to the square's border."""
+def ring_patch(tip: np.ndarray, rings: np.ndarray, n_plane: int = 20) -> Patch:
+    """A disk-topology patch from a part given as `rings` (R, K, 3) of K points each, from the one
+    next to the `tip` point down to the base ring on z = 0 (counter-clockwise seen from +z), then
+    rings of the plane from the base ring out to the square's border."""
+    n_around = rings.shape[1]
     phi = np.linspace(0.0, 2.0 * np.pi, n_around, endpoint=False)
-    ring_r, ring_z = profile[1:, 0], profile[1:, 1]
-    part = np.stack(
-        [
-            ring_r[:, None] * np.cos(phi),
-            ring_r[:, None] * np.sin(phi),
-            np.repeat(ring_z[:, None], n_around, 1),
-        ],
-        -1,
-    ).reshape(-1, 3)
     border = (
         np.stack([np.cos(phi), np.sin(phi)], 1)
         / np.maximum(np.abs(np.cos(phi)), np.abs(np.sin(phi)))[:, None]
     )
-    foot = profile[-1, 0] * np.stack([np.cos(phi), np.sin(phi)], 1)
+    foot = rings[-1, :, :2]
     s = np.linspace(0.0, 1.0, n_plane + 1)[1:, None, None]
     plane_xy = (foot + s * (border - foot)).reshape(-1, 2)
     plane = np.column_stack([plane_xy, np.zeros(len(plane_xy))])
-    vertices = np.concatenate([[[0.0, 0.0, profile[0, 1]]], part, plane])
-    n_rings = len(ring_r) + n_plane
+    vertices = np.concatenate([[tip], rings.reshape(-1, 3), plane])
+    n_rings = len(rings) + n_plane
 
     def ring(r: int) -> np.ndarray:
         return 1 + (r - 1) * n_around + np.arange(n_around)
@@ -63,8 +56,55 @@ def revolved_patch(profile: np.ndarray, n_around: int = 160, n_plane: int = 20) 
         a, b = ring(r), ring(r + 1)
         faces += [np.stack([a, b, np.roll(b, -1)], 1), np.stack([a, np.roll(b, -1), np.roll(a, -1)], 1)]
     labels = np.full(len(vertices), PLANE, dtype=np.uint8)
-    labels[: 1 + len(ring_r) * n_around] = PART
+    labels[: 1 + rings.shape[0] * n_around] = PART
     return Patch(vertices, np.concatenate(faces), labels)
+
+
+def revolved_patch(profile: np.ndarray, n_around: int = 160, n_plane: int = 20) -> Patch:
+    """A profile (r, z) revolved about z (first point on the axis, last on the plane)."""
+    phi = np.linspace(0.0, 2.0 * np.pi, n_around, endpoint=False)
+    ring_r, ring_z = profile[1:, 0], profile[1:, 1]
+    rings = np.stack(
+        [
+            ring_r[:, None] * np.cos(phi),
+            ring_r[:, None] * np.sin(phi),
+            np.repeat(ring_z[:, None], n_around, 1),
+        ],
+        -1,
+    )
+    return ring_patch(np.array([0.0, 0.0, profile[0, 1]]), rings, n_plane)
+
+
+def swept_patch(centres: np.ndarray, radii: np.ndarray, n_around: int = 96, n_plane: int = 20) -> Patch:
+    """A tube swept along a curve in the xz-plane, from its base at the origin (heading up +z) to
+    its tip, with the given radius at each centre: a horn, a tusk, a hook."""
+    phi = np.linspace(0.0, 2.0 * np.pi, n_around, endpoint=False)
+    tangent = np.gradient(centres, axis=0)
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
+    side = np.array([0.0, 1.0, 0.0])  # the curve is planar: the binormal stays +y
+    normal = np.cross(side, tangent)
+    around = np.cos(phi)[None, :, None] * normal[:, None, :] + np.sin(phi)[None, :, None] * side
+    rings = (centres[:, None, :] + radii[:, None, None] * around)[::-1]  # from the tip down to the base
+    rings[-1, :, 2] = 0.0
+    return ring_patch(centres[-1] + 0.5 * radii[-1] * tangent[-1], rings, n_plane)
+
+
+def curled_horn_patch(n: int = 80) -> Patch:
+    """A horn that rises and curls over toward +x, its tip hanging above the plane: an undercut
+    under the whole curl."""
+    theta = np.linspace(0.0, 0.85 * np.pi, n)
+    curl = 0.35
+    centres = np.stack([curl * (1.0 - np.cos(theta)), np.zeros(n), curl * np.sin(theta)], 1)
+    return swept_patch(centres, np.linspace(0.16, 0.03, n))
+
+
+def hook_patch(n: int = 90) -> Patch:
+    """A stem that rises and bends into a hook whose end points back down at the plane."""
+    stem = np.stack([np.zeros(20), np.zeros(20), np.linspace(0.0, 0.6, 20, endpoint=False)], 1)
+    theta = np.linspace(0.0, 1.1 * np.pi, n - 20)
+    bend = np.stack([0.25 - 0.25 * np.cos(theta), np.zeros(n - 20), 0.6 + 0.25 * np.sin(theta)], 1)
+    radii = np.concatenate([np.full(n - 12, 0.07), np.linspace(0.07, 0.02, 12)])
+    return swept_patch(np.concatenate([stem, bend]), radii)
 
 
 def mushroom_patch() -> Patch:
