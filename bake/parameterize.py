@@ -55,9 +55,9 @@ def free_vertices(patch: Patch, config: BakeConfig) -> np.ndarray:
     if not part.any():
         raise VdmError("The patch has no part vertices: there is nothing to bake.")
     distance, _ = cKDTree(patch.vertices[part, :2]).query(patch.vertices[:, :2])
-    free = part | (distance < config.band)
     border = np.abs(patch.vertices[:, :2]).max(axis=1) >= SQUARE_INSET
-    if (free & border).any():
+    free = part | ((distance < config.band) & ~border)  # the band narrows where the part nears the edge
+    if (part & border).any():
         raise VdmError(
             "The part comes too close to the square's edge: it leaves no plane around it to blend into "
             "(a patch's part stays inside the square's margin)."

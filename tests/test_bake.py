@@ -136,3 +136,16 @@ def test_blend_without_blender_is_one_sentence_before_the_work(tmp_path, run_cli
     result = run_cli("bake", source, "--out", tmp_path / "brush", "--blend")
     assert_one_sentence_error(result, "--blend needs Blender's Python module")
     assert not (tmp_path / "brush").exists()
+
+
+def test_an_augmented_part_near_the_squares_edge_bakes_with_a_narrower_band():
+    """Augmentation may move a part to within 0.92 of the edge; the band narrows there instead of
+    the bake refusing (the demo's bunny-ear a1 did, before)."""
+    from mine.worker import augment_seed
+    from stitching import augment_patch
+    from vdm.records import shipped_record
+
+    record = load_record(shipped_record("bunny-ear"))
+    moved = augment_patch(_stitched(shipped_record("bunny-ear")), 3, augment_seed(0, record.id))[1].patch
+    assert np.abs(moved.vertices[moved.labels == 1, :2]).max() > 0.9
+    _assert_good_brush(moved, "bunny-ear a1", crossings=60)
