@@ -1,5 +1,6 @@
-"""The whole miner: patches per minute for stitch + 5 augmentations + 7 views of 512^2 per record,
-with 1 and 2 local worker processes (the speed-up), and the time that rate gives 1,200 patches.
+"""The whole miner: patches per minute for stitch + 5 augmentations + 7 views of 512^2 and a 512^2
+baked VDM per patch, with 1 and 2 local worker processes (the speed-up), and the time that rate
+gives 1,200 patches.
 
 Records: the selections shipped in vdm/data/selections (built-in meshes), or a directory given as
 `python -m benchmarks.mine DIR`.
