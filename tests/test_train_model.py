@@ -143,3 +143,24 @@ def test_hub_id_loads_from_the_hugging_face_cache_offline(saved_tiny, tmp_path, 
     for name, tensor in original.unet.state_dict().items():
         assert torch.equal(tensor, loaded.unet.state_dict()[name]), name
     assert loaded.ramping_coefficients == original.ramping_coefficients and loaded.tile_size == 32
+
+
+def test_a_hub_scheduler_samples_with_trailing_timesteps(saved_tiny, tmp_path):
+    """The hub's sudo-ai/zero123plus-v1.2 scheduler config says linspace; loading it samples trailing,
+    and saving keeps trailing."""
+    import shutil
+
+    hub_like = tmp_path / "hub"
+    shutil.copytree(saved_tiny, hub_like)
+    scheduler_config = hub_like / "scheduler" / "scheduler_config.json"
+    config = json.loads(scheduler_config.read_text())
+    scheduler_config.write_text(json.dumps({**config, "timestep_spacing": "linspace"}))
+    loaded = load_model(hub_like)
+    loaded.scheduler.set_timesteps(75)
+    timesteps = loaded.scheduler.timesteps.tolist()
+    assert (timesteps[0], timesteps[-1]) == (999, 12)
+    again = load_model(save_model(loaded, tmp_path / "saved"))
+    assert again.scheduler.config.timestep_spacing == "trailing"
+    assert json.loads((tmp_path / "saved" / "scheduler" / "scheduler_config.json").read_text())[
+        "timestep_spacing"
+    ] == "trailing"

@@ -165,6 +165,9 @@ def load_model(source: str | Path, dtype: torch.dtype = torch.float32) -> Zero12
             ) from exc
     config = {**dict(EulerAncestralDiscreteScheduler.load_config(directory / "scheduler"))}
     config["prediction_type"] = SCHEDULE["prediction_type"]  # Zero123++ v1.2 predicts v
+    # The hub's scheduler config says "linspace"; Zero123++'s own pipeline, InstantMesh and GenVDM
+    # sample with "trailing" (75 steps: timesteps 999 ... 12, not 999 ... 0).
+    config["timestep_spacing"] = SCHEDULE["timestep_spacing"]
     model = Zero123PlusModel(
         scheduler=EulerAncestralDiscreteScheduler.from_config(config),
         ramping_coefficients=[float(c) for c in index["ramping_coefficients"]],
