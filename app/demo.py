@@ -27,7 +27,7 @@ from bake.blend import write_blend
 from render.vdm_preview import write_preview
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.console import table_console
-from vdm.dataset import patch_paths, read_jsonl, read_manifest
+from vdm.dataset import read_jsonl, read_manifest
 from vdm.errors import VdmError
 from vdm.images import write_png
 from vdm.patch import PART, Patch, read_patch
@@ -107,14 +107,14 @@ def part_picture(patch: Patch, size: int) -> np.ndarray:
     return np.dstack([view.rgb, alpha])
 
 
-def _heldout_patch(heldout: Path) -> tuple[str, Path]:
+def _heldout_entry(heldout: Path) -> dict[str, Any]:
+    """The held-out dataset's augmentation 0 (the patch as stitched): its manifest entry."""
     entries = read_manifest(heldout)
     if not entries:
         raise VdmError(
             f"The held-out selection was rejected by the miner (see {heldout / 'rejected.jsonl'})."
         )
-    patch_id = entries[0]["patch_id"]  # augmentation 0: the patch as stitched
-    return patch_id, heldout / entries[0]["files"]["patch"]
+    return entries[0]
 
 
 def _train_tiny(dataset: Path, run_dir: Path, config: DemoConfig) -> dict[str, Any]:
@@ -184,7 +184,8 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
     mined = _mine(training, out / "dataset", config, config.augmentations)
     _mine([heldout_record], out / "heldout", config, 1)
     figures["mine"] = {k: v for k, v in mined.items() if k != "sheet"}
-    patch_id, patch_path = _heldout_patch(out / "heldout")
+    heldout = _heldout_entry(out / "heldout")
+    patch_id, patch_path = heldout["patch_id"], out / "heldout" / heldout["files"]["patch"]
 
     console.rule("2/4 train the tiny Zero123++")
     run_dir = out / "run"
@@ -205,8 +206,8 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
         "normal_consistency": scores.normal_consistency,
         "seconds": sum(rebuilt.timings.values()),
     }
-    figures["bake"] = read_manifest(out / "heldout")[0]["quality"]["brush"]
-    baked = out / "heldout" / patch_paths(patch_id)["vdm"]
+    figures["bake"] = heldout["quality"]["brush"]
+    baked = out / "heldout" / heldout["files"]["vdm"]
     baked_preview = write_preview(out / "heldout" / "baked_preview.png", read_vdm(baked))
     brush_blend = write_blend(baked, out / "heldout" / "brush.blend")
     figures["seconds"] = time.perf_counter() - start

@@ -20,7 +20,7 @@ from bake.parameterize import Parameterization, parameterize
 from bake.sample import sample_displacement
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
-from vdm.geometry import face_areas
+from vdm.geometry import face_areas, signed_areas_2d
 from vdm.patch import PART, Patch, write_patch
 from vdm.patch_checks import patch_problem
 from vdm.vdm_file import vdm_to_patch, write_vdm
@@ -42,7 +42,7 @@ def part_stretch(patch: Patch, mapping: Parameterization) -> float:
     95th percentile over the part's triangles of sqrt(surface area / mapped area))."""
     part = patch.faces[(patch.labels[patch.faces] == PART).all(axis=1)]
     surface = face_areas(patch.vertices, part)
-    mapped = face_areas(np.column_stack([mapping.uv, np.zeros(len(mapping.uv))]), part)
+    mapped = np.abs(signed_areas_2d(mapping.uv, part))
     ratio = np.sqrt(surface / np.maximum(mapped, 1e-18))
     return float(np.percentile(ratio, STRETCH_PERCENTILE)) if len(ratio) else 1.0
 

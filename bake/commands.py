@@ -19,23 +19,19 @@ log = logging.getLogger(__name__)
 
 def _patch_of(path: Path, max_faces: int, objaverse_cache: Path | None) -> Patch:
     """The patch to bake: a patch .ply as it is, or a selection record stitched first."""
-
     if path.suffix.lower() == ".ply":
         return read_patch(path)
     if path.suffix.lower() != ".json":
         raise VdmError(f"{path} is neither a patch .ply nor a selection record .json.")
-    from lasso.engine import replay
+    from stitching.outputs import record_selection, rejection_error
     from stitching.selection import stitch_selection
     from vdm.errors import Rejected
-    from vdm.records import load_record
-    from vdm.sources import load_source
 
-    record = load_record(path)
-    mesh = load_source(record.source, source_config(max_faces, objaverse_cache))
+    record, mesh, face_ids = record_selection(path, source_config(max_faces, objaverse_cache))
     try:
-        return stitch_selection(mesh, replay(record, mesh, f"Selection record {path}")).patch
+        return stitch_selection(mesh, face_ids).patch
     except Rejected as exc:
-        raise VdmError(f"Selection {record.id} was rejected at the {exc.stage} step: {exc.reason}") from exc
+        raise rejection_error(record.id, exc) from exc
 
 
 def bake_command(

@@ -20,14 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
 from bake.config import BakeConfig
+from stitching.meshtools import graph_laplacian
 from vdm.errors import VdmError
+from vdm.geometry import signed_areas_2d
 from vdm.patch import PART, Patch
-from vdm.topology import boundary_loops, edge_counts
+from vdm.topology import boundary_loops
 
 SQUARE_INSET = 0.97  # the free region stays inside this: border pixels are always plane
 MORPH_STEPS, MORPH_ITERATIONS = 200, 20  # the harmonic morph of a non-convex ring: most steps, inner solves
@@ -43,9 +44,9 @@ class Parameterization:
     report: dict
 
 
-def _signed_areas(uv: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    a, b, c = uv[faces[:, 0]], uv[faces[:, 1]], uv[faces[:, 2]]
-    return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+def near_border(patch: Patch) -> np.ndarray:
+    """Vertices in the outer ring of the square that the free region never reaches."""
+    return np.abs(patch.vertices[:, :2]).max(axis=1) >= SQUARE_INSET
 
 
 def free_vertices(patch: Patch, config: BakeConfig) -> np.ndarray:
@@ -55,7 +56,7 @@ def free_vertices(patch: Patch, config: BakeConfig) -> np.ndarray:
     if not part.any():
         raise VdmError("The patch has no part vertices: there is nothing to bake.")
     distance, _ = cKDTree(patch.vertices[part, :2]).query(patch.vertices[:, :2])
-    border = np.abs(patch.vertices[:, :2]).max(axis=1) >= SQUARE_INSET
+    border = near_border(patch)
     free = part | ((distance < config.band) & ~border)  # the band narrows where the part nears the edge
     if (part & border).any():
         raise VdmError(
@@ -65,14 +66,9 @@ def free_vertices(patch: Patch, config: BakeConfig) -> np.ndarray:
     return free
 
 
-def _tutte(patch: Patch, free: np.ndarray, uv: np.ndarray) -> np.ndarray:
+def _tutte(faces: np.ndarray, free: np.ndarray, uv: np.ndarray) -> np.ndarray:
     """Uniform-weight harmonic positions of the free vertices, the others fixed at `uv`."""
-    edges, _ = edge_counts(patch.faces)
-    n = len(patch.vertices)
-    rows = np.concatenate([edges[:, 0], edges[:, 1]])
-    cols = np.concatenate([edges[:, 1], edges[:, 0]])
-    adjacency = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    laplacian = sp.diags(np.asarray(adjacency.sum(axis=1)).ravel()) - adjacency
+    laplacian = graph_laplacian(faces, len(uv))
     ids = np.flatnonzero(free)
     fixed = np.flatnonzero(~free)
     rhs = -laplacian[ids][:, fixed] @ uv[fixed]
@@ -106,8 +102,7 @@ def _bijective_start(patch: Patch, free: np.ndarray, uv: np.ndarray) -> np.ndarr
     start[ring] = uv[used[ring]].mean(axis=0) + np.column_stack([np.cos(angle), np.sin(angle)])
     inner = np.ones(len(used), dtype=bool)
     inner[ring] = False
-    disc = Patch(np.c_[start, np.zeros(len(used))], local, np.zeros(len(used), np.uint8))
-    start = _tutte(disc, inner, start)
+    start = _tutte(local, inner, start)
     mapped = igl.bijective_composite_harmonic_mapping(
         start, local, ring.astype(np.int64), uv[used[ring]], 1, MORPH_STEPS, MORPH_ITERATIONS
     )
@@ -142,10 +137,10 @@ def _injective_start(patch: Patch, free: np.ndarray, uv: np.ndarray) -> tuple[np
     vertices, so such a stretch is first filled in: the fixed vertices of a folded face join the free
     region (the ring moves outward there, away from the part) and Tutte runs again; if folds remain
     after RING_GROWTHS rounds, libigl's bijective composite harmonic mapping. `free` grows in place."""
-    border = np.abs(patch.vertices[:, :2]).max(axis=1) >= SQUARE_INSET
+    border = near_border(patch)
     for round_ in range(RING_GROWTHS + 1):
-        start = _tutte(patch, free, uv)
-        folded = _signed_areas(start, patch.faces) <= 0
+        start = _tutte(patch.faces, free, uv)
+        folded = signed_areas_2d(start, patch.faces) <= 0
         if not folded.any():
             return start, "tutte" if round_ == 0 else f"tutte, ring filled in {round_} rounds"
         grow = np.zeros(len(free), dtype=bool)
@@ -155,7 +150,7 @@ def _injective_start(patch: Patch, free: np.ndarray, uv: np.ndarray) -> tuple[np
             break
         free |= grow
     start = _bijective_start(patch, free, uv)
-    if (_signed_areas(start, patch.faces) <= 0).any():
+    if (signed_areas_2d(start, patch.faces) <= 0).any():
         raise VdmError("No fold-free map of the patch onto the square was found.")
     return start, "bijective composite harmonic"
 
@@ -170,7 +165,7 @@ def parameterize(patch: Patch, config: BakeConfig | None = None) -> Parameteriza
     uv = patch.vertices[:, :2].copy()
     start, method = _injective_start(patch, free, uv)
     mapped = _slim(patch, free, start, config.slim_iterations) if config.slim_iterations else start
-    if (_signed_areas(mapped, patch.faces) <= 0).any():  # SLIM's barrier should prevent it: keep the start
+    if (signed_areas_2d(mapped, patch.faces) <= 0).any():  # SLIM's barrier should prevent it: keep the start
         mapped, method = start, method + " (SLIM folded; start kept)"
     elif config.slim_iterations:
         method += " + SLIM"

@@ -13,17 +13,11 @@ from benchmarks.table import Row
 
 
 def _patches() -> dict:
-    from lasso.engine import replay
     from stitching import stitch_selection
-    from vdm.records import load_record, shipped_records
-    from vdm.sources import load_source
+    from stitching.outputs import record_selection
+    from vdm.records import shipped_records
 
-    patches = {}
-    for path in shipped_records():
-        record = load_record(path)
-        mesh = load_source(record.source)
-        patches[path.stem] = stitch_selection(mesh, replay(record, mesh)).patch
-    return patches
+    return {path.stem: stitch_selection(*record_selection(path)[1:]).patch for path in shipped_records()}
 
 
 def run() -> list[Row]:

@@ -6,6 +6,8 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from lasso.engine import replay
 from stitching.augment import augment_patch
 from stitching.config import StitchConfig
@@ -13,11 +15,25 @@ from stitching.selection import stitch_selection
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import Rejected, VdmError
 from vdm.patch import write_patch
-from vdm.records import load_record
+from vdm.records import SelectionRecord, load_record
 from vdm.source_config import SourceConfig
-from vdm.sources import load_source
+from vdm.sources import LoadedMesh, load_source
 
 log = logging.getLogger(__name__)
+
+
+def record_selection(
+    record_path: Path, sources: SourceConfig | None = None
+) -> tuple[SelectionRecord, LoadedMesh, np.ndarray]:
+    """A record file, its loaded source and the faces its strokes select (checked by `replay`)."""
+    record = load_record(record_path)
+    mesh = load_source(record.source, sources)
+    return record, mesh, replay(record, mesh, f"Selection record {record_path}")
+
+
+def rejection_error(selection_id: str, exc: Rejected) -> VdmError:
+    """A stitcher's refusal of a selection as the command's one sentence."""
+    return VdmError(f"Selection {selection_id} was rejected at the {exc.stage} step: {exc.reason}")
 
 
 def stitch_record(
@@ -30,10 +46,7 @@ def stitch_record(
     sources: SourceConfig | None = None,
 ) -> dict:
     """Stitch one record into `out`; returns the report it writes. Rejections raise VdmError."""
-    record = load_record(record_path)
-    where = f"Selection record {record_path}"
-    mesh = load_source(record.source, sources)
-    face_ids = replay(record, mesh, where)
+    record, mesh, face_ids = record_selection(record_path, sources)
     writable_dir(out)  # before the Poisson solve
     selection = record.id
     report_path = out / f"{selection}.report.json"
@@ -44,7 +57,7 @@ def stitch_record(
     except Rejected as exc:
         report = {"selection_id": selection, "accepted": False, "stage": exc.stage, "reason": exc.reason}
         write_text_atomic(report_path, json.dumps(report, indent=1) + "\n")
-        raise VdmError(f"Selection {selection} was rejected at the {exc.stage} step: {exc.reason}") from exc
+        raise rejection_error(selection, exc) from exc
     written = [write_patch(out / f"{selection}.ply", result.patch)]
     for index, variant in enumerate(variants, start=1):
         written.append(write_patch(out / f"{selection}-a{index}.ply", variant.patch))

@@ -14,6 +14,7 @@ from bake.metrics import brush_scores
 from bake.parameterize import parameterize
 from lasso.engine import replay
 from stitching import stitch_selection
+from vdm.geometry import signed_areas_2d
 from vdm.patch import Patch, read_patch, write_patch
 from vdm.records import load_record, shipped_records
 from vdm.shapes import curled_horn_patch, hook_patch, mushroom_patch
@@ -21,11 +22,6 @@ from vdm.sources import load_source
 from vdm.vdm_file import read_vdm
 
 CHAMFER, SLIDE, CREASE, RECALL = 0.003, 0.005, 0.01, 0.98
-
-
-def _signed_areas(uv: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    a, b, c = uv[faces[:, 0]], uv[faces[:, 1]], uv[faces[:, 2]]
-    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
 
 
 def _stitched(path) -> Patch:
@@ -51,7 +47,7 @@ def _assert_good_brush(patch: Patch, name: str, config: BakeConfig | None = None
     assert scores.self_intersections <= crossings, (name, scores)
     # The map itself folds nowhere and leaves the plane away from the part exactly in place.
     mapping = parameterize(patch, config)
-    assert (_signed_areas(mapping.uv, patch.faces) > 0).all(), name
+    assert (signed_areas_2d(mapping.uv, patch.faces) > 0).all(), name
     fixed = ~mapping.free
     assert np.array_equal(mapping.uv[fixed], patch.vertices[fixed, :2])
 

@@ -25,6 +25,13 @@ def face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return 0.5 * np.linalg.norm(area_vectors(vertices, faces), axis=1)
 
 
+def signed_areas_2d(points: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(M,) signed areas of triangles of 2-D points: positive where counter-clockwise (a flat map's
+    triangles keep their orientation), zero or negative where the map folds."""
+    a, b, c = points[faces[:, 0]], points[faces[:, 1]], points[faces[:, 2]]
+    return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+
 def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """(M, 3) unit normals by the right-hand rule; degenerate faces get zero vectors."""
     normals = area_vectors(vertices, faces)
