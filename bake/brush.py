@@ -1,8 +1,13 @@
 """`vdm bake`: a patch straight to its VDM brush, and the files an artist keeps.
 
 `bake_patch` checks the patch (conventions section 1), maps it onto the square
-(bake.parameterize), checks the resolution gives the part's surface enough pixels, and samples
-the VDM (bake.sample). `write_brush` writes DIR/vdm.exr, DIR/mesh.ply (what the VDM decodes to,
+(bake.parameterize), checks the resolution gives the part's surface enough pixels, samples the
+pixel grid (bake.sample) and repairs where its decoded faces would fold (bake.untangle). A grid
+that still folds after the repair is made again from a map with the transition band doubled (a
+part squeezed hard into its footprint needs a wider band to turn back into the plane), kept when
+that one folds nowhere: a wider band slides more of the plane.
+
+`write_brush` writes DIR/vdm.exr, DIR/mesh.ply (what the VDM decodes to,
 through vdm2mesh's code), DIR/preview.png and DIR/report.json (the map and the section-6b figures).
 """
 
@@ -10,14 +15,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from bake.config import RESOLUTIONS, BakeConfig
 from bake.parameterize import Parameterization, parameterize
-from bake.sample import sample_displacement
+from bake.sample import sample_grid, to_displacement
+from bake.untangle import Untangled, untangle
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
 from vdm.geometry import face_areas, signed_areas_2d
@@ -52,13 +58,9 @@ def needed_resolution(stretch: float, config: BakeConfig) -> int:
     return math.ceil(2.0 * stretch / config.max_spacing)
 
 
-def bake_patch(patch: Patch, config: BakeConfig | None = None) -> BakedBrush:
-    """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
-    `config.resolution` gives, is refused in one sentence."""
-    config = config or BakeConfig()
-    problem = patch_problem(patch)
-    if problem is not None:
-        raise VdmError(f"The mesh is not a patch (conventions section 1): {problem}")
+def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, Untangled]:
+    """The map at `config`'s band, refused when the part needs more pixels than it gives, and its
+    sampled grid after the fold repair."""
     mapping = parameterize(patch, config)
     stretch = part_stretch(patch, mapping)
     need = needed_resolution(stretch, config)
@@ -69,9 +71,27 @@ def bake_patch(patch: Patch, config: BakeConfig | None = None) -> BakedBrush:
             f"The part needs a VDM of at least {need} pixels to keep its surface within "
             f"{config.max_spacing} (it is {config.resolution}); {advice}."
         )
-    displacement = sample_displacement(patch, mapping, config.resolution, config.border)
-    report = {**mapping.report, "part_stretch": stretch, "needed_resolution": need}
-    return BakedBrush(displacement, mapping, report)
+    report = {**mapping.report, "band": config.band, "part_stretch": stretch, "needed_resolution": need}
+    return mapping, report, untangle(sample_grid(patch, mapping, config.resolution), patch)
+
+
+def bake_patch(patch: Patch, config: BakeConfig | None = None) -> BakedBrush:
+    """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
+    `config.resolution` gives, is refused in one sentence."""
+    config = config or BakeConfig()
+    problem = patch_problem(patch)
+    if problem is not None:
+        raise VdmError(f"The mesh is not a patch (conventions section 1): {problem}")
+    mapping, report, grid = _mapped(patch, config)
+    if grid.folded_after:
+        try:
+            wider = _mapped(patch, replace(config, band=2.0 * config.band))
+        except VdmError:
+            wider = None
+        if wider is not None and wider[2].folded_after == 0:
+            mapping, report, grid = wider
+    report |= {"folded_sampled": grid.folded_before, "folded": grid.folded_after}
+    return BakedBrush(to_displacement(grid.grid.points, config.border), mapping, report)
 
 
 def write_brush(

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from vdm.geometry import self_intersecting_faces
 from vdm.patch import PART, Patch
 from vdm.surface_metrics import sample_surface
 from vdm.vdm_file import pixel_centres, vdm_to_patch
@@ -117,8 +118,6 @@ def brush_scores(
 ) -> BrushScores:
     """All the section-6b figures of a VDM (an (N, N, 3) displacement) against its patch (without
     `intersections`, the self-intersection count, the slowest figure, is reported as -1)."""
-    from stitching.gates import self_intersecting_faces
-
     decoded = vdm_to_patch(displacement)
     truth = sample_surface(patch, SAMPLES, seed).points
     got = sample_surface(decoded, SAMPLES, seed + 1).points

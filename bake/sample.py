@@ -3,14 +3,18 @@
 Each pixel centre is located in the map of the patch onto the square (the mapped triangles
 rasterised over the pixel grid), its 3-D position interpolated barycentrically, and the pixel stores
 that position minus its own plane point. Pixels whose triangle lies wholly on the fixed bare
-plane, and the border ring, are exactly 0.
+plane, and the border ring, are exactly 0. Between sampling and the displacement, bake.untangle
+may move a few points along the surface where the decoded grid would fold.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from bake.parameterize import Parameterization
+from vdm.geometry import face_normals
 from vdm.patch import Patch
 from vdm.vdm_file import pixel_centres
 
@@ -49,17 +53,34 @@ def locate(uv: np.ndarray, faces: np.ndarray, resolution: int) -> tuple[np.ndarr
     return pixel, tri[inside][first], np.clip(bary[inside][first], 0.0, 1.0)
 
 
-def sample_displacement(patch: Patch, mapping: Parameterization, resolution: int, border: str) -> np.ndarray:
-    """The (N, N, 3) displacement of the VDM: R = X - x, G = Y - y, B = Z per pixel centre."""
+@dataclass
+class GridSample:
+    """The surface point each pixel centre of the VDM maps to, and the unit normal of the patch
+    triangle it lies on ((0, 0, 1) on the fixed plane): both (N, N, 3)."""
+
+    points: np.ndarray
+    normals: np.ndarray
+
+
+def sample_grid(patch: Patch, mapping: Parameterization, resolution: int) -> GridSample:
+    """Every pixel centre located in the map and its 3-D point interpolated barycentrically; pixels
+    no free triangle covers stay at their own plane point."""
     xs, ys = pixel_centres(resolution)  # row 0 is y = +1
-    points = np.column_stack([xs.ravel(), ys.ravel()])
-    displacement = np.zeros((resolution * resolution, 3))
+    points = np.column_stack([xs.ravel(), ys.ravel(), np.zeros(xs.size)])
+    normals = np.tile([0.0, 0.0, 1.0], (xs.size, 1))
     faces = patch.faces[mapping.free[patch.faces].any(axis=1)]
     pixel, tri, bary = locate(mapping.uv, faces, resolution)
-    surface = np.einsum("ni,nij->nj", bary, patch.vertices[faces[tri]])
-    displacement[pixel, :2] = surface[:, :2] - points[pixel]
-    displacement[pixel, 2] = surface[:, 2]
-    displacement = displacement.reshape(resolution, resolution, 3)
+    points[pixel] = np.einsum("ni,nij->nj", bary, patch.vertices[faces[tri]])
+    normals[pixel] = face_normals(patch.vertices, faces)[tri]
+    shape = (resolution, resolution, 3)
+    return GridSample(points.reshape(shape), normals.reshape(shape))
+
+
+def to_displacement(points: np.ndarray, border: str) -> np.ndarray:
+    """The (N, N, 3) float32 VDM of surface points at the pixel centres: R = X - x, G = Y - y,
+    B = Z; the border ring exactly 0, and with `border` "disc" faded to 0 outside the disc."""
+    xs, ys = pixel_centres(points.shape[0])
+    displacement = points - np.stack([xs, ys, np.zeros_like(xs)], axis=-1)
     if border == "disc":
         radius = np.hypot(xs, ys)
         low, high = DISC_FADE

@@ -11,18 +11,9 @@ import numpy as np
 from stitching.config import GateThresholds
 from stitching.meshtools import laplacian_coordinates, mean_edge_length
 from vdm.errors import Rejected
+from vdm.geometry import self_intersecting_faces
 from vdm.patch import PART, Patch
 from vdm.patch_checks import border_gates, gate, topology_gates
-
-
-def self_intersecting_faces(vertices: np.ndarray, faces: np.ndarray) -> int:
-    """How many faces cross another face that shares no vertex with them (MeshLab's test)."""
-    import pymeshlab
-
-    ms = pymeshlab.MeshSet()
-    ms.add_mesh(pymeshlab.Mesh(vertex_matrix=vertices, face_matrix=faces.astype(np.int32)))
-    ms.compute_selection_by_self_intersections_per_face()
-    return int(ms.current_mesh().selected_face_number())
 
 
 def detail_change(before: np.ndarray, after: np.ndarray, faces: np.ndarray, mask: np.ndarray) -> float:

@@ -11,15 +11,16 @@ from render_shapes import ball_patch, octahedra
 from bake.brush import bake_patch
 from bake.config import BakeConfig
 from bake.metrics import brush_scores
-from bake.parameterize import parameterize
+from bake.sample import GridSample, sample_grid
+from bake.untangle import fold_counts, untangle
 from lasso.engine import replay
 from stitching import stitch_selection
-from vdm.geometry import signed_areas_2d
+from vdm.geometry import self_intersecting_faces, signed_areas_2d
 from vdm.patch import Patch, read_patch, write_patch
 from vdm.records import load_record, shipped_records
 from vdm.shapes import curled_horn_patch, hook_patch, mushroom_patch
 from vdm.sources import load_source
-from vdm.vdm_file import read_vdm
+from vdm.vdm_file import read_vdm, vdm_to_patch
 
 CHAMFER, SLIDE, CREASE, RECALL = 0.003, 0.005, 0.01, 0.98
 
@@ -30,10 +31,9 @@ def _stitched(path) -> Patch:
     return stitch_selection(mesh, replay(record, mesh)).patch
 
 
-def _assert_good_brush(patch: Patch, name: str, config: BakeConfig | None = None, crossings: int = 0) -> None:
+def _assert_good_brush(patch: Patch, name: str, config: BakeConfig | None = None) -> None:
     """Section 6b: encodes the patch, leaves the plane alone, keeps the undercuts, border exactly 0,
-    and at most `crossings` faces of the decoded grid crossing another (the open item of
-    docs/bake.md: 0 where the patch has no sheet thinner than a pixel's spacing)."""
+    and no face of the decoded grid crosses another (exact test)."""
     config = config or BakeConfig()
     brush = bake_patch(patch, config)
     d = brush.displacement
@@ -44,9 +44,9 @@ def _assert_good_brush(patch: Patch, name: str, config: BakeConfig | None = None
     assert scores.slide < SLIDE and scores.lift < SLIDE and scores.crease < CREASE, (name, scores)
     if scores.undercut_share > 0.01:
         assert scores.undercut_recall >= RECALL, (name, scores)
-    assert scores.self_intersections <= crossings, (name, scores)
+    assert scores.self_intersections == 0, (name, scores)
     # The map itself folds nowhere and leaves the plane away from the part exactly in place.
-    mapping = parameterize(patch, config)
+    mapping = brush.mapping
     assert (signed_areas_2d(mapping.uv, patch.faces) > 0).all(), name
     fixed = ~mapping.free
     assert np.array_equal(mapping.uv[fixed], patch.vertices[fixed, :2])
@@ -54,21 +54,21 @@ def _assert_good_brush(patch: Patch, name: str, config: BakeConfig | None = None
 
 @pytest.mark.parametrize("path", shipped_records(), ids=lambda p: p.stem)
 def test_every_shipped_selection_bakes_into_a_good_brush(path):
-    _assert_good_brush(_stitched(path), path.stem, crossings=60)  # 2-51 of ~520,000 measured
+    _assert_good_brush(_stitched(path), path.stem)
 
 
 ANALYTIC = {
     "mushroom": (mushroom_patch, BakeConfig()),
     "sunk ball": (lambda: ball_patch(n_around=128, n_ball=48, n_plane=12), BakeConfig()),
     "curled horn": (curled_horn_patch, BakeConfig()),
-    "hook": (hook_patch, BakeConfig(resolution=1024)),  # its bend needs 598 pixels
+    "hook": (hook_patch, BakeConfig(resolution=1024)),  # its bend needs 598 pixels, its base a wider band
 }
 
 
 @pytest.mark.parametrize("name", sorted(ANALYTIC))
 def test_analytic_undercut_patches_bake_into_good_brushes(name):
     make, config = ANALYTIC[name]
-    _assert_good_brush(make(), name, config, crossings=10 if name == "hook" else 0)  # hook: 6 measured
+    _assert_good_brush(make(), name, config)
 
 
 def test_bake_command_writes_the_brush_in_every_encoding(tmp_path, run_cli):
@@ -134,6 +134,48 @@ def test_blend_without_blender_is_one_sentence_before_the_work(tmp_path, run_cli
     assert not (tmp_path / "brush").exists()
 
 
+def test_the_exact_crossing_test_passes_a_flat_grid_and_catches_a_fold():
+    """MeshLab's float test flagged two halves of one flat cell on real brushes; the exact one must
+    pass a fine, nearly flat grid and still catch a VDM pushed through itself."""
+    n = 256
+    ys, xs = np.mgrid[1 : -1 : n * 1j, -1 : 1 : n * 1j]
+    bump = np.zeros((n, n, 3), dtype=np.float32)
+    bump[..., 2] = 0.01 * np.exp(-8.0 * (xs**2 + ys**2))  # nearly coplanar neighbours everywhere
+    flat = vdm_to_patch(bump)
+    assert self_intersecting_faces(flat.vertices, flat.faces) == 0
+    # A Z-fold across rows 100-140: forward rising, back falling through the first layer, forward.
+    u = np.arange(30, dtype=np.float32)
+    along = np.where(u < 10, u, np.where(u < 20, 20 - u, u - 20))  # pixels 100-129 land in 100-110
+    height = np.where(u < 10, u, np.where(u < 20, 20 - 2 * (u - 10), u - 30)) * 0.002
+    through = bump.copy()
+    through[100:140, 100:130, 0] += (along - u) * 2.0 / n
+    through[100:140, 100:130, 2] += height
+    folded = vdm_to_patch(through)
+    assert self_intersecting_faces(folded.vertices, folded.faces) > 0
+
+
+def test_the_fold_repair_unfolds_the_grid_and_keeps_it_on_the_patch():
+    """A fold put into a good sampled grid (a pixel pushed past its neighbours along the surface)
+    is found and relaxed away; every repaired point still lies on the patch."""
+    patch = ball_patch(n_around=96, n_ball=32, n_plane=8)
+    brush = bake_patch(patch, BakeConfig(resolution=256))
+    grid = sample_grid(patch, brush.mapping, 256)
+    assert fold_counts(grid.points, grid.normals).sum() == 0
+    points = grid.points.copy()
+    rows, cols = np.nonzero(np.linalg.norm(brush.displacement, axis=-1) > 0.05)  # on the ball
+    r, c = rows[len(rows) // 2], cols[len(cols) // 2]
+    points[r, c] = points[r, c + 3]  # three pixels over: the cells between now face backward
+    broken = GridSample(points, grid.normals.copy())
+    assert fold_counts(broken.points, broken.normals).sum() > 0
+    fixed = untangle(broken, patch)
+    assert fixed.folded_before > 0 and fixed.folded_after == 0
+    from bake.metrics import mesh_distance
+
+    assert mesh_distance(fixed.grid.points.reshape(-1, 3), patch).max() < 1e-9
+    decoded = vdm_to_patch(np.asarray(fixed.grid.points - (grid.points - brush.displacement), np.float32))
+    assert self_intersecting_faces(decoded.vertices, decoded.faces) == 0
+
+
 def test_an_augmented_part_near_the_squares_edge_bakes_with_a_narrower_band():
     """Augmentation may move a part to within 0.92 of the edge; the band narrows there instead of
     the bake refusing (the demo's bunny-ear a1 did, before)."""
@@ -144,4 +186,4 @@ def test_an_augmented_part_near_the_squares_edge_bakes_with_a_narrower_band():
     record = load_record(shipped_record("bunny-ear"))
     moved = augment_patch(_stitched(shipped_record("bunny-ear")), 3, augment_seed(0, record.id))[1].patch
     assert np.abs(moved.vertices[moved.labels == 1, :2]).max() > 0.9
-    _assert_good_brush(moved, "bunny-ear a1", crossings=60)
+    _assert_good_brush(moved, "bunny-ear a1")

@@ -47,6 +47,7 @@ def save_checkpoint(
     accelerator.wait_for_everyone()
     try:
         accelerator.save_state(str(partial))
+        accelerator.wait_for_everyone()  # every process's RNG state is in before the rename
         if accelerator.is_main_process:
             save_model(model, partial)
             write_text_atomic(

@@ -152,6 +152,7 @@ def _prepare(config: TrainConfig) -> _Run:
     cuda = torch.cuda.is_available()
     precision = ("bf16" if cuda else "no") if config.mixed_precision == "auto" else config.mixed_precision
     accelerator = Accelerator(
+        cpu=not cuda,  # without it, processes launched on CPUs each train alone (DistributedType.NO)
         mixed_precision=precision,
         log_with="tensorboard",
         project_config=ProjectConfiguration(

@@ -5,6 +5,10 @@
 - `points_in_polygon`: the lasso's exact even-odd rule (conventions section 2), used wherever a
   2-D inside test is needed, so the lasso and stitching never disagree on a point.
 - `look_at_axes` / `axes_from_forward`: the orthonormal camera frame of `glm::lookAt`.
+- `self_intersecting_faces`: faces that cross another face, by exact predicates (CGAL through
+  libigl). MeshLab's float test was tried first: on a decoded VDM grid, where neighbouring faces
+  are nearly coplanar, it flags two halves of one flat cell as crossing (10-51 false faces per
+  real brush, 0 by the exact test).
 """
 
 from __future__ import annotations
@@ -111,3 +115,18 @@ def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
             parity[first[k] : last_open[k]] ^= crosses
     inside[order] = parity & ~on_edge
     return inside
+
+
+def self_intersecting_faces(vertices: np.ndarray, faces: np.ndarray) -> int:
+    """How many faces cross another face beyond the vertices and edges they share (exact)."""
+    import igl.copyleft.cgal as cgal
+
+    if len(faces) == 0:
+        return 0
+    pairs = cgal.remesh_self_intersections(
+        np.ascontiguousarray(vertices, dtype=np.float64),
+        np.ascontiguousarray(faces, dtype=np.int64),
+        detect_only=True,
+        cutoff=len(faces),
+    )[2]
+    return len(np.unique(pairs))

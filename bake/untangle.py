@@ -1,0 +1,108 @@
+"""Local repair of the decoded grid where it would fold (conventions section 6b: no fold).
+
+The map onto the square is fold-free, but the VDM keeps only its samples at the pixel centres,
+and the decoder joins neighbouring samples by flat triangles. Where the map turns sharply within
+one pixel (a thin rim, a tight bend where the part meets the plane), such a triangle can face
+against the surface it stands for and cross its neighbours. A grid face is *folded* when its normal
+opposes the sum of the surface normals at its three corners.
+
+The repair is a few rounds of constrained relaxation: the points of folded faces and their
+neighbours move to the mean of their four grid neighbours, projected back onto the patch (libigl's
+closest point), so every sample stays on the surface. The repaired grid is kept only when it folds
+less than the sampled one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import binary_dilation
+
+from bake.sample import GridSample
+from vdm.geometry import face_normals
+from vdm.patch import Patch
+
+ROUNDS = 12
+STALL = 3  # rounds without improvement before the repair gives up
+
+
+@dataclass(frozen=True)
+class Untangled:
+    """The grid after the repair, and how many faces folded before and after it."""
+
+    grid: GridSample
+    folded_before: int
+    folded_after: int
+
+
+def _facing(p: np.ndarray, q: np.ndarray, r: np.ndarray, normals: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Per cell, whether triangle (p, q, r) faces against the sum of its corners' surface normals."""
+    return np.einsum("...i,...i->...", np.cross(q - p, r - p), sum(normals)) <= 0.0
+
+
+def fold_counts(points: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """(R-1, C-1) folded faces per cell of an (R, C) grid of points and surface normals, each cell
+    split as vdm2mesh splits it (along its shorter 3-D diagonal: vdm.vdm_file.grid_faces)."""
+    p, m = points, normals
+    a, b, d, e = p[:-1, :-1], p[:-1, 1:], p[1:, :-1], p[1:, 1:]  # cell corners: right, below, below-right
+    na, nb, nd, ne = m[:-1, :-1], m[:-1, 1:], m[1:, :-1], m[1:, 1:]
+    main = np.linalg.norm(a - e, axis=-1) <= np.linalg.norm(b - d, axis=-1)
+    first = np.where(main, _facing(a, d, e, (na, nd, ne)), _facing(a, d, b, (na, nd, nb)))
+    second = np.where(main, _facing(a, e, b, (na, ne, nb)), _facing(b, d, e, (nb, nd, ne)))
+    return first.astype(np.int8) + second
+
+
+def _moving(counts: np.ndarray) -> np.ndarray:
+    """The pixels the next round moves: the corners of cells with a folded face and their
+    neighbours, the border ring excluded."""
+    cells = counts > 0
+    corners = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1), dtype=bool)
+    for dr in (0, 1):
+        for dc in (0, 1):
+            corners[dr : dr + cells.shape[0], dc : dc + cells.shape[1]] |= cells
+    moving = binary_dilation(corners)
+    moving[[0, -1], :] = False
+    moving[:, [0, -1]] = False
+    return moving
+
+
+def _relax(grid: GridSample, moving: np.ndarray, patch: Patch, patch_normals: np.ndarray) -> GridSample:
+    """One round: the `moving` points to the mean of their four grid neighbours, projected onto
+    the patch with the normal of the triangle they land on."""
+    import igl
+
+    rows, cols = np.nonzero(moving)
+    p = grid.points
+    mean = (p[rows - 1, cols] + p[rows + 1, cols] + p[rows, cols - 1] + p[rows, cols + 1]) / 4.0
+    _, face, closest = igl.point_mesh_squared_distance(mean, patch.vertices, patch.faces.astype(np.int64))
+    points, normals = p.copy(), grid.normals.copy()
+    points[rows, cols] = closest
+    normals[rows, cols] = patch_normals[np.asarray(face).ravel()]
+    return GridSample(points, normals)
+
+
+def untangle(grid: GridSample, patch: Patch, rounds: int = ROUNDS) -> Untangled:
+    """The grid relaxed where it folds, kept when it folds less than before; the rounds stop when
+    nothing folds or `STALL` rounds in a row bring no improvement. After the first count, only the
+    cells around the moved points are counted again."""
+    counts = fold_counts(grid.points, grid.normals)
+    before = int(counts.sum())
+    best, best_count, stalled = grid, before, 0
+    patch_normals = face_normals(patch.vertices, patch.faces)
+    current, count = grid, before
+    for _ in range(rounds):
+        if count == 0 or stalled == STALL:
+            break
+        moving = _moving(counts)
+        current = _relax(current, moving, patch, patch_normals)
+        rows, cols = np.nonzero(moving)
+        r0, r1 = rows.min() - 1, rows.max() + 1  # the cells touching a moved point
+        c0, c1 = cols.min() - 1, cols.max() + 1
+        window = np.s_[r0 : r1 + 1, c0 : c1 + 1]
+        counts[r0:r1, c0:c1] = fold_counts(current.points[window], current.normals[window])
+        count = int(counts.sum())
+        stalled = 0 if count < best_count else stalled + 1
+        if count < best_count:
+            best, best_count = current, count
+    return Untangled(best, before, best_count)
