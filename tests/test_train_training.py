@@ -4,6 +4,9 @@ CLI trains, validates, checkpoints and generates; bad datasets fail in one sente
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -116,3 +119,76 @@ def test_bad_datasets_fail_in_one_sentence(run_cli, dataset, tmp_path):
     assert_one_sentence_error(result, "corrupt")
     result = run_cli("train", "--data", dataset, "--out", tmp_path / "r3", "--resume", *args)
     assert_one_sentence_error(result, "no checkpoint")
+
+
+def _frozen_to_fp16(directory: Path) -> Path:
+    """A tiny base model whose frozen parts are stored in fp16, as the hub's are."""
+    from train.loading import save_model
+    from train.model import tiny_model
+
+    model = tiny_model(seed=5)
+    for module in (model.vae, model.vision_encoder, model.text_encoder):
+        module.half()
+    return save_model(model, directory)
+
+
+def test_checkpoints_name_the_frozen_parts_and_the_finished_run_exports_them_as_they_were(dataset, tmp_path):
+    from safetensors.torch import load_file
+
+    from train.base_model import FROZEN, read_base
+    from train.loading import load_model
+    from vdm.errors import VdmError
+
+    base = _frozen_to_fp16(tmp_path / "base16")
+    run = tmp_path / "run"
+    summary = train(_config(dataset, run, model=str(base), steps=3, checkpoint_every=2))
+    for checkpoint in (run / "checkpoint-2", summary.checkpoint):
+        assert not any((checkpoint / name).exists() for name in FROZEN), sorted(os.listdir(checkpoint))
+        record = read_base(checkpoint)
+        assert record.source == str(base) and record.files
+    exported = run / "model"
+    for name in read_base(summary.checkpoint).files:
+        assert (exported / name).read_bytes() == (base / name).read_bytes(), name
+    weights = load_file(exported / "vae" / "diffusion_pytorch_model.safetensors")
+    assert {t.dtype for t in weights.values()} == {torch.float16}
+    trained = unet_state(summary.checkpoint)
+    complete = load_model(exported)
+    lean = load_model(run, frozen_dtype=torch.float16)
+    assert lean.vae.dtype == torch.float16 and lean.unet.dtype == torch.float32
+    for name, tensor in trained.items():
+        assert torch.equal(complete.unet.state_dict()[name], tensor), name
+        assert torch.equal(lean.unet.state_dict()[name], tensor), name
+    # A base that changed after training is refused in one sentence, not silently used.
+    config = base / "vae" / "config.json"
+    config.write_text(config.read_text().replace("{", '{"edited": 1,', 1))
+    with pytest.raises(VdmError, match="changed since"):
+        load_model(run)
+
+
+def _launch(*args) -> subprocess.CompletedProcess:
+    """`accelerate launch` of vdm train with two CPU processes (gloo), gradient checkpointing on."""
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
+    command += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "vdm"]
+    command += ["train", "--model", "tiny", "--batch-size", "1", "--threads", "1", "--lr", "1e-3"]
+    command += ["--warmup", "1", "--val-fraction", "0", "--gradient-checkpointing", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_two_processes_with_gradient_checkpointing_train_and_resume_exactly(dataset, tmp_path):
+    steps = ["--steps", "4", "--checkpoint-every", "2"]
+    first = _launch("--data", dataset, "--out", tmp_path / "a", *steps, "--stop-at", "2")
+    assert first.returncode == 0, first.stderr[-3000:]
+    checkpoint = tmp_path / "a" / "checkpoint-2"
+    assert sorted(p.name for p in checkpoint.glob("random_states_*.pkl")) == [
+        "random_states_0.pkl",
+        "random_states_1.pkl",
+    ]  # two processes really trained together
+    resumed = _launch("--data", dataset, "--out", tmp_path / "a", *steps, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    straight = _launch("--data", dataset, "--out", tmp_path / "b", *steps)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    a, b = unet_state(tmp_path / "a" / "checkpoint-4"), unet_state(tmp_path / "b" / "checkpoint-4")
+    half = unet_state(checkpoint)
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6, msg=name)
+    assert any(not torch.equal(half[name], a[name]) for name in a)

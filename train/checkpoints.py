@@ -1,5 +1,6 @@
-"""Training checkpoints: RUN/checkpoint-<step>/ holds the model in the Zero123++ layout (what `vdm
-generate` loads) beside Accelerate's optimizer, LR scheduler and RNG state; it is written under a
+"""Training checkpoints: RUN/checkpoint-<step>/ holds what training changes (the UNet and the
+sampler, in the Zero123++ layout, and base_model.json naming the frozen parts: `vdm generate` loads
+it) beside Accelerate's optimizer, LR scheduler and every process's RNG state; it is written under a
 temporary name and renamed, so a checkpoint directory is always complete."""
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import torch
 from accelerate import Accelerator
 from safetensors.torch import load_file
 
-from train.loading import checkpoints, save_model
+from train.base_model import BaseModel, write_base
+from train.loading import checkpoints, save_trained
 from train.model import Zero123PlusModel
 from vdm.atomic import os_reason, write_text_atomic
 from vdm.errors import VdmError, short_reason
@@ -37,7 +39,13 @@ def register_hooks(accelerator: Accelerator) -> None:
 
 
 def save_checkpoint(
-    accelerator: Accelerator, model: Zero123PlusModel, run: Path, step: int, state: dict[str, Any], keep: int
+    accelerator: Accelerator,
+    model: Zero123PlusModel,
+    base: BaseModel,
+    run: Path,
+    step: int,
+    state: dict[str, Any],
+    keep: int,
 ) -> Path:
     """Write RUN/checkpoint-<step> (every process takes part) and keep the newest `keep`."""
     final = run / f"checkpoint-{step}"
@@ -49,7 +57,8 @@ def save_checkpoint(
         accelerator.save_state(str(partial))
         accelerator.wait_for_everyone()  # every process's RNG state is in before the rename
         if accelerator.is_main_process:
-            save_model(model, partial)
+            write_base(base, partial)
+            save_trained(model, partial)
             write_text_atomic(
                 partial / TRAINER_STATE, json.dumps({"step": step, **state}, indent=2, default=str)
             )

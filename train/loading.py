@@ -2,7 +2,9 @@
 
 One path serves the hub model, a local copy of it, a `tiny` model and every training checkpoint:
 model_index.json (component classes + ramping coefficients) and one save_pretrained folder per
-component (weights in safetensors).
+component (weights in safetensors). A training checkpoint holds only the UNet and the sampler and
+names its frozen parts (train/base_model.py); they load from there. Each component is read
+straight into its target dtype (the frozen ones may differ from the UNet's), never first as fp32.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import urlparse
 
 import torch
 
+from train.base_model import TRAINED, base_directory, read_base
 from train.model import SCHEDULE, Zero123PlusModel
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
@@ -49,11 +52,25 @@ def save_model(model: Zero123PlusModel, directory: str | Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for name in COMPONENTS:
         getattr(model, name).save_pretrained(directory / name)
+    write_text_atomic(directory / MODEL_INDEX, json.dumps(_index(model), indent=2) + "\n")
+    return directory
+
+
+def save_trained(model: Zero123PlusModel, directory: Path) -> Path:
+    """What training changes (UNet, sampler) and model_index.json, written last; the frozen parts are
+    named by the checkpoint's base_model.json instead of saved again."""
+    directory.mkdir(parents=True, exist_ok=True)
+    model.unet.save_pretrained(directory / "unet")
+    model.scheduler.save_pretrained(directory / "scheduler")
+    write_text_atomic(directory / MODEL_INDEX, json.dumps(_index(model), indent=2) + "\n")
+    return directory
+
+
+def _index(model: Zero123PlusModel) -> dict[str, Any]:
     index: dict[str, Any] = {"_class_name": PIPELINE_CLASS, "_diffusers_version": _diffusers_version()}
     index |= {name: list(entry) for name, entry in COMPONENTS.items()}
-    index |= {"ramping_coefficients": list(model.ramping_coefficients), "vdm_tile_size": model.tile_size}
-    write_text_atomic(directory / MODEL_INDEX, json.dumps(index, indent=2) + "\n")
-    return directory
+    index["ramping_coefficients"] = list(model.ramping_coefficients)
+    return index | {"vdm_tile_size": model.tile_size}
 
 
 def _diffusers_version() -> str:
@@ -86,15 +103,18 @@ def model_directory(source: str | Path) -> Path:
         raise VdmError(f"Model {path} is a file; give a model directory, a training run or a hub id.")
     if not HUB_ID_RE.match(str(source)):
         raise VdmError(f"Model {source} does not exist and is not a Hugging Face hub id (owner/name).")
-    return _download(str(source))
+    return download(str(source))
 
 
-def _download(repo_id: str) -> Path:
-    """The hub snapshot: from the local cache if present, else downloaded; offline fails fast."""
+def download(repo_id: str, revision: str | None = None) -> Path:
+    """The hub snapshot (at `revision`, else the newest): from the local cache if present, else
+    downloaded; offline fails fast."""
     from huggingface_hub import constants, snapshot_download
 
     try:
-        return Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS, local_files_only=True))
+        return Path(
+            snapshot_download(repo_id, revision=revision, allow_patterns=HUB_PATTERNS, local_files_only=True)
+        )
     except Exception:
         log.debug("%s is not in the Hugging Face cache", repo_id)
     if constants.HF_HUB_OFFLINE:
@@ -110,7 +130,7 @@ def _download(repo_id: str) -> Path:
         ) from exc
     log.info("downloading %s from the Hugging Face hub", repo_id)
     try:
-        return Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS))
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=HUB_PATTERNS))
     except Exception as exc:
         raise VdmError(f"Could not download model {repo_id} ({short_reason(exc)}).") from exc
 
@@ -135,13 +155,18 @@ def _check_index(directory: Path) -> dict[str, Any]:
     return index
 
 
-def load_model(source: str | Path, dtype: torch.dtype = torch.float32) -> Zero123PlusModel:
-    """Load a Zero123++ model from a hub id, a model directory or a training run (latest checkpoint)."""
+def load_model(
+    source: str | Path, dtype: torch.dtype = torch.float32, frozen_dtype: torch.dtype | None = None
+) -> Zero123PlusModel:
+    """Load a Zero123++ model from a hub id, a model directory or a training run (latest checkpoint):
+    the UNet in `dtype`, the frozen VAE and encoders in `frozen_dtype` (default: `dtype`)."""
     from diffusers import AutoencoderKL, EulerAncestralDiscreteScheduler, UNet2DConditionModel
     from transformers import CLIPImageProcessor, CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 
     directory = model_directory(source)
     index = _check_index(directory)
+    base = read_base(directory)
+    frozen_from = base_directory(directory, base) if base else directory
     classes = {
         "unet": UNet2DConditionModel,
         "vae": AutoencoderKL,
@@ -155,13 +180,15 @@ def load_model(source: str | Path, dtype: torch.dtype = torch.float32) -> Zero12
     for name, cls in classes.items():
         kwargs: dict[str, Any] = {"local_files_only": True}
         if name in ("unet", "vae", "vision_encoder", "text_encoder"):
-            kwargs["torch_dtype" if name in ("unet", "vae") else "dtype"] = dtype
+            target = dtype if name == "unet" else (frozen_dtype or dtype)
+            kwargs["torch_dtype" if name in ("unet", "vae") else "dtype"] = target
+        where = directory if name in TRAINED else frozen_from
         try:
-            parts[name] = cls.from_pretrained(directory / name, **kwargs)
+            parts[name] = cls.from_pretrained(where / name, **kwargs)
         except Exception as exc:
             reason = short_reason(exc).rstrip(".")
             raise VdmError(
-                f"The {name} in {directory} does not load as a {cls.__name__} ({reason})."
+                f"The {name} in {where} does not load as a {cls.__name__} ({reason})."
             ) from exc
     config = {**dict(EulerAncestralDiscreteScheduler.load_config(directory / "scheduler"))}
     config["prediction_type"] = SCHEDULE["prediction_type"]  # Zero123++ v1.2 predicts v

@@ -23,10 +23,11 @@ from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_cosine_with_hard_restarts_schedule_with_warmup
 from tqdm import tqdm
 
+from train.base_model import BASE_FILE, BaseModel, describe_base, export_model, read_base
 from train.checkpoints import checkpoint_step, register_hooks, save_checkpoint
 from train.config import TINY, AugmentConfig, TrainConfig
 from train.data import GridDataset, StepBatchSampler, load_entries, split_entries
-from train.loading import checkpoints, load_model
+from train.loading import checkpoints, load_model, model_directory, save_model
 from train.model import Zero123PlusModel, tiny_model
 from train.reference import ReferenceUNet
 from train.validation import validate
@@ -37,6 +38,7 @@ from vdm.torch_runtime import torch_threads
 log = logging.getLogger(__name__)
 
 EVAL_TIMESTEPS = 8  # timesteps per sample of the fixed evaluation loss
+EXPORT = "model"  # RUN/model: the finished run, complete (frozen parts copied as they were)
 
 
 @dataclass
@@ -55,20 +57,33 @@ class TrainSummary:
     val_angular_error_deg: float | None
 
 
-def _initial_model(config: TrainConfig) -> tuple[Zero123PlusModel, Path | None]:
-    """The model to start from, and the checkpoint to resume (if any)."""
+def _initial_model(
+    config: TrainConfig, frozen_dtype: torch.dtype, accelerator: Accelerator
+) -> tuple[Zero123PlusModel, BaseModel, Path | None]:
+    """The model to start from (frozen parts read straight into `frozen_dtype`), the base its
+    checkpoints will name, and the checkpoint to resume (if any)."""
     if config.resume:
         found = checkpoints(config.out)
         if not found:
             raise VdmError(f"There is no checkpoint in {config.out} to resume.")
-        return load_model(found[-1][1]), found[-1][1]
+        checkpoint = found[-1][1]
+        base = read_base(checkpoint)
+        if base is None:
+            raise VdmError(f"{checkpoint} holds no {BASE_FILE}: it is not a checkpoint of vdm train.")
+        return load_model(checkpoint, frozen_dtype=frozen_dtype), base, checkpoint
     if checkpoints(config.out):
         raise VdmError(
             f"{config.out} already holds a run; pass --resume to continue it or choose another --out."
         )
-    if config.model == TINY:
-        return tiny_model(config.tiny_tile, config.tiny_condition, config.seed), None
-    return load_model(config.model), None
+    if config.model == TINY:  # a random base has no source to name: it is saved once, as RUN/base
+        directory = config.out / "base"
+        if accelerator.is_main_process:
+            save_model(tiny_model(config.tiny_tile, config.tiny_condition, config.seed), directory)
+        accelerator.wait_for_everyone()
+    else:
+        directory = model_directory(config.model)
+    base = describe_base(config.model, directory, config.out)
+    return load_model(directory, frozen_dtype=frozen_dtype), base, None
 
 
 def _step_generator(config: TrainConfig, step: int, process: int, device: torch.device) -> torch.Generator:
@@ -136,6 +151,7 @@ class _Run:
 
     accelerator: Accelerator
     model: Zero123PlusModel
+    base: BaseModel
     net: Any
     optimizer: Any
     lr_schedule: Any
@@ -161,12 +177,12 @@ def _prepare(config: TrainConfig) -> _Run:
     )
     register_hooks(accelerator)
     set_seed(config.seed)
-    model, resume_from = _initial_model(config)
+    weight_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+    model, base, resume_from = _initial_model(config, weight_dtype, accelerator)
     start_step = checkpoint_step(resume_from) if resume_from else 0
     stop = min(config.stop_at or config.steps, config.steps)
     if start_step >= stop:
         raise VdmError(f"The run in {config.out} is already at step {start_step}; raise --steps to go on.")
-    weight_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
     model.frozen_to(accelerator.device, weight_dtype)
     net = ReferenceUNet(model.unet, model.train_scheduler().alphas_cumprod)
     if config.gradient_checkpointing if config.gradient_checkpointing is not None else cuda:
@@ -188,7 +204,17 @@ def _prepare(config: TrainConfig) -> _Run:
         log.info("resumed %s at step %d", resume_from, start_step)
     accelerator.init_trackers("vdm-train", config=_flat_config(config))
     return _Run(
-        accelerator, model, net, optimizer, lr_schedule, loader, train_entries, val_entries, start_step, stop
+        accelerator,
+        model,
+        base,
+        net,
+        optimizer,
+        lr_schedule,
+        loader,
+        train_entries,
+        val_entries,
+        start_step,
+        stop,
     )
 
 
@@ -235,9 +261,12 @@ def _train(config: TrainConfig) -> TrainSummary:
         if step % config.checkpoint_every == 0 or last:
             state = {"config": _flat_config(config), "loss": value}
             checkpoint = save_checkpoint(
-                run.accelerator, run.model, config.out, step, state, config.keep_checkpoints
+                run.accelerator, run.model, run.base, config.out, step, state, config.keep_checkpoints
             )
     bar.close()
+    if step == config.steps and checkpoint is not None and main_process:
+        export_model(checkpoint, config.out / EXPORT)  # the finished run as one complete model
+    run.accelerator.wait_for_everyone()
     loop_seconds = time.perf_counter() - loop_started
     run.net.eval()
     loss_end = evaluation_loss(run.net, run.model, eval_batch, config.seed)
