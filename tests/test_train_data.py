@@ -3,6 +3,8 @@ and depends only on its seed, and batches depend only on the step."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from train.augment import augment_condition
@@ -44,3 +46,50 @@ def test_batches_depend_only_on_the_step():
     assert sorted(epoch) == list(range(5))  # each epoch visits every sample once
     seeds = [seed for batch in full for _, seed in batch]
     assert len(set(seeds)) == len(seeds)
+
+
+def test_the_genvdm_recipe_makes_its_augmentations():
+    """On a synthetic image: the full hue wheel, brightness x0.5-1.5, a resize that loses detail, one
+    crop cut alike from the condition and every target tile, and the condition views 0, 1, 2."""
+    import torch
+
+    from train.augment import crop_box, crop_grid, crop_image
+    from train.config import GENVDM_AUGMENT, TrainConfig, with_recipe
+
+    config = with_recipe(TrainConfig(data=Path("d"), out=Path("o"), steps=7_000), "genvdm")
+    assert config.augment == GENVDM_AUGMENT and config.augment.condition_views == (0, 1, 2)
+    assert (config.warmup_steps, config.batch_size, config.mixed_precision) == (0, 6, "no")
+    assert config.cycles() == 3  # a hard restart every 3,000 steps
+    colour = np.full((64, 64, 3), 255, dtype=np.uint8)
+    colour[8:56, 8:56] = (200, 60, 60)  # a red patch on white
+    hues, values = [], []
+    for seed in range(200):
+        out = augment_condition(colour, np.random.default_rng(seed), GENVDM_AUGMENT)
+        from PIL import Image
+
+        hsv = np.asarray(Image.fromarray(out[20:44, 20:44]).convert("HSV")).reshape(-1, 3).mean(axis=0)
+        hues.append(hsv[0] / 256.0)
+        values.append(hsv[2] / 200.0)
+    assert max(hues) - min(hues) > 0.8  # around the whole wheel, not +-0.04
+    assert 0.45 < min(values) < 0.6 and 1.1 < max(values) <= 1.3  # x0.5 ... x1.5 (clipped at 255)
+    checker = np.full((512, 512, 3), 255, dtype=np.uint8)
+    checker[::2, ::2] = checker[1::2, 1::2] = 0  # detail at one pixel
+    resized = augment_condition(checker, np.random.default_rng(0), GENVDM_AUGMENT)
+    assert np.abs(resized.astype(float) - 127.5).mean() < 0.5 * 127.5  # the one-pixel detail is gone
+    # One box, alike: a marker at the same place in condition and in every tile lands at the same place.
+    tile, box = 32, crop_box(np.random.default_rng(4), GENVDM_AUGMENT)
+    assert box != (0.0, 0.0, 1.0, 1.0) and all(0.0 <= v <= 1.0 for v in box)
+    condition = np.zeros((tile, tile, 3), dtype=np.uint8)
+    condition[20, 12] = 255
+    grid = torch.zeros(3, 3 * tile, 2 * tile)
+    for r in range(3):
+        for c in range(2):
+            grid[:, r * tile + 20, c * tile + 12] = 1.0
+    cut = crop_image(condition, box)[..., 0].astype(float)
+    tiles = crop_grid(grid, box, tile)
+    where = np.unravel_index(cut.argmax(), cut.shape)
+    for r in range(3):
+        for c in range(2):
+            t = tiles[0, r * tile : (r + 1) * tile, c * tile : (c + 1) * tile].numpy()
+            assert np.unravel_index(t.argmax(), t.shape) == where
+    assert where != (20, 12)  # the crop did move it

@@ -192,3 +192,14 @@ def test_two_processes_with_gradient_checkpointing_train_and_resume_exactly(data
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6, msg=name)
     assert any(not torch.equal(half[name], a[name]) for name in a)
+
+
+def test_the_genvdm_recipe_trains_from_the_cli(run_cli, dataset, tmp_path):
+    run = tmp_path / "run"
+    args = ["--model", "tiny", "--steps", "2", "--threads", "1", "--val-fraction", "0", "--recipe", "genvdm"]
+    result = run_cli("train", "--data", dataset, "--out", run, *args)
+    assert result.code == 0, result.err
+    state = json.loads((run / "checkpoint-2" / "trainer_state.json").read_text())
+    assert state["config"]["batch_size"] == 6 and state["config"]["augment_condition_views"] == "(0, 1, 2)"
+    bad = run_cli("train", "--data", dataset, "--out", tmp_path / "r2", "--model", "tiny", "--recipe", "x")
+    assert_one_sentence_error(bad, "recipe")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from train.config import AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig
+from train.config import RECIPES, AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig, with_recipe
 from vdm.atomic import writable_dir
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,14 @@ def train_command(
     seed: Annotated[
         int, typer.Option("--seed", help="Seeds the model (tiny), data order and noise.")
     ] = TrainConfig.seed,
+    recipe: Annotated[
+        str,
+        typer.Option(
+            "--recipe",
+            help="default, or genvdm: GenVDM's condition views, augmentation and schedule, batch 6 in fp32 "
+            "(it sets those options).",
+        ),
+    ] = RECIPES[0],
     threads: Threads = None,
 ) -> None:
     """Fine-tune Zero123++ to emit the six-view normal grid (multi-GPU: `accelerate launch -m vdm train`)."""
@@ -99,7 +107,7 @@ def train_command(
         augment=AugmentConfig(nearby_views=nearby_views),
         validation=ValidationConfig(fraction=val_fraction, every=val_every, steps=val_steps),
     )
-    summary = train(config)
+    summary = train(with_recipe(config, recipe))
     log.info(
         "step %d: loss %.4f -> %.4f, %.2f steps/s, checkpoint %s",
         summary.step,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vdm.errors import VdmError
@@ -22,10 +22,28 @@ class AugmentConfig:
     zoom: float = 0.08  # the condition is rescaled by a factor in [1 - zoom, 1 + zoom]
     shift: float = 0.03  # and moved by up to this fraction of its side
     nearby_views: float = 0.0  # probability of taking view 1 or 3 instead of the front view
+    condition_views: tuple[int, ...] = ()  # when given, the condition view is drawn from these instead
+    joint_crop: float = 0.0  # up to this share cut from each side, alike from condition and targets
+    resize: tuple[int, int] = (0, 0)  # the condition drawn down to a side in this range and back (0: off)
 
     @classmethod
     def off(cls) -> AugmentConfig:
         return cls(hue=0.0, brightness=0.0, zoom=0.0, shift=0.0, nearby_views=0.0)
+
+
+# GenVDM's recipe: the condition a colour render from views 0, 1 or 2 (azimuth -60, -30, 0), the full
+# hue wheel, brightness x0.5-1.5, one random crop for condition and targets alike, a random resize
+# 128-512 (docs/train.md says where the project's default differs, and why).
+GENVDM_AUGMENT = AugmentConfig(
+    hue=0.5,
+    brightness=0.5,
+    zoom=0.0,
+    shift=0.0,
+    condition_views=(0, 1, 2),
+    joint_crop=0.1,
+    resize=(128, 512),
+)
+RECIPES = ("default", "genvdm")
 
 
 @dataclass(frozen=True)
@@ -53,6 +71,7 @@ class TrainConfig:
     weight_decay: float = 1e-2
     warmup_steps: int = 500
     restarts: int = 1  # cosine cycles (hard restarts) over the run
+    restart_every: int | None = None  # instead: a hard restart every this many steps
     grad_clip: float = 1.0
     cond_drop: float = 0.1  # probability of training a sample unconditionally
     mixed_precision: str = "auto"  # auto (bf16 on GPU, none on CPU) | no | bf16 | fp16
@@ -69,6 +88,10 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
 
+    def cycles(self) -> int:
+        """Cosine cycles over the run."""
+        return -(-self.steps // self.restart_every) if self.restart_every else self.restarts
+
     def check(self) -> None:
         if self.steps < 1 or self.batch_size < 1:
             raise VdmError("Steps and batch size must be at least 1.")
@@ -76,6 +99,23 @@ class TrainConfig:
             raise VdmError(f"Mixed precision '{self.mixed_precision}' is not one of auto, no, bf16, fp16.")
         if not 0.0 <= self.cond_drop < 1.0 or not 0.0 <= self.validation.fraction < 1.0:
             raise VdmError("The condition drop rate and the held-out fraction must be in [0, 1).")
+
+
+def with_recipe(config: TrainConfig, recipe: str) -> TrainConfig:
+    """`config` with a recipe's settings: "default" keeps it; "genvdm" takes GenVDM's condition
+    views and augmentation, a cosine restart every 3,000 steps without warm-up, batch 6 in fp32."""
+    if recipe not in RECIPES:
+        raise VdmError(f"Unknown recipe '{recipe}' (use {' or '.join(RECIPES)}).")
+    if recipe == "default":
+        return config
+    return replace(
+        config,
+        augment=GENVDM_AUGMENT,
+        warmup_steps=0,
+        restart_every=3_000,
+        batch_size=6,
+        mixed_precision="no",
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from train.augment import NEARBY_VIEWS, AugmentConfig, augment_condition
+from train.augment import NEARBY_VIEWS, AugmentConfig, augment_condition, crop_box, crop_grid, crop_image
 from train.model import Zero123PlusModel
 from vdm.dataset import load_training_pair, read_manifest, view_path
 from vdm.errors import VdmError
@@ -72,9 +72,16 @@ class GridDataset(torch.utils.data.Dataset):
         entry = self.entries[index]
         condition, grid = _pair(self.dataset, entry["patch_id"], self.model.tile_size)
         rng = np.random.default_rng(seed)
-        if self.augment.nearby_views and rng.random() < self.augment.nearby_views:
-            view = NEARBY_VIEWS[int(rng.integers(len(NEARBY_VIEWS)))]
+        views = self.augment.condition_views
+        if not views and self.augment.nearby_views and rng.random() < self.augment.nearby_views:
+            views = NEARBY_VIEWS
+        if views:
+            view = views[int(rng.integers(len(views)))]
             condition = read_image(view_path(self.dataset, entry["patch_id"], "rgb", view))
+        if self.augment.joint_crop:
+            box = crop_box(rng, self.augment)
+            condition = crop_image(condition, box)
+            grid = crop_grid(grid, box, self.model.tile_size)
         condition = augment_condition(condition, rng, self.augment)
         clip, vae = self.model.condition_pixels([Image.fromarray(condition)])
         return {"clip": clip[0], "vae": vae[0], "grid": grid}

@@ -190,7 +190,7 @@ def _prepare(config: TrainConfig) -> _Run:
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     processes = accelerator.num_processes
     lr_schedule = get_cosine_with_hard_restarts_schedule_with_warmup(
-        optimizer, config.warmup_steps * processes, config.steps * processes, num_cycles=config.restarts
+        optimizer, config.warmup_steps * processes, config.steps * processes, num_cycles=config.cycles()
     )
     dataset = GridDataset(config.data, train_entries, model, config.augment)
     sampler = StepBatchSampler(
@@ -323,10 +323,13 @@ def _user_errors(loader: Any) -> Any:
 
 def _flat_config(config: TrainConfig) -> dict[str, Any]:
     """The config as TensorBoard hyper-parameters (scalars and strings only)."""
+    def scalar(value: Any) -> Any:
+        return value if isinstance(value, int | float | str | bool) else str(value)
+
     flat: dict[str, Any] = {}
     for key, value in dataclasses.asdict(config).items():
         if isinstance(value, dict):
-            flat |= {f"{key}_{k}": v for k, v in value.items()}
+            flat |= {f"{key}_{k}": scalar(v) for k, v in value.items()}
         else:
-            flat[key] = value if isinstance(value, int | float | str | bool) else str(value)
+            flat[key] = scalar(value)
     return flat
