@@ -109,8 +109,9 @@ def test_training_onto_a_full_disk_is_one_sentence_and_keeps_no_half_checkpoint(
     result = run_cli("train", "--data", inputs["dataset"], "--out", run, *args)
     errors = [line for line in result.err.splitlines() if line.startswith("error: ")]
     assert result.code == 1 and "Traceback" not in result.err, result.err
-    assert len(errors) == 1 and "Cannot write checkpoint" in errors[0] and "no space left" in errors[0]
+    assert len(errors) == 1 and "Cannot write" in errors[0] and "no space left" in errors[0]
     assert not list(run.glob("checkpoint-*")) and not list(run.glob(".checkpoint-*"))
+    assert not (run / "base").exists()  # no half-written base model either
 
 
 def test_ctrl_c_ends_the_miner_with_one_line(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_cosine_with_hard_restarts_schedule_with_warmup
+from safetensors import SafetensorError
 from tqdm import tqdm
 
 from train.base_model import BASE_FILE, BaseModel, describe_base, export_model, read_base
@@ -78,7 +80,15 @@ def _initial_model(
     if config.model == TINY:  # a random base has no source to name: it is saved once, as RUN/base
         directory = config.out / "base"
         if accelerator.is_main_process:
-            save_model(tiny_model(config.tiny_tile, config.tiny_condition, config.seed), directory)
+            try:
+                save_model(tiny_model(config.tiny_tile, config.tiny_condition, config.seed), directory)
+            except (OSError, RuntimeError, SafetensorError) as exc:  # how torch and safetensors report it
+                shutil.rmtree(directory, ignore_errors=True)
+                free = shutil.disk_usage(config.out).free
+                raise VdmError(
+                    f"Cannot write the run's base model {directory} (no space left on device or the write "
+                    f"failed, {free / 2**20:.0f} MiB free); free space and run again."
+                ) from exc
         accelerator.wait_for_everyone()
     else:
         directory = model_directory(config.model)
