@@ -1,7 +1,9 @@
-"""Shared test helpers: run the `vdm` CLI in-process and capture its exit status and output."""
+"""Shared test helpers: run the `vdm` CLI in-process and capture its exit status and output, or
+start it as its own process group (for tests that interrupt or kill it)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,6 +14,18 @@ import pytest
 # Third-party fixtures kept inside the project (tests/data/genvdm/NOTICE): a clone passes its
 # tests with nothing beside it, and a missing fixture fails the test that reads it.
 GENVDM_DATA = Path(__file__).resolve().parent / "data" / "genvdm"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def start_vdm(*args: object, stdout: int = subprocess.PIPE) -> subprocess.Popen:
+    """`python -m vdm ARGS` in a new session (os.killpg reaches it and its workers), stderr piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "vdm", *map(str, args)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        start_new_session=True,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+    )
 
 
 @dataclass

@@ -11,13 +11,12 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_one_sentence_error
+from conftest import assert_one_sentence_error, start_vdm
 from render_records import creature_records
 
 from bake.config import BakeConfig
@@ -33,7 +32,6 @@ from vdm.patch import read_patch
 from vdm.records import load_record
 from vdm.vdm_file import read_vdm
 
-REPO = Path(__file__).resolve().parents[1]
 # Small and quick, every stage real: 2 augmentations, 96-pixel views, Poisson depth 6, 256-pixel VDMs.
 CONFIG = MineConfig(augmentations=2, size=96, stitch=StitchConfig(depth=6), bake=BakeConfig(resolution=256))
 CLI_OPTIONS = ["--augmentations", "2", "--size", "96", "--poisson-depth", "6", "--vdm-resolution", "256"]
@@ -112,15 +110,7 @@ def _lines(path: Path) -> int:
 
 def test_sigkill_then_rerun_gives_the_clean_dataset(clean, records, tmp_path, run_cli):
     out = tmp_path / "dataset"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "vdm", "mine", str(records), "--out", str(out), *CLI_OPTIONS]
-    run = subprocess.Popen(
-        [*command, "--workers", "1"],
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    run = start_vdm("mine", records, "--out", out, *CLI_OPTIONS, "--workers", "1", stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     while _lines(out / "manifest.jsonl") + _lines(out / "rejected.jsonl") < 2 and run.poll() is None:
         assert time.monotonic() < deadline, "the first record never committed"
@@ -144,8 +134,9 @@ def test_sigkill_then_rerun_gives_the_clean_dataset(clean, records, tmp_path, ru
     (out / JOURNAL_DIR).mkdir(exist_ok=True)
     (out / JOURNAL_DIR / f"{sid}.json").write_text(json.dumps(journal))
 
-    rerun = subprocess.run([*command, "--workers", "2"], env=env, capture_output=True, text=True, timeout=600)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    rerun = start_vdm("mine", records, "--out", out, *CLI_OPTIONS, "--workers", "2")
+    _, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err.decode()[-3000:]
     (out / "views" / "x").rmdir()  # the empty folder the planted partial was in
     assert (out / "manifest.jsonl").read_bytes() == (clean / "manifest.jsonl").read_bytes()
     assert tree(out) == tree(clean)
