@@ -22,6 +22,7 @@ from scipy.ndimage import binary_dilation
 from bake.sample import GridSample
 from vdm.geometry import face_normals
 from vdm.patch import Patch
+from vdm.vdm_file import splits_along_a_e
 
 ROUNDS = 12
 STALL = 3  # rounds without improvement before the repair gives up
@@ -43,11 +44,11 @@ def _facing(p: np.ndarray, q: np.ndarray, r: np.ndarray, normals: tuple[np.ndarr
 
 def fold_counts(points: np.ndarray, normals: np.ndarray) -> np.ndarray:
     """(R-1, C-1) folded faces per cell of an (R, C) grid of points and surface normals, each cell
-    split as vdm2mesh splits it (along its shorter 3-D diagonal: vdm.vdm_file.grid_faces)."""
+    split as vdm2mesh splits it (vdm.vdm_file.splits_along_a_e, as grid_faces does)."""
     p, m = points, normals
     a, b, d, e = p[:-1, :-1], p[:-1, 1:], p[1:, :-1], p[1:, 1:]  # cell corners: right, below, below-right
     na, nb, nd, ne = m[:-1, :-1], m[:-1, 1:], m[1:, :-1], m[1:, 1:]
-    main = np.linalg.norm(a - e, axis=-1) <= np.linalg.norm(b - d, axis=-1)
+    main = splits_along_a_e(a, b, d, e)
     first = np.where(main, _facing(a, d, e, (na, nd, ne)), _facing(a, d, b, (na, nd, nb)))
     second = np.where(main, _facing(a, e, b, (na, ne, nb)), _facing(b, d, e, (nb, nd, ne)))
     return first.astype(np.int8) + second

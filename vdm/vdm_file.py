@@ -133,6 +133,12 @@ def resample(displacement: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def splits_along_a_e(a: np.ndarray, b: np.ndarray, d: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Per cell with corners a (top left), b (right), d (below), e (below right), whether vdm2mesh
+    cuts it along a-e: the shorter 3-D diagonal (ties: a-e)."""
+    return np.linalg.norm(a - e, axis=-1) <= np.linalg.norm(b - d, axis=-1)
+
+
 def grid_faces(rows: int, cols: int, vertices: np.ndarray | None = None) -> np.ndarray:
     """Two counter-clockwise (seen from +z, row 0 at the top) triangles per cell of a rows x cols
     grid. Given the grid's displaced `vertices`, each cell is split along its shorter diagonal in
@@ -145,8 +151,7 @@ def grid_faces(rows: int, cols: int, vertices: np.ndarray | None = None) -> np.n
     if vertices is None:
         return np.concatenate([main[:, 0], main[:, 1]])
     other = np.stack([np.stack([a, d, b], 1), np.stack([b, d, e], 1)], 1)  # diagonal b-d
-    length = np.linalg.norm
-    shorter = length(vertices[a] - vertices[e], axis=1) <= length(vertices[b] - vertices[d], axis=1)
+    shorter = splits_along_a_e(vertices[a], vertices[b], vertices[d], vertices[e])
     cells = np.where(shorter[:, None, None], main, other)
     return np.concatenate([cells[:, 0], cells[:, 1]])
 
