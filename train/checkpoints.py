@@ -12,10 +12,11 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from train.base_model import BaseModel, write_base
-from train.loading import checkpoints, save_trained
+from train.loading import checkpoints, save_model, save_trained
 from train.model import Zero123PlusModel
 from vdm.atomic import os_reason, write_text_atomic
 from vdm.errors import VdmError, short_reason
@@ -23,6 +24,8 @@ from vdm.errors import VdmError, short_reason
 TRAINER_STATE = "trainer_state.json"
 LOW_SPACE = 64 << 20  # a checkpoint write that failed with less free space than this ran out of it
 UNET_WEIGHTS = Path("unet") / "diffusion_pytorch_model.safetensors"
+BASE_DIR = "base"  # RUN/base: the random base of a tiny run
+WRITE_ERRORS = (OSError, RuntimeError, SafetensorError)  # a failed write, as the OS, torch, safetensors say
 
 
 def register_hooks(accelerator: Accelerator) -> None:
@@ -36,6 +39,35 @@ def register_hooks(accelerator: Accelerator) -> None:
 
     accelerator.register_save_state_pre_hook(save_hook)
     accelerator.register_load_state_pre_hook(load_hook)
+
+
+def write_failure(exc: Exception, run: Path) -> str:
+    """Why a write under `run` failed, and the space left there."""
+    free = shutil.disk_usage(run).free
+    if isinstance(exc, OSError):
+        reason = os_reason(exc)
+    elif free < LOW_SPACE:
+        reason = "no space left on device"
+    else:
+        reason = f"the write failed: {short_reason(exc)}"
+    return f"{reason}, {free / 2**20:.0f} MiB free"
+
+
+def save_base_model(model: Zero123PlusModel, run: Path) -> Path:
+    """A tiny run's random base, written once as RUN/base (under a temporary name, then renamed)."""
+    final, partial = run / BASE_DIR, run / f".{BASE_DIR}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        save_model(model, partial)
+    except WRITE_ERRORS as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise VdmError(
+            f"Cannot write the run's base model {final} ({write_failure(exc, run)}); "
+            "free space and run again."
+        ) from exc
+    shutil.rmtree(final, ignore_errors=True)  # left by a run that ended before its first checkpoint
+    partial.rename(final)
+    return final
 
 
 def save_checkpoint(
@@ -62,17 +94,10 @@ def save_checkpoint(
             write_text_atomic(
                 partial / TRAINER_STATE, json.dumps({"step": step, **state}, indent=2, default=str)
             )
-    except (OSError, RuntimeError) as exc:  # torch reports a failed write as a RuntimeError
+    except WRITE_ERRORS as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        free = shutil.disk_usage(run).free
-        if isinstance(exc, OSError):
-            reason = os_reason(exc)
-        elif free < LOW_SPACE:
-            reason = "no space left on device"
-        else:
-            reason = f"the write failed: {short_reason(exc)}"
         raise VdmError(
-            f"Cannot write checkpoint {final} ({reason}, {free / 2**20:.0f} MiB free); the earlier "
+            f"Cannot write checkpoint {final} ({write_failure(exc, run)}); the earlier "
             "checkpoints are intact: free space and rerun with --resume."
         ) from exc
     if accelerator.is_main_process:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +21,13 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_cosine_with_hard_restarts_schedule_with_warmup
-from safetensors import SafetensorError
 from tqdm import tqdm
 
 from train.base_model import BASE_FILE, BaseModel, describe_base, export_model, read_base
-from train.checkpoints import checkpoint_step, register_hooks, save_checkpoint
+from train.checkpoints import BASE_DIR, checkpoint_step, register_hooks, save_base_model, save_checkpoint
 from train.config import TINY, AugmentConfig, TrainConfig
 from train.data import GridDataset, StepBatchSampler, load_entries, split_entries
-from train.loading import checkpoints, load_model, model_directory, save_model
+from train.loading import checkpoints, load_model, model_directory
 from train.model import Zero123PlusModel, tiny_model
 from train.reference import ReferenceUNet
 from train.validation import validate
@@ -78,17 +76,9 @@ def _initial_model(
             f"{config.out} already holds a run; pass --resume to continue it or choose another --out."
         )
     if config.model == TINY:  # a random base has no source to name: it is saved once, as RUN/base
-        directory = config.out / "base"
+        directory = config.out / BASE_DIR
         if accelerator.is_main_process:
-            try:
-                save_model(tiny_model(config.tiny_tile, config.tiny_condition, config.seed), directory)
-            except (OSError, RuntimeError, SafetensorError) as exc:  # how torch and safetensors report it
-                shutil.rmtree(directory, ignore_errors=True)
-                free = shutil.disk_usage(config.out).free
-                raise VdmError(
-                    f"Cannot write the run's base model {directory} (no space left on device or the write "
-                    f"failed, {free / 2**20:.0f} MiB free); free space and run again."
-                ) from exc
+            save_base_model(tiny_model(config.tiny_tile, config.tiny_condition, config.seed), config.out)
         accelerator.wait_for_everyone()
     else:
         directory = model_directory(config.model)
