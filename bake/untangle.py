@@ -8,13 +8,14 @@ opposes the sum of the surface normals at its three corners.
 
 The repair is a few rounds of constrained relaxation: the points of folded faces and their
 neighbours move to the mean of their four grid neighbours, projected back onto the patch (libigl's
-closest point), so every sample stays on the surface. The repaired grid is kept only when it folds
-less than the sampled one.
+closest point, one AABB tree per repair), so every sample stays on the surface. The repaired grid
+is kept only when it folds less than the sampled one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.ndimage import binary_dilation
@@ -68,18 +69,36 @@ def _moving(counts: np.ndarray) -> np.ndarray:
     return moving
 
 
-def _relax(grid: GridSample, moving: np.ndarray, patch: Patch, patch_normals: np.ndarray) -> GridSample:
+@dataclass(frozen=True)
+class _Surface:
+    """The patch the relaxed points are projected back onto: its AABB tree, built once per repair."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    normals: np.ndarray
+    tree: Any
+
+    @classmethod
+    def of(cls, patch: Patch) -> _Surface:
+        import igl
+
+        vertices = np.ascontiguousarray(patch.vertices, dtype=np.float64)
+        faces = np.ascontiguousarray(patch.faces, dtype=np.int64)
+        tree = igl.AABB()
+        tree.init(vertices, faces)
+        return cls(vertices, faces, face_normals(vertices, faces), tree)
+
+
+def _relax(grid: GridSample, moving: np.ndarray, surface: _Surface) -> GridSample:
     """One round: the `moving` points to the mean of their four grid neighbours, projected onto
     the patch with the normal of the triangle they land on."""
-    import igl
-
     rows, cols = np.nonzero(moving)
     p = grid.points
     mean = (p[rows - 1, cols] + p[rows + 1, cols] + p[rows, cols - 1] + p[rows, cols + 1]) / 4.0
-    _, face, closest = igl.point_mesh_squared_distance(mean, patch.vertices, patch.faces.astype(np.int64))
+    _, face, closest = surface.tree.squared_distance(surface.vertices, surface.faces, mean)
     points, normals = p.copy(), grid.normals.copy()
     points[rows, cols] = closest
-    normals[rows, cols] = patch_normals[np.asarray(face).ravel()]
+    normals[rows, cols] = surface.normals[np.asarray(face).ravel()]
     return GridSample(points, normals)
 
 
@@ -90,13 +109,14 @@ def untangle(grid: GridSample, patch: Patch, rounds: int = ROUNDS) -> Untangled:
     counts = fold_counts(grid.points, grid.normals)
     before = int(counts.sum())
     best, best_count, stalled = grid, before, 0
-    patch_normals = face_normals(patch.vertices, patch.faces)
+    surface: _Surface | None = None
     current, count = grid, before
     for _ in range(rounds):
         if count == 0 or stalled == STALL:
             break
         moving = _moving(counts)
-        current = _relax(current, moving, patch, patch_normals)
+        surface = surface or _Surface.of(patch)
+        current = _relax(current, moving, surface)
         rows, cols = np.nonzero(moving)
         r0, r1 = rows.min() - 1, rows.max() + 1  # the cells touching a moved point
         c0, c1 = cols.min() - 1, cols.max() + 1
