@@ -17,7 +17,7 @@ from PIL import Image
 from train_data import write_ball_dataset
 
 from train.checkpoints import unet_state
-from train.config import AugmentConfig, TrainConfig, ValidationConfig
+from train.config import AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig
 from train.loading import checkpoints
 from train.trainer import train
 
@@ -203,3 +203,61 @@ def test_the_genvdm_recipe_trains_from_the_cli(run_cli, dataset, tmp_path):
     assert state["config"]["batch_size"] == 6 and state["config"]["augment_condition_views"] == "(0, 1, 2)"
     bad = run_cli("train", "--data", dataset, "--out", tmp_path / "r2", "--model", "tiny", "--recipe", "x")
     assert_one_sentence_error(bad, "recipe")
+
+
+def test_lora_trains_the_tiny_model_saves_a_lean_adapter_and_exports_a_fused_model(dataset, tmp_path):
+    from train.base_model import read_base
+    from train.generate import generate
+    from train.loading import load_model
+    from train.lora import LORA_DIR, has_lora
+    from train.reference import ReferenceUNet
+
+    run = tmp_path / "run"
+    summary = train(_config(dataset, run, steps=250, cond_drop=0.0, lora_rank=16, learning_rate=1e-2))
+    assert summary.loss_end < 0.2 * summary.loss_start, (summary.loss_start, summary.loss_end)
+    checkpoint = summary.checkpoint
+    assert (checkpoint / LORA_DIR).is_dir() and not (checkpoint / "unet").exists()
+    base = run / "base"
+    assert "unet/diffusion_pytorch_model.safetensors" in read_base(checkpoint).files  # the UNet is named
+    adapter = sum(t.numel() for t in unet_state(checkpoint).values())
+    unet_bytes = (base / "unet" / "diffusion_pytorch_model.safetensors").stat().st_size
+    assert 0 < adapter * 4 < 0.5 * unet_bytes, (adapter, unet_bytes)
+
+    # The checkpoint loads with the adapter on its base UNet; the export is a plain, fused UNet that
+    # predicts the same v.
+    lean, complete = load_model(run), load_model(run / "model")
+    assert has_lora(lean.unet) and not has_lora(complete.unet)
+    assert not any(".lora_" in name for name in complete.unet.state_dict())
+    plain = load_model(base)
+    g = torch.Generator().manual_seed(0)
+    latents = torch.randn(1, 4, 12, 8, generator=g)
+    cond = torch.randn(1, 4, 8, 8, generator=g)
+    noise = torch.randn(1, 4, 8, 8, generator=g)
+    t = torch.tensor([500])
+    states = plain.prompt_states()
+    with torch.no_grad():
+        v_lean, v_complete, v_plain = (
+            ReferenceUNet(m.unet, m.train_scheduler().alphas_cumprod)(latents, t, states, cond, noise)
+            for m in (lean, complete, plain)
+        )
+    torch.testing.assert_close(v_complete, v_lean, rtol=1e-4, atol=1e-4)
+    assert (v_lean - v_plain).abs().max() > 1e-2  # the adapter changed the model
+    written = generate(GENVDM_DATA / "inputs" / "ear1.png", run, tmp_path / "gen", GenerateConfig(steps=2))
+    assert np.asarray(Image.open(tmp_path / "gen" / "grid.png")).shape == (960, 640, 3) and written
+
+
+def test_a_lora_run_resumes_exactly_and_only_with_its_rank(run_cli, dataset, tmp_path):
+    args = ["--model", "tiny", "--batch-size", "1", "--threads", "1", "--val-fraction", "0", "--lr", "1e-2"]
+    full = [*args, "--steps", "4", "--checkpoint-every", "2"]
+    args = [*full, "--lora-rank", "4"]
+    assert run_cli("train", "--data", dataset, "--out", tmp_path / "a", *args, "--stop-at", "2").code == 0
+    refused = run_cli("train", "--data", dataset, "--out", tmp_path / "a", *full, "--resume")
+    assert_one_sentence_error(refused, "--lora-rank 4")
+    assert run_cli("train", "--data", dataset, "--out", tmp_path / "a", *args, "--resume").code == 0
+    assert run_cli("train", "--data", dataset, "--out", tmp_path / "b", *args).code == 0
+    a, b = unet_state(tmp_path / "a" / "checkpoint-4"), unet_state(tmp_path / "b" / "checkpoint-4")
+    half = unet_state(tmp_path / "a" / "checkpoint-2")
+    assert a.keys() == b.keys() and all(".lora_" in name for name in a)
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6, msg=name)
+    assert any(not torch.equal(half[name], a[name]) for name in a)

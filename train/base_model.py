@@ -4,8 +4,10 @@ Training changes only the UNet. A checkpoint therefore holds the UNet, the sampl
 `base_model.json`: where the frozen parts (VAE, both encoders, tokenizer, feature extractors) come
 from (the hub id and snapshot revision, or the local directory) and the SHA-256 of each of their
 files, so a later load uses the very bytes training saw, in their original dtype. A `tiny` run
-saves its random base once, as RUN/base. `export_model` turns a checkpoint into one complete
-Zero123++ directory: the frozen parts copied byte for byte, the trained UNet beside them.
+saves its random base once, as RUN/base. A LoRA checkpoint holds the adapter instead of the UNet,
+and its base record names the frozen UNet too. `export_model` turns a checkpoint into one complete
+Zero123++ directory: the frozen parts copied byte for byte, the trained (or adapter-fused, fp32)
+UNet beside them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError
 
 BASE_FILE = "base_model.json"
-TRAINED = ("unet", "scheduler")  # what a checkpoint holds itself
 FROZEN = (
     "vae",
     "vision_encoder",
@@ -53,21 +54,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def frozen_files(directory: Path) -> dict[str, str]:
+def frozen_files(directory: Path, parts: tuple[str, ...] = FROZEN) -> dict[str, str]:
     """Every file of the frozen components of a model directory, with its SHA-256."""
-    found = sorted(p for name in FROZEN for p in (directory / name).rglob("*") if p.is_file())
+    found = sorted(p for name in parts for p in (directory / name).rglob("*") if p.is_file())
     return {str(p.relative_to(directory)): _sha256(p) for p in found}
 
 
-def describe_base(source: str, directory: Path, run: Path) -> BaseModel:
-    """The base record of a complete model directory (`run`-relative when it lies inside the run)."""
+def describe_base(source: str, directory: Path, run: Path, lora: bool = False) -> BaseModel:
+    """The base record of a complete model directory (`run`-relative when it lies inside the run);
+    a LoRA run's UNet is frozen too, so its files are named as well."""
     directory = directory.resolve()
     revision = directory.name if directory.parent.name == "snapshots" else None  # the hub cache layout
     try:
         named = str(directory.relative_to(run.resolve()))
     except ValueError:
         named = str(directory)
-    return BaseModel(source, named, revision, frozen_files(directory))
+    parts = (*FROZEN, "unet") if lora else FROZEN
+    return BaseModel(source, named, revision, frozen_files(directory, parts))
 
 
 def write_base(base: BaseModel, checkpoint: Path) -> None:
@@ -120,8 +123,13 @@ def export_model(checkpoint: Path, out: Path) -> Path:
     partial.mkdir(parents=True)
     for name in FROZEN:
         shutil.copytree(source / name, partial / name)
-    for name in TRAINED:
-        shutil.copytree(checkpoint / name, partial / name)
+    if (checkpoint / "unet").is_dir():
+        shutil.copytree(checkpoint / "unet", partial / "unet")
+    else:  # a LoRA run: its adapter fused into the base's UNet
+        from train.lora import fused_unet
+
+        fused_unet(source / "unet", checkpoint).save_pretrained(partial / "unet")
+    shutil.copytree(checkpoint / "scheduler", partial / "scheduler")
     shutil.copy2(checkpoint / MODEL_INDEX, partial / MODEL_INDEX)
     shutil.rmtree(out, ignore_errors=True)
     partial.rename(out)

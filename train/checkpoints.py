@@ -17,6 +17,7 @@ from safetensors.torch import load_file
 
 from train.base_model import BaseModel, write_base
 from train.loading import checkpoints, save_model, save_trained
+from train.lora import LORA_DIR, LORA_WEIGHTS, is_lora_checkpoint
 from train.model import Zero123PlusModel
 from vdm.atomic import os_reason, write_text_atomic
 from vdm.errors import VdmError, short_reason
@@ -115,5 +116,8 @@ def checkpoint_step(checkpoint: Path) -> int:
 
 
 def unet_state(checkpoint: Path) -> dict[str, torch.Tensor]:
-    """The UNet weights of a checkpoint (for comparisons in tests and tools)."""
+    """The trained weights of a checkpoint, its UNet's or its LoRA adapter's (for comparisons in
+    tests and tools)."""
+    if is_lora_checkpoint(checkpoint):
+        return load_file(checkpoint / LORA_DIR / LORA_WEIGHTS)
     return load_file(checkpoint / UNET_WEIGHTS)

@@ -35,7 +35,19 @@ def train_command(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Samples per step per process.")
     ] = TrainConfig.batch_size,
-    lr: Annotated[float, typer.Option("--lr", help="Peak AdamW learning rate.")] = TrainConfig.learning_rate,
+    lr: Annotated[
+        float | None,
+        typer.Option("--lr", help="Peak AdamW learning rate (default 1e-5, or 1e-4 with --lora-rank)."),
+    ] = TrainConfig.learning_rate,
+    lora_rank: Annotated[
+        int,
+        typer.Option(
+            "--lora-rank",
+            min=0,
+            help="Train LoRA adapters of this rank on the UNet's attention instead of the whole UNet "
+            "(e.g. 16; fits one 24 GB GPU). 0: full fine-tuning.",
+        ),
+    ] = TrainConfig.lora_rank,
     warmup: Annotated[
         int, typer.Option("--warmup", min=0, help="Linear warm-up steps.")
     ] = TrainConfig.warmup_steps,
@@ -95,6 +107,7 @@ def train_command(
         stop_at=stop_at,
         batch_size=batch_size,
         learning_rate=lr,
+        lora_rank=lora_rank,
         warmup_steps=warmup,
         restarts=restarts,
         resume=resume,

@@ -11,6 +11,8 @@ HUB_ID = "sudo-ai/zero123plus-v1.2"  # the public base model
 TINY = "tiny"  # --model tiny: the small random model of the tests and the demo
 SAMPLE_STEPS = 75  # Euler ancestral steps (Zero123++'s default)
 GUIDANCE = 4.0  # classifier-free guidance scale (Zero123++'s default)
+FULL_LEARNING_RATE = 1e-5  # peak AdamW rate, whole UNet
+LORA_LEARNING_RATE = 1e-4  # peak AdamW rate, LoRA adapters
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class TrainConfig:
     steps: int = 20_000
     stop_at: int | None = None  # end this invocation early (checkpointed) at this step; resume later
     batch_size: int = 4  # per process
-    learning_rate: float = 1e-5
+    learning_rate: float | None = None  # None: 1e-5, or 1e-4 for LoRA (adapters start at zero)
     weight_decay: float = 1e-2
     warmup_steps: int = 500
     restarts: int = 1  # cosine cycles (hard restarts) over the run
@@ -85,8 +87,15 @@ class TrainConfig:
     log_every: int = 10
     tiny_tile: int = 32  # with model="tiny": tile and condition sizes
     tiny_condition: int = 64
+    lora_rank: int = 0  # 0: fine-tune the whole UNet; else train LoRA adapters of this rank
+    lora_alpha: float | None = None  # LoRA scale numerator (None: the rank, a scale of 1)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
+
+    def peak_learning_rate(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return LORA_LEARNING_RATE if self.lora_rank else FULL_LEARNING_RATE
 
     def cycles(self) -> int:
         """Cosine cycles over the run."""
@@ -97,6 +106,8 @@ class TrainConfig:
             raise VdmError("Steps and batch size must be at least 1.")
         if self.mixed_precision not in ("auto", "no", "bf16", "fp16"):
             raise VdmError(f"Mixed precision '{self.mixed_precision}' is not one of auto, no, bf16, fp16.")
+        if self.lora_rank < 0:
+            raise VdmError("The LoRA rank must be 0 (off) or more.")
         if not 0.0 <= self.cond_drop < 1.0 or not 0.0 <= self.validation.fraction < 1.0:
             raise VdmError("The condition drop rate and the held-out fraction must be in [0, 1).")
 

@@ -3,7 +3,8 @@
 One path serves the hub model, a local copy of it, a `tiny` model and every training checkpoint:
 model_index.json (component classes + ramping coefficients) and one save_pretrained folder per
 component (weights in safetensors). A training checkpoint holds only the UNet and the sampler and
-names its frozen parts (train/base_model.py); they load from there. Each component is read
+names its frozen parts (train/base_model.py); they load from there. A LoRA checkpoint holds the
+adapter instead of the UNet: it goes on the base's UNet, unfused. Each component is read
 straight into its target dtype (the frozen ones may differ from the UNet's), never first as fp32.
 """
 
@@ -19,7 +20,8 @@ from urllib.parse import urlparse
 
 import torch
 
-from train.base_model import TRAINED, base_directory, read_base
+from train.base_model import base_directory, read_base
+from train.lora import has_lora, is_lora_checkpoint, load_lora, save_lora
 from train.model import SCHEDULE, Zero123PlusModel
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
@@ -57,10 +59,14 @@ def save_model(model: Zero123PlusModel, directory: str | Path) -> Path:
 
 
 def save_trained(model: Zero123PlusModel, directory: Path) -> Path:
-    """What training changes (UNet, sampler) and model_index.json, written last; the frozen parts are
-    named by the checkpoint's base_model.json instead of saved again."""
+    """What training changes (the UNet, or its LoRA adapter; the sampler) and model_index.json,
+    written last; the frozen parts are named by the checkpoint's base_model.json instead of saved
+    again."""
     directory.mkdir(parents=True, exist_ok=True)
-    model.unet.save_pretrained(directory / "unet")
+    if has_lora(model.unet):
+        save_lora(model.unet, directory)
+    else:
+        model.unet.save_pretrained(directory / "unet")
     model.scheduler.save_pretrained(directory / "scheduler")
     write_text_atomic(directory / MODEL_INDEX, json.dumps(_index(model), indent=2) + "\n")
     return directory
@@ -182,7 +188,7 @@ def load_model(
         if name in ("unet", "vae", "vision_encoder", "text_encoder"):
             target = dtype if name == "unet" else (frozen_dtype or dtype)
             kwargs["torch_dtype" if name in ("unet", "vae") else "dtype"] = target
-        where = directory if name in TRAINED else frozen_from
+        where = directory if (directory / name).is_dir() else frozen_from  # the checkpoint's, else the base's
         try:
             parts[name] = cls.from_pretrained(where / name, **kwargs)
         except Exception as exc:
@@ -190,6 +196,8 @@ def load_model(
             raise VdmError(
                 f"The {name} in {where} does not load as a {cls.__name__} ({reason})."
             ) from exc
+    if is_lora_checkpoint(directory) and not (directory / "unet").is_dir():
+        load_lora(parts["unet"], directory)
     config = {**dict(EulerAncestralDiscreteScheduler.load_config(directory / "scheduler"))}
     config["prediction_type"] = SCHEDULE["prediction_type"]  # Zero123++ v1.2 predicts v
     # The hub's scheduler config says "linspace"; Zero123++'s own pipeline, InstantMesh and GenVDM

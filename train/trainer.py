@@ -28,6 +28,7 @@ from train.checkpoints import BASE_DIR, checkpoint_step, register_hooks, save_ba
 from train.config import TINY, AugmentConfig, TrainConfig
 from train.data import GridDataset, StepBatchSampler, load_entries, split_entries
 from train.loading import checkpoints, load_model, model_directory
+from train.lora import add_lora, lora_rank, make_trainable, trainable_parameters
 from train.model import Zero123PlusModel, tiny_model
 from train.reference import ReferenceUNet
 from train.validation import validate
@@ -60,8 +61,9 @@ class TrainSummary:
 def _initial_model(
     config: TrainConfig, frozen_dtype: torch.dtype, accelerator: Accelerator
 ) -> tuple[Zero123PlusModel, BaseModel, Path | None]:
-    """The model to start from (frozen parts read straight into `frozen_dtype`), the base its
-    checkpoints will name, and the checkpoint to resume (if any)."""
+    """The model to start from (frozen parts read straight into `frozen_dtype`, a LoRA run's UNet
+    too), the base its checkpoints will name, and the checkpoint to resume (if any)."""
+    unet_dtype = frozen_dtype if config.lora_rank else torch.float32
     if config.resume:
         found = checkpoints(config.out)
         if not found:
@@ -70,7 +72,14 @@ def _initial_model(
         base = read_base(checkpoint)
         if base is None:
             raise VdmError(f"{checkpoint} holds no {BASE_FILE}: it is not a checkpoint of vdm train.")
-        return load_model(checkpoint, frozen_dtype=frozen_dtype), base, checkpoint
+        model = load_model(checkpoint, dtype=unet_dtype, frozen_dtype=frozen_dtype)
+        if lora_rank(model.unet) != config.lora_rank:
+            raise VdmError(
+                f"{checkpoint} was trained with --lora-rank {lora_rank(model.unet)}; resume it with that."
+            )
+        if config.lora_rank:
+            make_trainable(model.unet)
+        return model, base, checkpoint
     if checkpoints(config.out):
         raise VdmError(
             f"{config.out} already holds a run; pass --resume to continue it or choose another --out."
@@ -82,8 +91,11 @@ def _initial_model(
         accelerator.wait_for_everyone()
     else:
         directory = model_directory(config.model)
-    base = describe_base(config.model, directory, config.out)
-    return load_model(directory, frozen_dtype=frozen_dtype), base, None
+    base = describe_base(config.model, directory, config.out, lora=config.lora_rank > 0)
+    model = load_model(directory, dtype=unet_dtype, frozen_dtype=frozen_dtype)
+    if config.lora_rank:
+        add_lora(model.unet, config.lora_rank, config.lora_alpha)
+    return model, base, None
 
 
 def _step_generator(config: TrainConfig, step: int, process: int, device: torch.device) -> torch.Generator:
@@ -187,7 +199,9 @@ def _prepare(config: TrainConfig) -> _Run:
     net = ReferenceUNet(model.unet, model.train_scheduler().alphas_cumprod)
     if config.gradient_checkpointing if config.gradient_checkpointing is not None else cuda:
         model.unet.enable_gradient_checkpointing()
-    optimizer = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        trainable_parameters(net), lr=config.peak_learning_rate(), weight_decay=config.weight_decay
+    )
     processes = accelerator.num_processes
     lr_schedule = get_cosine_with_hard_restarts_schedule_with_warmup(
         optimizer, config.warmup_steps * processes, config.steps * processes, num_cycles=config.cycles()
@@ -228,7 +242,7 @@ def _train_step(run: _Run, config: TrainConfig, batch: dict[str, torch.Tensor], 
     loss = _v_loss(run.net, run.model, inputs, t, g)
     accelerator.backward(loss)
     if accelerator.sync_gradients:
-        accelerator.clip_grad_norm_(run.net.parameters(), config.grad_clip)
+        accelerator.clip_grad_norm_(trainable_parameters(run.net), config.grad_clip)
     run.optimizer.step()
     run.lr_schedule.step()
     run.optimizer.zero_grad(set_to_none=True)
