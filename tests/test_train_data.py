@@ -25,6 +25,21 @@ def test_split_keeps_selections_whole_and_is_stable():
     assert len({e["selection_id"] for e in held2}) == 1 and train2
 
 
+def test_split_holds_whole_source_meshes_out():
+    entries = [
+        {"patch_id": f"m{m}s{i}-a0", "selection_id": f"m{m}s{i}", "source": {"sha256": f"mesh{m}"}}
+        for m in range(30)
+        for i in range(4)
+    ]
+    train, held = split_entries(entries, 0.2)
+    held_meshes = {e["source"]["sha256"] for e in held}
+    assert held_meshes and not held_meshes & {e["source"]["sha256"] for e in train}
+    assert len(held) == 4 * len(held_meshes)  # every part of a held-out mesh is held out
+    one_mesh = [e | {"source": {"sha256": "mesh0"}} for e in entries[:12]]
+    train1, held1 = split_entries(one_mesh, 0.2)  # one mesh: split by selection, never empty
+    assert held1 and train1 and not {e["selection_id"] for e in held1} & {e["selection_id"] for e in train1}
+
+
 def test_augmentation_keeps_white_background_and_follows_its_seed():
     rgb = np.full((64, 64, 3), 255, dtype=np.uint8)
     rgb[16:48, 16:48] = (128, 128, 128)

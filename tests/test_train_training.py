@@ -48,6 +48,20 @@ def test_tiny_model_overfits_two_samples(dataset, tmp_path):
     assert np.mean(summary.last_losses) < 0.5 * np.mean(summary.first_losses)
 
 
+def test_the_evaluation_loss_does_not_depend_on_how_it_is_chunked(dataset, tmp_path):
+    from train.model import tiny_model
+    from train.reference import ReferenceUNet
+    from train.trainer import _eval_batch, evaluation_loss
+
+    model = tiny_model(seed=1)
+    net = ReferenceUNet(model.unet, model.train_scheduler().alphas_cumprod)
+    entries = [{"patch_id": "00ba11-a0"}, {"patch_id": "01ba11-a0"}]
+    batch = _eval_batch(_config(dataset, tmp_path), model, entries)
+    losses = [evaluation_loss(net, model, batch, seed=3, chunk=chunk) for chunk in (1, 3, 8)]
+    assert max(losses) - min(losses) < 1e-6 * max(losses), losses
+    assert evaluation_loss(net, model, batch, seed=4, chunk=8) != losses[0]  # the noise is the seed's
+
+
 def test_resumed_run_equals_an_uninterrupted_one(dataset, tmp_path):
     steps = 6
     augment = AugmentConfig()
@@ -79,7 +93,12 @@ def test_cli_trains_validates_and_generates(run_cli, dataset, tmp_path):
         assert (latest / name).is_file(), name
     assert not (latest / "model.safetensors").exists()  # weights live once, in unet/
     assert json.loads((latest / "trainer_state.json").read_text())["step"] == 4
-    assert sorted(p.name for p in (run / "validation").iterdir()) == ["step-0000004.png"]
+    assert sorted(p.name for p in (run / "validation").iterdir()) == ["step-0000004.json", "step-0000004.png"]
+    errors = json.loads((run / "validation" / "step-0000004.json").read_text())
+    assert sorted(map(int, errors["per_view"])) == [0, 1, 3, 4, 5, 6]
+    assert all(0.0 < value <= 180.0 for value in errors["per_view"].values())  # a random model errs
+    (patch_errors,) = errors["per_patch"].values()  # one held-out patch, its views' errors
+    assert patch_errors == errors["per_view"]
     assert list((run / "logs").rglob("events.out.tfevents.*"))
 
     out = tmp_path / "generated"

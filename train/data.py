@@ -1,4 +1,4 @@
-"""Training samples from a mined dataset: the held-out split, the (augmented) condition and the
+"""Training samples from a mined dataset: the held-out split by source mesh, the (augmented) condition and the
 target grid at the model's tile size, and a batch order that depends only on the step (so a
 resumed run sees exactly the batches an uninterrupted one would)."""
 
@@ -26,22 +26,29 @@ from vdm.rig import GRID_COLS, GRID_ROWS
 def split_entries(
     entries: list[dict[str, Any]], val_fraction: float
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(train, held out): whole selections go to one side (augmented copies of a part never straddle
-    the split), chosen by a hash of the selection id, so the split is stable as the dataset grows."""
+    """(train, held out) by source mesh: every patch of a held-out mesh is held out (parts of one
+    asset share its style, so a split by part would flatter validation), chosen by a hash of the
+    mesh's sha256, so the split is stable as the dataset grows. A dataset of one mesh is split by
+    selection instead (augmented copies of a part never straddle the split)."""
 
     def selection(entry: dict[str, Any]) -> str:
         return str(entry.get("selection_id", entry["patch_id"]))
 
-    def key(selection_id: str) -> float:
-        return int(hashlib.sha256(selection_id.encode()).hexdigest()[:12], 16) / 16**12
+    def source(entry: dict[str, Any]) -> str:
+        return str((entry.get("source") or {}).get("sha256") or selection(entry))
 
-    selections = sorted({selection(e) for e in entries}, key=key)
-    held = {s for s in selections if key(s) < val_fraction}
-    if val_fraction > 0 and not held and len(selections) > 1:
-        held = {selections[0]}  # a small dataset still gets one held-out selection
-    if held == set(selections):
-        held.discard(selections[-1])  # and always something to train on
-    return [e for e in entries if selection(e) not in held], [e for e in entries if selection(e) in held]
+    group = source if len({source(e) for e in entries}) > 1 else selection
+
+    def key(group_id: str) -> float:
+        return int(hashlib.sha256(group_id.encode()).hexdigest()[:12], 16) / 16**12
+
+    groups = sorted({group(e) for e in entries}, key=key)
+    held = {g for g in groups if key(g) < val_fraction}
+    if val_fraction > 0 and not held and len(groups) > 1:
+        held = {groups[0]}  # a small dataset still gets one held-out mesh
+    if held == set(groups):
+        held.discard(groups[-1])  # and always something to train on
+    return [e for e in entries if group(e) not in held], [e for e in entries if group(e) in held]
 
 
 def load_entries(dataset: Path) -> list[dict[str, Any]]:

@@ -116,13 +116,28 @@ def _batch_inputs(
     return states, model.condition_latents(vae, generator), model.grid_latents(batch["grid"], generator)
 
 
+def _noises(
+    inputs: tuple[torch.Tensor, ...], g: torch.Generator, count: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noise for the target latents and for the condition latent of the reference pass (`count`
+    per sample instead of one: the timesteps of the evaluation loss)."""
+    _, cond, latents = inputs
+    size = (count,) if count else (latents.shape[0],)
+    noise = torch.randn((*size, *latents.shape[1:]), generator=g, device=latents.device, dtype=latents.dtype)
+    cond_noise = torch.randn((*size, *cond.shape[1:]), generator=g, device=cond.device, dtype=cond.dtype)
+    return noise, cond_noise
+
+
 def _v_loss(
-    net: Any, model: Zero123PlusModel, inputs: tuple[torch.Tensor, ...], t: torch.Tensor, g: torch.Generator
+    net: Any,
+    model: Zero123PlusModel,
+    inputs: tuple[torch.Tensor, ...],
+    t: torch.Tensor,
+    noises: tuple[torch.Tensor, torch.Tensor],
 ) -> torch.Tensor:
     states, cond, latents = inputs
+    noise, cond_noise = noises
     scheduler = model.train_scheduler()
-    noise = torch.randn(latents.shape, generator=g, device=latents.device, dtype=latents.dtype)
-    cond_noise = torch.randn(cond.shape, generator=g, device=cond.device, dtype=cond.dtype)
     noisy = scheduler.add_noise(latents, noise, t)
     target = scheduler.get_velocity(latents, noise, t)
     dtype = next(net.parameters()).dtype
@@ -131,16 +146,26 @@ def _v_loss(
 
 
 @torch.no_grad()
-def evaluation_loss(net: Any, model: Zero123PlusModel, batch: dict[str, torch.Tensor], seed: int) -> float:
-    """The v-loss at fixed, evenly spread timesteps with fixed noise: comparable across a run."""
+def evaluation_loss(
+    net: Any, model: Zero123PlusModel, batch: dict[str, torch.Tensor], seed: int, chunk: int
+) -> float:
+    """The v-loss at fixed, evenly spread timesteps with fixed noise: comparable across a run. The
+    UNet sees at most `chunk` inputs at a time (the training batch: start-up memory stays within a
+    training step's), and the value does not depend on `chunk`."""
     device = model.vae.device
-    g = torch.Generator(device).manual_seed(seed)
-    size = batch["grid"].shape[0]
-    repeated = {k: v.repeat_interleave(EVAL_TIMESTEPS, dim=0) for k, v in batch.items()}
-    inputs = _batch_inputs(model, repeated, 0.0, g)
     steps = model.train_scheduler().config.num_train_timesteps
-    t = ((torch.arange(EVAL_TIMESTEPS, device=device) + 0.5) * steps / EVAL_TIMESTEPS).long().repeat(size)
-    return float(_v_loss(net, model, inputs, t, g))
+    timesteps = ((torch.arange(EVAL_TIMESTEPS, device=device) + 0.5) * steps / EVAL_TIMESTEPS).long()
+    total = 0.0
+    for i in range(batch["grid"].shape[0]):
+        g = torch.Generator(device).manual_seed(seed * 1_000_003 + i)
+        inputs = _batch_inputs(model, {k: v[i : i + 1] for k, v in batch.items()}, 0.0, g)
+        noise, cond_noise = _noises(inputs, g, EVAL_TIMESTEPS)
+        for start in range(0, EVAL_TIMESTEPS, chunk):
+            t = timesteps[start : start + chunk]
+            repeated = tuple(x.expand(len(t), *x.shape[1:]) for x in inputs)
+            part = (noise[start : start + len(t)], cond_noise[start : start + len(t)])
+            total += float(_v_loss(net, model, repeated, t, part)) * len(t)
+    return total / (batch["grid"].shape[0] * EVAL_TIMESTEPS)
 
 
 def train(config: TrainConfig) -> TrainSummary:
@@ -239,7 +264,7 @@ def _train_step(run: _Run, config: TrainConfig, batch: dict[str, torch.Tensor], 
     inputs = _batch_inputs(run.model, batch, config.cond_drop, g)
     steps = run.model.train_scheduler().config.num_train_timesteps
     t = torch.randint(0, steps, (batch["grid"].shape[0],), generator=g, device=accelerator.device)
-    loss = _v_loss(run.net, run.model, inputs, t, g)
+    loss = _v_loss(run.net, run.model, inputs, t, _noises(inputs, g))
     accelerator.backward(loss)
     if accelerator.sync_gradients:
         accelerator.clip_grad_norm_(trainable_parameters(run.net), config.grad_clip)
@@ -253,7 +278,7 @@ def _train(config: TrainConfig) -> TrainSummary:
     started = time.perf_counter()
     run = _prepare(config)
     eval_batch = _eval_batch(config, run.model, run.train_entries)
-    loss_start = evaluation_loss(run.net, run.model, eval_batch, config.seed)
+    loss_start = evaluation_loss(run.net, run.model, eval_batch, config.seed, config.batch_size)
     losses: list[float] = []
     step, checkpoint, val_error = run.start_step, None, None
     run.net.train()
@@ -283,7 +308,7 @@ def _train(config: TrainConfig) -> TrainSummary:
     run.accelerator.wait_for_everyone()
     loop_seconds = time.perf_counter() - loop_started
     run.net.eval()
-    loss_end = evaluation_loss(run.net, run.model, eval_batch, config.seed)
+    loss_end = evaluation_loss(run.net, run.model, eval_batch, config.seed, config.batch_size)
     run.accelerator.end_training()
     return TrainSummary(
         start_step=run.start_step,
@@ -314,10 +339,12 @@ def _validate(run: _Run, config: TrainConfig, step: int) -> float | None:
     if run.accelerator.is_main_process:
         run.net.eval()
         net = run.accelerator.unwrap_model(run.net)
-        error = validate(
+        result = validate(
             run.model, net, config.validation, config.data, config.out, run.val_entries, step, config.seed
         )
-        run.accelerator.log({"val/mean_angular_error_deg": error}, step=step)
+        error = result.mean
+        views = {f"val/angular_error_deg_view{k}": value for k, value in result.per_view.items()}
+        run.accelerator.log({"val/mean_angular_error_deg": error, **views}, step=step)
         run.net.train()
     run.accelerator.wait_for_everyone()
     return error
