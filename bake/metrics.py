@@ -6,7 +6,9 @@
 - `crease`: share of those pixels whose decoded normal tilts more than 10 degrees.
 - `self_intersections`: faces of the decoded grid that cross another face.
 - `undercut_recall`: of the patch's points that a height field cannot hold (another part of the
-  patch lies straight above them), the share the decoded surface keeps within 0.05.
+  patch lies straight above them), the share the decoded surface keeps within 0.05. A VDM made
+  from the rig's views (`vdm reconstruct`) is scored on the undercut points those views see
+  (`seen_by`): no fitting recovers what no view shows, e.g. a mushroom cap's underside.
 
 GenVDM's own ear3.exr slides 0.003 away from its ear: a reference point.
 """
@@ -93,6 +95,24 @@ def undercut_points(patch: Patch, samples: np.ndarray) -> np.ndarray:
     return mesh.ray.intersects_any(origins, up)
 
 
+def seen_points(patch: Patch, samples: np.ndarray, normals: np.ndarray, views: tuple[int, ...]) -> np.ndarray:
+    """Which sample points face one of the rig's `views` with nothing of the patch in front of them
+    (orthographic rays toward the camera)."""
+    import trimesh
+
+    from vdm.rig import VIEWS, camera_axes
+
+    mesh = trimesh.Trimesh(patch.vertices, patch.faces, process=False)
+    seen = np.zeros(len(samples), dtype=bool)
+    for k in views:
+        toward = -camera_axes(VIEWS[k])[2]
+        facing = ~seen & (normals @ toward > 0.0)
+        origins = samples[facing] + 1e-4 * toward
+        hit = mesh.ray.intersects_any(origins, np.tile(toward, (len(origins), 1)))
+        seen[np.flatnonzero(facing)[~hit]] = True
+    return seen
+
+
 def away_from_footprint(patch: Patch, resolution: int) -> np.ndarray:
     """(N, N) mask of the pixels farther than AWAY from the part's footprint (its xy shadow)."""
     xs, ys = pixel_centres(resolution)
@@ -114,12 +134,18 @@ def decoded_normals(displacement: np.ndarray) -> np.ndarray:
 
 
 def brush_scores(
-    displacement: np.ndarray, patch: Patch, seed: int = 0, intersections: bool = True
+    displacement: np.ndarray,
+    patch: Patch,
+    seed: int = 0,
+    intersections: bool = True,
+    seen_by: tuple[int, ...] | None = None,
 ) -> BrushScores:
     """All the section-6b figures of a VDM (an (N, N, 3) displacement) against its patch (without
-    `intersections`, the self-intersection count, the slowest figure, is reported as -1)."""
+    `intersections`, the self-intersection count, the slowest figure, is reported as -1; with
+    `seen_by`, undercuts count only where those rig views see them)."""
     decoded = vdm_to_patch(displacement)
-    truth = sample_surface(patch, SAMPLES, seed).points
+    sample = sample_surface(patch, SAMPLES, seed)
+    truth = sample.points
     got = sample_surface(decoded, SAMPLES, seed + 1).points
     away = away_from_footprint(patch, displacement.shape[0])
     slide = float(np.linalg.norm(displacement[..., :2], axis=-1)[away].mean()) if away.any() else 0.0
@@ -128,7 +154,8 @@ def brush_scores(
     crease = float((tilt[away] > CREASE_DEG).mean()) if away.any() else 0.0
     to_decoded = mesh_distance(truth, decoded)
     under = undercut_points(patch, truth)
-    recall = float((to_decoded[under] < KEPT).mean()) if under.any() else float("nan")
+    scored = under & seen_points(patch, truth, sample.normals, seen_by) if seen_by is not None else under
+    recall = float((to_decoded[scored] < KEPT).mean()) if scored.any() else float("nan")
     return BrushScores(
         chamfer=0.5 * float(mesh_distance(got, patch).mean() + to_decoded.mean()),
         slide=slide,

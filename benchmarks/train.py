@@ -2,9 +2,10 @@
 
 `python -m benchmarks.run train` (CPU): tiny-model training steps/s (batch 2, data loading from a
 512-pixel rendered dataset included) and tiny-model generation time.
-`python -m benchmarks.train --real --batch-size 6` (GPU): the real-size Zero123++ UNet (SD2 layout,
-random weights, no download) with reference attention on the 960 x 640 grid, one AdamW step with
-gradient checkpointing, in bf16 autocast and in fp32.
+`python -m benchmarks.train --real` (GPU: batch 6, bf16 and fp32; CPU: batch 1, fp32): the real-size
+Zero123++ UNet (SD2 layout, random weights, no download) with reference attention on the 960 x 640
+grid, an AdamW step with gradient checkpointing, full fine-tuning and LoRA (`--lora-rank`, default
+16), each in its own process: seconds per step and peak memory.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import argparse
 import json
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.table import Row, print_table, timed
 
@@ -72,11 +75,26 @@ def run() -> list[Row]:
     return rows
 
 
-def real_unet_step(batch_size: int, precision: str, repeat: int = 5) -> float:
-    """Seconds per training step of the real-size UNet (CUDA)."""
+@dataclass(frozen=True)
+class RealStep:
+    """One configuration of the real-size UNet step and what it measured."""
+
+    device: str
+    batch_size: int
+    precision: str  # fp32 | bf16 (autocast; a LoRA run's frozen UNet is held in bf16 too)
+    lora_rank: int  # 0: full fine-tuning
+    seconds: float = 0.0
+    peak_bytes: int = 0  # CUDA: max allocated; CPU: the process's peak resident set
+    trainable: int = 0
+
+
+def real_unet(lora_rank: int, precision: str) -> Any:
+    """The Zero123++ v1.2 UNet (SD2 layout, 865,910,724 parameters, random weights) with reference
+    attention and gradient checkpointing, LoRA adapters added as `vdm train --lora-rank` adds them."""
     import torch
     from diffusers import UNet2DConditionModel
 
+    from train.lora import add_lora
     from train.model import SCHEDULE
     from train.reference import ReferenceUNet
 
@@ -92,50 +110,105 @@ def real_unet_step(batch_size: int, precision: str, repeat: int = 5) -> float:
         use_linear_projection=True,
     )
     unet.enable_gradient_checkpointing()
+    if lora_rank:
+        unet.to(torch.bfloat16 if precision == "bf16" else torch.float32)
+        add_lora(unet, lora_rank)
     betas = torch.linspace(SCHEDULE["beta_start"], SCHEDULE["beta_end"], SCHEDULE["num_train_timesteps"])
-    net = ReferenceUNet(unet, torch.cumprod(1.0 - betas, 0)).cuda().train()
-    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-5)
-    device = torch.device("cuda")
-    sample = torch.randn(batch_size, 4, 120, 80, device=device)  # the 960 x 640 grid
-    cond = torch.randn(batch_size, 4, 40, 40, device=device)  # a 320-pixel condition
-    states = torch.randn(batch_size, 77, 1024, device=device)
-    t = torch.randint(0, 1000, (batch_size,), device=device)
+    return ReferenceUNet(unet, torch.cumprod(1.0 - betas, 0))
+
+
+def measure_step(config: RealStep, repeat: int) -> RealStep:
+    """Seconds per AdamW step (after a warm-up step) and the peak memory, for the 960 x 640
+    grid (120 x 80 latents) and a 320-pixel condition, clipping included."""
+    import resource
+
+    import torch
+
+    from train.lora import trainable_parameters
+
+    device = torch.device(config.device)
+    net = real_unet(config.lora_rank, config.precision).to(device).train()
+    parameters = trainable_parameters(net)
+    optimizer = torch.optim.AdamW(parameters, lr=1e-5)
+    n = config.batch_size
+    sample = torch.randn(n, 4, 120, 80, device=device)
+    cond = torch.randn(n, 4, 40, 40, device=device)
+    states = torch.randn(n, 77, 1024, device=device)
+    t = torch.randint(0, 1000, (n,), device=device)
 
     def step() -> None:
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
             loss = net(sample, t, states, cond, torch.randn_like(cond)).float().square().mean()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        torch.cuda.synchronize()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
-    step()  # warm-up: kernels, allocator
+    step()  # warm-up, and the optimizer state exists from here on (the peak is a steady step's)
     start = time.perf_counter()
     for _ in range(repeat):
         step()
-    return (time.perf_counter() - start) / repeat
+    seconds = (time.perf_counter() - start) / repeat
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    trainable = sum(p.numel() for p in parameters)
+    return RealStep(config.device, n, config.precision, config.lora_rank, seconds, peak, trainable)
+
+
+def real_steps(configs: list[RealStep], repeat: int) -> list[Row]:
+    """Each configuration in a fresh process (its peak memory is its own)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    rows = []
+    for config in configs:
+        with context.Pool(1) as pool:
+            done = pool.apply(measure_step, (config, repeat))
+        kind = f"LoRA rank {done.lora_rank}" if done.lora_rank else "full"
+        note = f"{done.device}, batch {done.batch_size}, {done.trainable:,} trained parameters"
+        rows.append(Row("train", f"real UNet step, {kind}, {done.precision}", done.seconds, "s", note))
+        rows.append(
+            Row(
+                "train",
+                f"real UNet peak memory, {kind}, {done.precision}",
+                done.peak_bytes / 2**30,
+                "GiB",
+                note,
+            )
+        )
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--real", action="store_true", help="Benchmark the real-size UNet (needs CUDA).")
-    parser.add_argument("--batch-size", type=int, default=6)
+    parser.add_argument("--real", action="store_true", help="Benchmark the real-size UNet.")
+    parser.add_argument("--device", default=None, help="cuda or cpu (default: cuda where present).")
+    parser.add_argument("--batch-size", type=int, default=None, help="Default: 6 on CUDA, 1 on the CPU.")
+    parser.add_argument("--lora-rank", type=int, default=16)
     args = parser.parse_args()
     if not args.real:
         print_table(run())
         return
+    print_table(real_rows(args.device, args.batch_size, args.lora_rank))
+
+
+def real_rows(device: str | None, batch_size: int | None, lora_rank: int) -> list[Row]:
+    """Full fine-tuning and LoRA; on CUDA each in bf16 and fp32 (5 steps), on the CPU in fp32 (1 step;
+    each after a warm-up step)."""
     import torch
 
-    name = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    rows = []
-    for precision in ("bf16", "fp32"):
-        seconds = real_unet_step(args.batch_size, precision)
-        note = f"{name}, batch {args.batch_size}, grad checkpointing, reference attention"
-        rows.append(Row("train", f"real UNet step ({precision})", seconds, "s", note))
-    print_table(rows)
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    cuda = device.startswith("cuda")
+    batch = batch_size or (6 if cuda else 1)
+    precisions = ("bf16", "fp32") if cuda else ("fp32",)
+    configs = [RealStep(device, batch, p, rank) for rank in (0, lora_rank) for p in precisions]
+    return real_steps(configs, repeat=5 if cuda else 1)
 
 
 if __name__ == "__main__":

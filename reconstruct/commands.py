@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reconstruct.config import QUALITIES, ReconstructConfig
+from reconstruct.config import ReconstructConfig
 from vdm.errors import VdmError
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,14 @@ def reconstruct_command(
         int, typer.Option("--seed", help="Seeds every random choice; same seed, same VDM.")
     ] = ReconstructConfig.seed,
     resolution: Annotated[
-        int, typer.Option("--resolution", min=8, max=4096, help="VDM side in pixels (512, 1024, 2048).")
+        int, typer.Option("--resolution", help="VDM side in pixels, 256 to 2048 (512, 1024, 2048).")
     ] = ReconstructConfig.resolution,
+    border: Annotated[
+        str,
+        typer.Option(
+            "--border", help="square: zero on the square's edge; disc: zero outside the inscribed circle."
+        ),
+    ] = ReconstructConfig.border,
     threads: Annotated[
         int, typer.Option("--threads", min=1, help="CPU threads for torch.")
     ] = ReconstructConfig.threads,
@@ -49,14 +55,18 @@ def reconstruct_command(
         ),
     ] = False,
 ) -> None:
-    """Reconstruct a vector displacement map from six patch-frame normal maps (neural SDF, then a
-    neural deformation field sampled on the VDM grid)."""
+    """Reconstruct a vector displacement map from six patch-frame normal maps (a neural SDF, its
+    surface made a patch and baked onto the square as `vdm bake` does)."""
     from reconstruct.pipeline import reconstruct
 
-    if quality not in QUALITIES:
-        raise VdmError(f"Unknown quality {quality!r}; use one of {', '.join(QUALITIES)}.")
     config = ReconstructConfig(
-        quality=quality, device=device, seed=seed, resolution=resolution, threads=threads, baseline=baseline
+        quality=quality,
+        device=device,
+        seed=seed,
+        resolution=resolution,
+        border=border,
+        threads=threads,
+        baseline=baseline,
     )
     result = reconstruct(normals, out, config)
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())

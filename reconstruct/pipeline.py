@@ -1,9 +1,11 @@
 """Six normal maps to a VDM: the library entry point behind `vdm reconstruct`.
 
-Stage 1 fits the part's SDF (reconstruct.sdf), its surface is extracted (reconstruct.surface), stage 2
-fits the deformation field to it (reconstruct.deform), which is sampled as the VDM. Outputs in DIR:
-vdm.exr (conventions section 6), mesh.ply (the surface the VDM encodes, a patch mesh), preview.png,
-stage1.ply (the part as the SDF saw it) and report.json (settings, timings, final losses).
+Stage 1 fits the part's SDF (reconstruct.sdf); stage 2 makes the fitted surface a patch
+(reconstruct.surface_patch) and bakes it with `vdm bake`'s map onto the square (bake.brush): the
+bare plane stays where it is, the part is covered without a fold, the border is exact. Outputs in
+DIR: vdm.exr (conventions section 6), mesh.ply (the surface the VDM encodes, a patch mesh),
+preview.png, stage1.ply (the fitted surface as a patch) and report.json (settings, timings, final
+losses, the bake's map report).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reconstruct.config import QUALITIES, ReconstructConfig
-from reconstruct.deform import DeformConfig
 from reconstruct.encoding import GridConfig
 from reconstruct.sdf import SdfConfig
+from reconstruct.surface_patch import SurfaceConfig
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
 from vdm.patch import write_patch
@@ -32,23 +34,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SNAP = 5e-3  # displacements shorter than this are the undisplaced plane: written as exactly 0
-
-
 @dataclass(frozen=True)
 class QualitySettings:
     """Everything `--quality` chooses."""
 
     view_size: int
     sdf: SdfConfig
-    deform: DeformConfig
-    target_points: int
+    surface: SurfaceConfig
 
 
 def quality_settings(quality: str) -> QualitySettings:
     """`fast`: small views and few steps (a CPU test budget); `full`: the real thing (meant for a GPU)."""
     if quality == "fast":
-        return QualitySettings(128, SdfConfig(), DeformConfig(), 20_000)
+        return QualitySettings(128, SdfConfig(), SurfaceConfig())
     if quality == "full":
         return QualitySettings(
             256,
@@ -58,12 +56,10 @@ def quality_settings(quality: str) -> QualitySettings:
                 samples=64,
                 grid=GridConfig(levels=12, finest_resolution=192),
                 hidden=64,
-                mc_resolution=192,
                 eps_end=0.005,
                 s_end=600.0,
             ),
-            DeformConfig(iterations=2500, points=4096, hidden=256, layers=4, frequencies=3),
-            60_000,
+            SurfaceConfig(lattice=256, edge_length=0.01),
         )
     raise VdmError(f"Unknown quality {quality!r}; use one of {', '.join(QUALITIES)}.")
 
@@ -102,12 +98,13 @@ class _Progress:
 
 def _neural(
     views: NormalViews, settings: QualitySettings, config: ReconstructConfig, out: Path, info: dict
-) -> tuple[np.ndarray, Path | None]:
-    """Both neural stages; fills info's timings and losses; returns the displacement and stage1.ply."""
-    from reconstruct.deform import fit_deformation, sample_field
+) -> tuple[np.ndarray, Path]:
+    """Stage 1 and the bake of its surface; fills info's timings, losses and map report; returns the
+    displacement and stage1.ply."""
+    from bake.brush import bake_patch
+    from bake.config import BakeConfig
     from reconstruct.sdf import fit_sdf
-    from reconstruct.surface import stage1_surface
-    from vdm.vdm_file import surface_to_vdm
+    from reconstruct.surface_patch import surface_patch
 
     device = pick_device(config.device)
     timings, losses = info["timings"], info["losses"]
@@ -118,19 +115,14 @@ def _neural(
     losses.update({f"sdf_{k}": v for k, v in bar.last.items()})
     timings["stage1"] = time.perf_counter() - start
     start = time.perf_counter()
-    surface = stage1_surface(model, settings.sdf.mc_resolution, settings.target_points, config.seed)
-    stage1_path = None
-    if surface.part is not None:
-        stage1_path = write_patch(out / "stage1.ply", surface.part)
+    patch = surface_patch(model, settings.surface)
+    stage1_path = write_patch(out / "stage1.ply", patch)
     timings["extract"] = time.perf_counter() - start
     start = time.perf_counter()
-    bar = _Progress(settings.deform.iterations, "stage 2 (deformation)", config.progress)
-    field_ = fit_deformation(surface.points, settings.deform, device, config.seed, bar)
-    bar.close()
-    losses.update({f"deform_{k}": v for k, v in bar.last.items()})
-    displacement = surface_to_vdm(sample_field(field_, config.resolution), SNAP)
+    brush = bake_patch(patch, BakeConfig(resolution=config.resolution, border=config.border))
+    info["map"] = brush.report
     timings["stage2"] = time.perf_counter() - start
-    return displacement, stage1_path
+    return brush.displacement, stage1_path
 
 
 def reconstruct(
@@ -146,8 +138,6 @@ def reconstruct(
     config = config or ReconstructConfig()
     settings = quality_settings(config.quality)
     out = Path(out_dir)
-    if config.resolution < 8:
-        raise VdmError(f"VDM resolution {config.resolution} is too small; use at least 8.")
     np.random.seed(config.seed)
     info: dict = {"timings": {}, "losses": {}}
     start = time.perf_counter()

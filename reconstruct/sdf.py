@@ -61,7 +61,6 @@ class SdfConfig:
     eps_end: float = 0.01
     part_ray_share: float = 0.6  # share of each batch drawn from rays that see the part
     part_margin: float = 0.016  # ... or lie this close to one (a fraction of the view size)
-    mc_resolution: int = 96
     start_radius: float = 0.5  # the SDF starts as a hemisphere of this radius on the plane
 
 
@@ -270,14 +269,17 @@ def fit_sdf(
     return model
 
 
-@torch.no_grad()
-def sdf_grid(
-    model: PartSdf, resolution: int, chunk: int = 131_072
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sdf_grid(model: PartSdf, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The part SDF on a resolution^3 lattice over its box: values (R, R, R) indexed x, y, z, the
     lattice origin and spacing."""
     lo, hi = np.array(BOX_MIN), np.array(BOX_MAX)
     axes = [np.linspace(lo[i], hi[i], resolution) for i in range(3)]
+    return sdf_lattice(model, axes), lo, (hi - lo) / (resolution - 1)
+
+
+@torch.no_grad()
+def sdf_lattice(model: PartSdf, axes: list[np.ndarray], chunk: int = 131_072) -> np.ndarray:
+    """The part SDF at every point of the lattice spanned by three axes, indexed x, y, z."""
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
     device = model.box_min.device
     values = np.concatenate(
@@ -286,4 +288,4 @@ def sdf_grid(
             for i in range(0, len(grid), chunk)
         ]
     )
-    return values.reshape(resolution, resolution, resolution), lo, (hi - lo) / (resolution - 1)
+    return values.reshape(*(len(a) for a in axes))

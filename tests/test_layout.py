@@ -20,7 +20,7 @@ ALLOWED = {
     "bake": {"vdm", "lasso", "stitching", "render"},
     "mine": {"vdm", "lasso", "stitching", "render", "bake"},
     "train": {"vdm"},
-    "reconstruct": {"vdm", "render", "bake"},
+    "reconstruct": {"vdm", "stitching", "render", "bake"},
     "app": set(PACKAGES),
 }
 SHIMS = {ROOT / "vdm" / "__main__.py"}

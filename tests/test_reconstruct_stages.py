@@ -1,4 +1,5 @@
-"""The two neural stages on small budgets: losses go down, and the same seed gives the same numbers."""
+"""Stage 1 on a small budget (losses go down, the same seed gives the same numbers) and the patch
+stage 2 makes of a fitted surface (here an exact SDF)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from reconstruct.deform import DeformConfig, fit_deformation, sample_field
 from reconstruct.encoding import GridConfig
 from reconstruct.inputs import load_normal_views
 from reconstruct.sdf import SdfConfig, build_rays, fit_sdf
+from reconstruct.surface_patch import SurfaceConfig, surface_patch
 from render.renderer import PatchRenderer
+from vdm.patch import PART
+from vdm.patch_checks import patch_problem
 from vdm.shapes import mushroom_patch
 from vdm.surface_metrics import sample_surface
 
@@ -46,18 +49,33 @@ def test_sdf_losses_fall_and_repeat(views):
     assert losses == again and torch.equal(volume, volume_again)
 
 
-def test_deformation_starts_flat_and_fits():
-    target = sample_surface(mushroom_patch(), 4000, seed=0).points
-    config = DeformConfig(iterations=150, points=512)
-    losses = []
-    field = fit_deformation(
-        target, config, CPU, seed=1, progress=lambda _step, loss: losses.append(loss["chamfer"])
-    )
-    assert np.mean(losses[-10:]) < 0.6 * losses[0]
-    surface = sample_field(field, 32)
-    assert surface[..., 2].max() > 0.5  # it rose toward the cap
-    untrained = sample_field(fit_deformation(target, DeformConfig(iterations=0), CPU, seed=1), 8)
-    from vdm.vdm_file import pixel_centres
+class _Balls(torch.nn.Module):
+    """An exact SDF: a ball sunk into the plane, and a small floater above it."""
 
-    x, y = pixel_centres(8)
-    assert np.allclose(untrained, np.stack([x, y, np.zeros_like(x)], -1), atol=1e-6)
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("box_min", torch.zeros(3))
+
+    def forward(self, p: torch.Tensor) -> torch.Tensor:
+        ball = (p - torch.tensor([0.1, 0.0, 0.2])).norm(dim=-1) - 0.5
+        floater = (p - torch.tensor([0.0, 0.0, 1.3])).norm(dim=-1) - 0.1
+        return torch.minimum(ball, floater)
+
+
+def test_the_fitted_surface_becomes_a_patch_with_an_exact_plane():
+    patch = surface_patch(_Balls(), SurfaceConfig(lattice=64, edge_length=0.04))
+    assert patch_problem(patch) is None  # a disk, manifold, oriented, border = the square's edge
+    v = patch.vertices
+    assert v[:, 2].max() < 0.75  # the floater is gone
+    part = patch.labels == PART
+    above = v[:, 2] > 0.02  # off the crease at the rim, which marching cubes rounds
+    to_ball = np.linalg.norm(v[above] - (0.1, 0.0, 0.2), axis=1) - 0.5
+    assert np.abs(to_ball).max() < 0.01, np.abs(to_ball).max()
+    assert (v[~part, 2] == 0.0).all() and (v[part, 2] > 0.0).all()  # the plane is exactly z = 0 ...
+    rim = np.sqrt(0.5**2 - 0.2**2)
+    plane_r = np.linalg.norm(v[~part, :2] - (0.1, 0.0), axis=1)
+    assert plane_r.min() > rim - 0.03  # ... and only outside the ball's rim
+    samples = sample_surface(patch, 4000, seed=0).points
+    on_part = samples[:, 2] > 1e-9
+    error = np.linalg.norm(samples[on_part] - (0.1, 0.0, 0.2), axis=1) - 0.5
+    assert np.abs(error).mean() < 0.003, np.abs(error).mean()

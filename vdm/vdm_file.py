@@ -160,8 +160,8 @@ def vdm_to_patch(displacement: np.ndarray, resolution: int | None = None) -> Pat
     """The surface a VDM encodes: a grid on the square displaced by it, as a patch mesh.
 
     Vertices sit at the pixel centres (resampled to `resolution` first when given), plus a ring on
-    the square's edge so the boundary lies exactly on it; labels are PART where the displacement
-    is non-zero."""
+    the square's edge so the boundary lies exactly on it; labels are PART where the encoded point
+    leaves the plane z = 0 (a pixel that only slides within the plane is plane)."""
     disp = resample(np.asarray(displacement, dtype=np.float32), resolution or displacement.shape[0])
     n = disp.shape[0]
     c = np.concatenate([[-1.0], -1.0 + (2.0 * np.arange(n) + 1.0) / n, [1.0]])
@@ -169,7 +169,7 @@ def vdm_to_patch(displacement: np.ndarray, resolution: int | None = None) -> Pat
     full = np.zeros((n + 2, n + 2, 3), dtype=np.float64)
     full[1:-1, 1:-1] = disp
     vertices = np.stack([x + full[..., 0], y + full[..., 1], full[..., 2]], -1).reshape(-1, 3)
-    labels = np.where(np.abs(full).max(-1).ravel() > 0.0, PART, PLANE).astype(np.uint8)
+    labels = np.where(full[..., 2].ravel() != 0.0, PART, PLANE).astype(np.uint8)
     return Patch(vertices, grid_faces(n + 2, n + 2, vertices), labels)
 
 

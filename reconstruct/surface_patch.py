@@ -1,0 +1,74 @@
+"""Stage 2, first half: the fitted surface as a patch (conventions section 1), ready for `vdm bake`.
+
+The scene stage 1 fitted is the base plane united with the part, so its surface is the zero set of
+min(part SDF, z) over the square: marching cubes of that field on a lattice whose x and y axes end
+exactly on the square's edge gives one mesh in which the plane is exactly z = 0 wherever the part
+is absent (the field is z there, linear along every lattice edge), the border is the square's edge,
+and the part joins the plane where the SDF meets it. The field is z on the outermost lattice ring,
+so nothing but plane reaches the edge. Pieces not joined to the plane are floaters and go.
+Marching cubes leaves slivers, which a bijective map onto the square would have to stretch without
+end; the stitcher's remeshing (pymeshlab, border kept) evens the triangles out. It rounds the
+crease where the part meets the plane a little and reprojects in floats, so vertices within a
+twentieth of an edge of z = 0 are put back on the plane; the rest are the part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reconstruct.sdf import BOX_MAX, PartSdf, sdf_lattice
+from stitching.remesh import remesh
+from vdm.errors import VdmError
+from vdm.patch import PART, PLANE, Patch
+from vdm.patch_checks import patch_problem
+from vdm.topology import face_components
+
+PLANE_SNAP = 0.05  # vertices this close to z = 0 (in edge lengths) lie on the plane
+
+
+@dataclass(frozen=True)
+class SurfaceConfig:
+    """How finely the fitted surface is extracted and remeshed."""
+
+    lattice: int = 128  # marching-cubes cells across the square
+    edge_length: float = 0.02  # remeshing target (patch units)
+    remesh_iterations: int = 3
+
+
+def _union_mesh(model: PartSdf, lattice: int) -> tuple[np.ndarray, np.ndarray]:
+    """Marching cubes of min(part SDF, z): the plane's component only, faces up."""
+    from skimage.measure import marching_cubes
+
+    cell = 2.0 / lattice
+    xy = np.linspace(-1.0, 1.0, lattice + 1)
+    z = (np.arange(int(np.ceil(BOX_MAX[2] / cell)) + 2) - 0.5) * cell  # z = 0 lies mid-cell
+    field = np.minimum(sdf_lattice(model, [xy, xy, z]), z[None, None, :])
+    field[[0, -1], :, :] = z
+    field[:, [0, -1], :] = z
+    spacing = (cell, cell, cell)
+    vertices, faces, _, _ = marching_cubes(field, 0.0, spacing=spacing, gradient_direction="descent")
+    vertices += (-1.0, -1.0, z[0])
+    vertices[:, :2] = np.clip(vertices[:, :2], -1.0, 1.0)
+    component = face_components(faces, len(vertices))
+    on_edge = np.abs(vertices[faces[:, 0], :2]).max(axis=1) >= 1.0
+    faces = faces[component == np.bincount(component[on_edge]).argmax()]
+    used, inverse = np.unique(faces, return_inverse=True)
+    return vertices[used], inverse.reshape(-1, 3)
+
+
+def surface_patch(model: PartSdf, config: SurfaceConfig | None = None) -> Patch:
+    """The plane + part surface of a fitted part SDF as a patch."""
+    config = config or SurfaceConfig()
+    vertices, faces = _union_mesh(model, config.lattice)
+    vertices, faces, _ = remesh(vertices, faces, config.edge_length, config.remesh_iterations)
+    vertices[np.abs(vertices[:, 2]) < PLANE_SNAP * config.edge_length, 2] = 0.0
+    labels = np.where(vertices[:, 2] == 0.0, PLANE, PART).astype(np.uint8)
+    patch = Patch(vertices, faces, labels)
+    problem = patch_problem(patch)
+    if problem is not None:
+        raise VdmError(f"The fitted surface is not a patch: {problem}")
+    if not (labels == PART).any():
+        raise VdmError("The fitted surface is the bare plane: the normal maps show no part on it.")
+    return patch
