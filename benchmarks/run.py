@@ -12,7 +12,7 @@ from pathlib import Path
 
 from benchmarks.table import print_table
 
-NOT_BENCHMARKS = {"run", "table"}
+NOT_BENCHMARKS = {"run", "table", "gpu"}  # gpu: the GPU check, its own command
 
 
 def benchmark_modules() -> list[str]:

@@ -1,6 +1,7 @@
 """Analytic patches with known geometry, for the tests, the benchmarks and evaluation: a mushroom
 (a cap that overhangs its stem, so not a height field) as a surface of revolution stitched to the
-square, points on its undercut, and tubes swept along curves (a horn curling over, a hook)."""
+square, points on its undercut, and tubes swept along curves (a horn curling over, a hook, an ear
+whose helix folds over its front)."""
 
 from __future__ import annotations
 
@@ -75,15 +76,18 @@ def revolved_patch(profile: np.ndarray, n_around: int = 160, n_plane: int = 20) 
     return ring_patch(np.array([0.0, 0.0, profile[0, 1]]), rings, n_plane)
 
 
-def swept_patch(centres: np.ndarray, radii: np.ndarray, n_around: int = 96, n_plane: int = 20) -> Patch:
+def swept_patch(
+    centres: np.ndarray, radii: np.ndarray, n_around: int = 96, n_plane: int = 20, width: float = 1.0
+) -> Patch:
     """A tube swept along a curve in the xz-plane, from its base at the origin (heading up +z) to
-    its tip, with the given radius at each centre: a horn, a tusk, a hook."""
+    its tip, with the given radius at each centre (`width` times that across the curve's plane, +y):
+    a horn, a tusk, a hook, a flat ear."""
     phi = np.linspace(0.0, 2.0 * np.pi, n_around, endpoint=False)
     tangent = np.gradient(centres, axis=0)
     tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
     side = np.array([0.0, 1.0, 0.0])  # the curve is planar: the binormal stays +y
     normal = np.cross(side, tangent)
-    around = np.cos(phi)[None, :, None] * normal[:, None, :] + np.sin(phi)[None, :, None] * side
+    around = np.cos(phi)[None, :, None] * normal[:, None, :] + width * np.sin(phi)[None, :, None] * side
     rings = (centres[:, None, :] + radii[:, None, None] * around)[::-1]  # from the tip down to the base
     rings[-1, :, 2] = 0.0
     return ring_patch(centres[-1] + 0.5 * radii[-1] * tangent[-1], rings, n_plane)
@@ -105,6 +109,19 @@ def hook_patch(n: int = 90) -> Patch:
     bend = np.stack([0.25 - 0.25 * np.cos(theta), np.zeros(n - 20), 0.6 + 0.25 * np.sin(theta)], 1)
     radii = np.concatenate([np.full(n - 12, 0.07), np.linspace(0.07, 0.02, 12)])
     return swept_patch(np.concatenate([stem, bend]), radii)
+
+
+def folded_ear_patch(n: int = 90) -> Patch:
+    """A flat ear (wide across y, thin along x) that rises and folds its top rim (the helix) over
+    its front (+x) and down: a flap hanging over a gap, the undercut of a folded helix."""
+    rise = np.stack([np.zeros(30), np.zeros(30), np.linspace(0.0, 0.55, 30, endpoint=False)], 1)
+    theta = np.linspace(0.0, 0.95 * np.pi, n - 45)
+    fold = np.stack([0.16 - 0.16 * np.cos(theta), np.zeros(len(theta)), 0.55 + 0.16 * np.sin(theta)], 1)
+    end = fold[-1]
+    flap = np.stack([np.full(15, end[0]), np.zeros(15), np.linspace(end[2], 0.38, 16)[1:]], 1)
+    centres = np.concatenate([rise, fold, flap])
+    radii = np.concatenate([np.linspace(0.07, 0.045, n - 10), np.linspace(0.045, 0.02, 10)])
+    return swept_patch(centres, radii, width=5.0)
 
 
 def mushroom_patch() -> Patch:
