@@ -21,17 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from bake.config import RESOLUTIONS, BakeConfig
-from bake.parameterize import Parameterization, parameterize
+from bake.parameterize import Parameterization, parameterize, part_stretch
 from bake.sample import sample_grid, to_displacement
 from bake.untangle import Untangled, untangle
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
-from vdm.geometry import face_areas, signed_areas_2d
-from vdm.patch import PART, Patch, write_patch
+from vdm.patch import Patch, write_patch
 from vdm.patch_checks import patch_problem
 from vdm.vdm_file import vdm_to_patch, write_vdm
 
-STRETCH_PERCENTILE = 95  # the part's surface is judged by its 95th-percentile stretch, not its worst sliver
+BAND_WIDENINGS = 2  # the transition band may be doubled this many times
 
 
 @dataclass
@@ -43,16 +42,6 @@ class BakedBrush:
     report: dict = field(default_factory=dict)
 
 
-def part_stretch(patch: Patch, mapping: Parameterization) -> float:
-    """How many patch units of the part's surface one unit of the square carries (the
-    95th percentile over the part's triangles of sqrt(surface area / mapped area))."""
-    part = patch.faces[(patch.labels[patch.faces] == PART).all(axis=1)]
-    surface = face_areas(patch.vertices, part)
-    mapped = np.abs(signed_areas_2d(mapping.uv, part))
-    ratio = np.sqrt(surface / np.maximum(mapped, 1e-18))
-    return float(np.percentile(ratio, STRETCH_PERCENTILE)) if len(ratio) else 1.0
-
-
 def needed_resolution(stretch: float, config: BakeConfig) -> int:
     """The VDM side at which neighbouring pixels land at most `max_spacing` apart on the part."""
     return math.ceil(2.0 * stretch / config.max_spacing)
@@ -62,7 +51,7 @@ def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, U
     """The map at `config`'s band, refused when the part needs more pixels than it gives, and its
     sampled grid after the fold repair."""
     mapping = parameterize(patch, config)
-    stretch = part_stretch(patch, mapping)
+    stretch = part_stretch(patch, mapping.uv)
     need = needed_resolution(stretch, config)
     if need > config.resolution:
         fits = next((2**k for k in range(8, 12) if 2**k >= need), None)
@@ -77,19 +66,28 @@ def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, U
 
 def bake_patch(patch: Patch, config: BakeConfig | None = None) -> BakedBrush:
     """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
-    `config.resolution` gives, is refused in one sentence."""
+    `config.resolution` gives, is refused in one sentence. Where the map at `config.band` leaves
+    too few pixels for the part, or its grid folds, the band is doubled (up to twice): the first
+    map that fits and folds nowhere is kept, else the first that fits (a wider band slides more of
+    the plane, so it is never used for less)."""
     config = config or BakeConfig()
     problem = patch_problem(patch)
     if problem is not None:
         raise VdmError(f"The mesh is not a patch (conventions section 1): {problem}")
-    mapping, report, grid = _mapped(patch, config)
-    if grid.folded_after:
+    best, refusal = None, None
+    for widening in range(BAND_WIDENINGS + 1):
         try:
-            wider = _mapped(patch, replace(config, band=2.0 * config.band))
-        except VdmError:
-            wider = None
-        if wider is not None and wider[2].folded_after == 0:
-            mapping, report, grid = wider
+            mapped = _mapped(patch, replace(config, band=config.band * 2**widening))
+        except VdmError as exc:  # the part needs more pixels at this band (or no map was found)
+            refusal = refusal or exc
+            continue
+        if best is None or mapped[2].folded_after == 0:
+            best = mapped
+        if best[2].folded_after == 0:
+            break
+    if best is None:
+        raise refusal
+    mapping, report, grid = best
     report |= {"folded_sampled": grid.folded_before, "folded": grid.folded_after}
     return BakedBrush(to_displacement(grid.grid.points, config.border), mapping, report)
 

@@ -14,18 +14,22 @@ twentieth of an edge of z = 0 are put back on the plane; the rest are the part.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from reconstruct.sdf import BOX_MAX, PartSdf, sdf_lattice
 from stitching.remesh import remesh
-from vdm.errors import VdmError
+from vdm.errors import Rejected, VdmError
 from vdm.patch import PART, PLANE, Patch
 from vdm.patch_checks import patch_problem
 from vdm.topology import face_components
 
+log = logging.getLogger(__name__)
+
 PLANE_SNAP = 0.05  # vertices this close to z = 0 (in edge lengths) lie on the plane
+COARSENINGS = 2  # a surface that is no disk is extracted again at half the lattice, this many times
 
 
 @dataclass(frozen=True)
@@ -58,17 +62,31 @@ def _union_mesh(model: PartSdf, lattice: int) -> tuple[np.ndarray, np.ndarray]:
     return vertices[used], inverse.reshape(-1, 3)
 
 
-def surface_patch(model: PartSdf, config: SurfaceConfig | None = None) -> Patch:
-    """The plane + part surface of a fitted part SDF as a patch."""
-    config = config or SurfaceConfig()
-    vertices, faces = _union_mesh(model, config.lattice)
-    vertices, faces, _ = remesh(vertices, faces, config.edge_length, config.remesh_iterations)
+def _extracted(model: PartSdf, lattice: int, config: SurfaceConfig) -> tuple[Patch, str | None]:
+    """The remeshed surface at one lattice, and why it is not a patch (None when it is one)."""
+    vertices, faces = _union_mesh(model, lattice)
+    try:
+        vertices, faces, _ = remesh(vertices, faces, config.edge_length, config.remesh_iterations)
+    except Rejected as exc:
+        return Patch(vertices, faces, np.zeros(len(vertices), dtype=np.uint8)), str(exc)
     vertices[np.abs(vertices[:, 2]) < PLANE_SNAP * config.edge_length, 2] = 0.0
     labels = np.where(vertices[:, 2] == 0.0, PLANE, PART).astype(np.uint8)
     patch = Patch(vertices, faces, labels)
-    problem = patch_problem(patch)
+    return patch, patch_problem(patch)
+
+
+def surface_patch(model: PartSdf, config: SurfaceConfig | None = None) -> Patch:
+    """The plane + part surface of a fitted part SDF as a patch. A fitted SDF can hold a thin
+    membrane that makes a handle (the surface is then no disk, and no VDM can encode it); a coarser
+    lattice, which cannot resolve it, is tried before the surface is refused."""
+    config = config or SurfaceConfig()
+    for coarsening in range(COARSENINGS + 1):
+        patch, problem = _extracted(model, config.lattice // 2**coarsening, config)
+        if problem is None:
+            break
+        log.warning("the fitted surface is not a patch (%s); extracting it coarser", problem.rstrip("."))
     if problem is not None:
         raise VdmError(f"The fitted surface is not a patch: {problem}")
-    if not (labels == PART).any():
+    if not (patch.labels == PART).any():
         raise VdmError("The fitted surface is the bare plane: the normal maps show no part on it.")
     return patch

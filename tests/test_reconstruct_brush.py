@@ -1,0 +1,132 @@
+"""Reconstruction judged as a brush (conventions section 6b), at the default quality on the CPU:
+a true patch -> six normal renders -> `reconstruct` -> the section-6b figures against the truth,
+next to the height-field baseline. Undercut recall counts the undercuts the six views see.
+
+Shapes: the mushroom (its cap overhangs the stem), a ball sunk into the plane (more than a
+hemisphere), a horn curling over its base, an ear whose helix folds over its front, a hook, and
+GenVDM's ear3.exr. What the default quality does not yet reach on the thin shapes (the hook's tip
+and the ear's flap end, 2-3 pixels wide in a 128-pixel view) is asserted as measured, not hidden:
+see docs/reconstruct.md.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+from conftest import GENVDM_DATA
+from normal_perturbation import perturb_views
+from render_shapes import ball_patch
+
+from bake.metrics import brush_scores
+from reconstruct.config import ReconstructConfig
+from reconstruct.pipeline import reconstruct
+from render.renderer import PatchRenderer
+from vdm.patch import PART, Patch, read_patch
+from vdm.rig import GRID_VIEWS
+from vdm.shapes import curled_horn_patch, folded_ear_patch, hook_patch, mushroom_patch, under_cap_points
+from vdm.surface_metrics import one_sided, sample_surface
+from vdm.vdm_file import read_vdm, vdm_to_patch
+
+VIEW_SIZE = 128  # the default (fast) quality's view size
+SHAPES = {
+    "mushroom": mushroom_patch,
+    "sunk-ball": ball_patch,
+    "curled-horn": curled_horn_patch,
+    "folded-ear": folded_ear_patch,
+    "hook": hook_patch,
+}
+# Per shape: the least undercut recall (of what the views see) measured at the default quality.
+RECALL = {"mushroom": 0.95, "sunk-ball": 0.95, "curled-horn": 0.95, "folded-ear": 0.85, "hook": 0.85}
+
+
+def normal_renders(patch: Patch) -> dict[int, np.ndarray]:
+    with PatchRenderer(VIEW_SIZE) as renderer:
+        return {k: v.normal for k, v in renderer.render(patch).items()}
+
+
+@cache
+def _truth(name: str) -> Patch:
+    return SHAPES[name]()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Reconstructions by (shape, kind), made on first use."""
+    made = {}
+
+    def run(name: str, kind: str = "neural"):
+        if (name, kind) not in made:
+            views = normal_renders(_truth(name))
+            if kind == "perturbed":
+                views = perturb_views(views, seed=1)
+            out = tmp_path_factory.mktemp(f"{name}-{kind}")
+            config = ReconstructConfig(baseline=kind == "baseline", progress=False)
+            result = reconstruct(views, out, config)
+            made[name, kind] = result, brush_scores(result.displacement, _truth(name), seen_by=GRID_VIEWS)
+        return made[name, kind]
+
+    return run
+
+
+def _assert_border_exact(displacement: np.ndarray) -> None:
+    for edge in (displacement[0], displacement[-1], displacement[:, 0], displacement[:, -1]):
+        assert (edge == 0.0).all()
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_a_reconstructed_vdm_is_a_good_brush(runs, name):
+    result, scores = runs(name)
+    assert scores.chamfer < 0.015, scores
+    assert scores.undercut_recall >= RECALL[name], scores
+    assert scores.slide < 0.01 and scores.lift < 0.01, scores  # the plane around the part stays put
+    assert scores.crease < 0.02, scores
+    _assert_border_exact(result.displacement)
+    if name != "hook":  # the hook's tip, thinner than fast's views resolve, is baked with a few folds
+        assert scores.self_intersections == 0, scores
+    # mesh.ply labels the part where the surface leaves the plane, the preview shows three angles
+    mesh = read_patch(result.mesh)
+    assert 0.02 < (mesh.labels == PART).mean() < 0.5
+    assert result.preview.is_file() and result.stage1.is_file()
+    _, baseline = runs(name, "baseline")
+    assert baseline.chamfer > 3.0 * scores.chamfer, (scores, baseline)
+    if name in ("mushroom", "sunk-ball", "curled-horn"):
+        missed, baseline_missed = 1.0 - scores.undercut_recall, 1.0 - baseline.undercut_recall
+        assert baseline_missed > 3.0 * missed, (scores, baseline)
+
+
+def test_the_mushroom_keeps_the_cap_underside_the_views_see(runs):
+    result, _ = runs("mushroom")
+    surface = sample_surface(vdm_to_patch(result.displacement, 256)).points
+    baseline, _ = runs("mushroom", "baseline")
+    under = under_cap_points()
+    ours = one_sided(under, surface)
+    flat = one_sided(under, sample_surface(vdm_to_patch(baseline.displacement, 256)).points)
+    assert ours < 0.08 and flat > 2.0 * ours, (ours, flat)
+    assert np.abs(result.displacement[..., :2]).max() > 0.1  # reached by moving pixels sideways
+    assert np.abs(baseline.displacement[..., :2]).max() == 0.0
+
+
+@pytest.mark.parametrize("name", ["mushroom", "curled-horn"])
+def test_normals_that_disagree_a_little_still_give_a_clean_brush(runs, name):
+    _, scores = runs(name, "perturbed")
+    assert scores.chamfer < 0.025, scores
+    assert scores.self_intersections == 0, scores
+    assert scores.slide < 0.01 and scores.crease < 0.02, scores
+
+
+def test_ear3_round_trip(tmp_path):
+    truth = vdm_to_patch(read_vdm(GENVDM_DATA / "ear3.exr"), 256)
+    result = reconstruct(normal_renders(truth), tmp_path, ReconstructConfig(progress=False))
+    assert brush_scores(result.displacement, truth, intersections=False).chamfer < 0.015
+
+
+def test_the_disc_border_is_zero_outside_the_inscribed_circle(tmp_path):
+    views = normal_renders(_truth("curled-horn"))
+    result = reconstruct(views, tmp_path, ReconstructConfig(border="disc", progress=False))
+    n = result.displacement.shape[0]
+    c = (np.arange(n) + 0.5) / n * 2.0 - 1.0
+    outside = np.hypot(*np.meshgrid(c, c)) > 1.0
+    assert (result.displacement[outside] == 0.0).all()
+    assert brush_scores(result.displacement, _truth("curled-horn"), intersections=False).chamfer < 0.015
