@@ -159,16 +159,20 @@ def _generate_from_picture(patch_path: Path, run_dir: Path, out: Path, config: D
 
 
 def _reconstruct_heldout(views_dir: Path, patch_path: Path, out: Path, config: DemoConfig) -> Any:
-    """Reconstruct the held-out part's VDM from its ground-truth normal renders; returns the result
-    and the scores against the held-out patch."""
+    """Reconstruct the held-out part's VDM from its ground-truth normal renders; returns the result,
+    the surface scores and the brush figures (section 6b) against the held-out patch."""
+    from bake.metrics import brush_scores
     from reconstruct.config import ReconstructConfig
     from reconstruct.pipeline import reconstruct
+    from vdm.rig import GRID_VIEWS
     from vdm.surface_metrics import compare
 
     rebuilt = reconstruct(
         views_dir, out, ReconstructConfig(quality=config.reconstruct_quality, seed=config.seed)
     )
-    return rebuilt, compare(read_patch(rebuilt.mesh), read_patch(patch_path))
+    truth = read_patch(patch_path)
+    brush = brush_scores(rebuilt.displacement, truth, seen_by=GRID_VIEWS)
+    return rebuilt, compare(read_patch(rebuilt.mesh), truth), brush
 
 
 def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
@@ -197,7 +201,7 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
 
     console.rule("4/4 reconstruct a VDM from the held-out patch's ground-truth normals")
     views_dir = out / "heldout" / "views" / patch_id  # normal_<k>.png as `vdm render` writes them
-    rebuilt, scores = _reconstruct_heldout(views_dir, patch_path, out / "reconstruct", config)
+    rebuilt, scores, brush = _reconstruct_heldout(views_dir, patch_path, out / "reconstruct", config)
     figures["reconstruct"] = {
         "patch": patch_id,
         "quality": config.reconstruct_quality,
@@ -205,6 +209,7 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
         "fscore_002": scores.fscore_002,
         "normal_consistency": scores.normal_consistency,
         "seconds": sum(rebuilt.timings.values()),
+        "brush": brush.to_json(),
     }
     figures["bake"] = heldout["quality"]["brush"]
     baked = out / "heldout" / heldout["files"]["vdm"]
@@ -254,9 +259,11 @@ def summary_table(result: DemoResult) -> Table:
         f"Chamfer {f['bake']['chamfer']:.5f}, slide {f['bake']['slide']:.5f}, "
         f"crease {f['bake']['crease']:.1%}",
     )
+    brush = f["reconstruct"]["brush"]
     table.add_row(
-        f"reconstruction Chamfer ({f['reconstruct']['patch']})",
-        f"{f['reconstruct']['chamfer']:.4f} patch half-widths",
+        f"reconstruction ({f['reconstruct']['patch']})",
+        f"Chamfer {f['reconstruct']['chamfer']:.4f}, slide {brush['slide']:.5f}, "
+        f"crease {brush['crease']:.1%}, {brush['self_intersections']} crossing faces",
     )
     for name, path in result.paths.items():
         table.add_row(name, str(path))
