@@ -30,7 +30,7 @@ from vdm.patch import Patch, write_patch
 from vdm.patch_checks import patch_problem
 from vdm.vdm_file import vdm_to_patch, write_vdm
 
-BAND_WIDENINGS = 2  # the transition band may be doubled this many times
+BAND_WIDENINGS = 2  # with widen_band, the transition band may be doubled this many times
 
 
 @dataclass
@@ -64,21 +64,24 @@ def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, U
     return mapping, report, untangle(sample_grid(patch, mapping, config.resolution), patch)
 
 
-def bake_patch(patch: Patch, config: BakeConfig | None = None) -> BakedBrush:
+def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool = False) -> BakedBrush:
     """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
-    `config.resolution` gives, is refused in one sentence. Where the map at `config.band` leaves
-    too few pixels for the part, or its grid folds, the band is doubled (up to twice): the first
-    map that fits and folds nowhere is kept, else the first that fits (a wider band slides more of
-    the plane, so it is never used for less)."""
+    `config.resolution` gives, is refused in one sentence. Where the grid folds, the map is made
+    again with the band doubled and kept if it folds nowhere (a wider band slides more of the
+    plane, so it is never used for less). With `widen_band` (reconstruction: the user's resolution
+    stands), a part that needs more pixels is not refused but mapped with the band doubled, up to
+    twice: the first map that fits and folds nowhere is kept, else the first that fits."""
     config = config or BakeConfig()
     problem = patch_problem(patch)
     if problem is not None:
         raise VdmError(f"The mesh is not a patch (conventions section 1): {problem}")
     best, refusal = None, None
-    for widening in range(BAND_WIDENINGS + 1):
+    for widening in range(1 + (BAND_WIDENINGS if widen_band else 1)):
         try:
             mapped = _mapped(patch, replace(config, band=config.band * 2**widening))
         except VdmError as exc:  # the part needs more pixels at this band (or no map was found)
+            if widening == 0 and not widen_band:
+                raise
             refusal = refusal or exc
             continue
         if best is None or mapped[2].folded_after == 0:

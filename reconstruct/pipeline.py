@@ -119,7 +119,7 @@ def _neural(
     stage1_path = write_patch(out / "stage1.ply", patch)
     timings["extract"] = time.perf_counter() - start
     start = time.perf_counter()
-    brush = bake_patch(patch, BakeConfig(resolution=config.resolution, border=config.border))
+    brush = bake_patch(patch, BakeConfig(resolution=config.resolution, border=config.border), widen_band=True)
     info["map"] = brush.report
     timings["stage2"] = time.perf_counter() - start
     return brush.displacement, stage1_path
