@@ -17,7 +17,11 @@ log = logging.getLogger(__name__)
 
 def mine_command(
     records: Annotated[
-        list[Path], typer.Argument(help="Selection record files, or directories of them (*.json).")
+        list[Path],
+        typer.Argument(
+            help="Selection record files (*.json), patch meshes to import (*.ply, source kind "
+            "'patch'), or directories of them."
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="The dataset directory (created, or resumed).")],
     workers: Annotated[

@@ -7,6 +7,7 @@ manifest lines in input order. It ends with a summary table and a contact sheet 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -29,8 +30,9 @@ from rich.table import Table
 
 from mine.config import MineConfig
 from mine.executors import Executor, TaskFailure
-from mine.worker import RecordResult, RecordTask, mine_record
+from mine.worker import PATCH_KIND, RecordResult, RecordTask, mine_record
 from mine.writer import DatasetWriter
+from vdm.atomic import os_reason
 from vdm.dataset import load_training_pair
 from vdm.errors import VdmError
 from vdm.records import load_record
@@ -48,13 +50,14 @@ def mine_task(item: tuple[RecordTask, MineConfig]) -> RecordResult:
 
 
 def record_files(inputs: Sequence[str | Path]) -> list[Path]:
-    """RECORDS arguments to record files: files as given, directories' *.json sorted, in order."""
+    """RECORDS arguments to input files: files as given, directories' selection records (*.json)
+    and patches (*.ply) sorted, in order."""
     files: list[Path] = []
     for given in map(Path, inputs):
         if given.is_dir():
-            found = sorted(given.glob("*.json"))
+            found = sorted([*given.glob("*.json"), *given.glob("*.ply")])
             if not found:
-                raise VdmError(f"Directory {given} holds no selection records (*.json).")
+                raise VdmError(f"Directory {given} holds no selection records (*.json) or patches (*.ply).")
             files += found
         elif given.is_file():
             files.append(given)
@@ -65,10 +68,28 @@ def record_files(inputs: Sequence[str | Path]) -> list[Path]:
     return files
 
 
+def _patch_task(index: int, path: Path) -> RecordTask:
+    """An imported patch: its selection id is its bytes' (the same file twice is one patch)."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return RecordTask(
+            index, str(path), str(path), None, f"Patch {path} cannot be read ({os_reason(exc)})."
+        )
+    return RecordTask(index, str(path), f"{PATCH_KIND}-{digest[:16]}", None, patch_sha256=digest)
+
+
 def read_tasks(files: Sequence[Path]) -> list[RecordTask]:
-    """One task per distinct record, in input order; an unreadable file becomes a rejected task."""
+    """One task per distinct record or patch, in input order; an unreadable file becomes a
+    rejected task."""
     tasks, seen = [], set()
     for path in files:
+        if path.suffix.lower() == ".ply":
+            task = _patch_task(len(tasks), path)
+            if task.selection_id not in seen:
+                seen.add(task.selection_id)
+                tasks.append(task)
+            continue
         try:
             record = load_record(path)
         except VdmError as exc:

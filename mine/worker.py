@@ -9,6 +9,7 @@ Any failure becomes a rejected line with its stage and a one-sentence reason.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -29,15 +30,34 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PATCH_KIND = "patch"  # the source kind of an imported patch .ply
+
+
 @dataclass
 class RecordTask:
-    """One input record: its position in the input, where it came from, and its parsed JSON."""
+    """One input: its position in the input, where it came from, and its parsed JSON (a selection
+    record), or the sha256 of a patch .ply to import."""
 
     index: int
     path: str
     selection_id: str
-    record: dict[str, Any] | None  # None when the file could not be read as a record
+    record: dict[str, Any] | None  # None when the file could not be read as a record, or is a patch
     error: str = ""  # why not, one sentence
+    patch_sha256: str | None = None  # an imported patch (source kind "patch") instead of a record
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What a dataset patch was made from: a selection record, or an imported patch file."""
+
+    id: str
+    source: dict[str, str]
+    note: str
+    created: str | None  # the selection's time (re-mining gives the same bytes); None for a patch
+
+    @classmethod
+    def of_record(cls, record: SelectionRecord) -> Origin:
+        return cls(record.id, record.source.to_json(), record.note, record.created)
 
 
 @dataclass
@@ -91,9 +111,7 @@ def _load_source(source: SourceRef, config: SourceConfig) -> LoadedMesh:
     return load_source(source, config)
 
 
-def _entry(
-    record: SelectionRecord, patch_id: str, index: int, variant: Any, patch_bytes: bytes
-) -> dict[str, Any]:
+def _entry(origin: Origin, patch_id: str, index: int, variant: Any, patch_bytes: bytes) -> dict[str, Any]:
     patch = variant.patch
     quality = {
         "gates": variant.report.get("gates", {}),
@@ -104,18 +122,18 @@ def _entry(
     return plain(
         {
             "patch_id": patch_id,
-            "selection_id": record.id,
-            "source": record.source.to_json(),
-            "note": record.note,
+            "selection_id": origin.id,
+            "source": origin.source,
+            "note": origin.note,
             "augmentation": {"index": index, **variant.augmentation},
             "quality": quality,
             "files": {
                 **patch_paths(patch_id),
-                "selection": selection_file(record.id),
+                "selection": selection_file(origin.id),
                 "patch_sha256": hashlib.sha256(patch_bytes).hexdigest(),
             },
             "version": DATASET_VERSION,
-            "created": record.created,  # the selection's time: re-mining gives the same bytes
+            "created": origin.created,  # the selection's time: re-mining gives the same bytes
         }
     )
 
@@ -124,6 +142,10 @@ def mine_record(task: RecordTask, config: MineConfig) -> RecordResult:
     """Mine one record: never raises for a bad record, it is rejected with stage and reason."""
     start = time.perf_counter()
     result = RecordResult(task.index, task.selection_id)
+    if task.patch_sha256 is not None:
+        _import_patch(task, config, result)
+        result.seconds = time.perf_counter() - start
+        return result
     if task.record is None:
         result.reject(task.selection_id, "record", task.error)
         result.seconds = time.perf_counter() - start
@@ -132,9 +154,35 @@ def mine_record(task: RecordTask, config: MineConfig) -> RecordResult:
     variants = _stitch(record, config, result)
     result.files[selection_file(record.id)] = record.dumps().encode("utf-8")
     for index, variant in enumerate(variants):
-        _render_variant(record, index, variant, config, result)
+        _render_variant(Origin.of_record(record), index, variant, config, result)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _import_patch(task: RecordTask, config: MineConfig, result: RecordResult) -> None:
+    """An artist's or another project's patch .ply: checked as a patch (conventions section 1),
+    augmented, rendered and baked like a stitched one; refused with its reason otherwise."""
+    from stitching import StitchConfig, augment_patch
+    from vdm.patch import read_patch
+    from vdm.patch_checks import patch_problem
+
+    origin = Origin(
+        task.selection_id, {"kind": PATCH_KIND, "ref": task.path, "sha256": task.patch_sha256}, "", None
+    )
+    try:
+        patch = read_patch(task.path)
+        problem = patch_problem(patch)
+        if problem is not None:
+            raise VdmError(f"{task.path} is not a patch (conventions section 1): {problem}")
+        seed = augment_seed(config.seed, origin.id)
+        variants = augment_patch(patch, config.augmentations, seed, config.stitch or StitchConfig())
+    except VdmError as exc:
+        result.reject(origin.id, PATCH_KIND, str(exc))
+        return
+    provenance = {"kind": PATCH_KIND, "id": origin.id, "source": origin.source}
+    result.files[selection_file(origin.id)] = (json.dumps(provenance, indent=1) + "\n").encode("utf-8")
+    for index, variant in enumerate(variants):
+        _render_variant(origin, index, variant, config, result)
 
 
 def _stitch(record: SelectionRecord, config: MineConfig, result: RecordResult) -> list[Any]:
@@ -165,7 +213,7 @@ def _stitch(record: SelectionRecord, config: MineConfig, result: RecordResult) -
 
 
 def _render_variant(
-    record: SelectionRecord,
+    origin: Origin,
     index: int,
     variant: Any,
     config: MineConfig,
@@ -175,7 +223,7 @@ def _render_variant(
     from render.views import view_pngs
     from vdm.patch import patch_ply_bytes
 
-    patch_id = f"{record.id}-a{index}"
+    patch_id = f"{origin.id}-a{index}"
     try:
         views = shared_renderer(config.size).render(variant.patch)
     except VdmError as exc:
@@ -195,7 +243,7 @@ def _render_variant(
     for name, data in view_pngs(views).items():
         result.files[f"{paths['views']}/{name}"] = data
     result.files[paths["vdm"]] = vdm_file
-    entry = _entry(record, patch_id, index, variant, patch_bytes)
+    entry = _entry(origin, patch_id, index, variant, patch_bytes)
     entry["quality"]["brush"] = brush
     result.manifest.append(entry)
 

@@ -180,3 +180,37 @@ def test_retry_rejected_mines_the_rejected_selections_again(clean, records, run_
     lines = read_jsonl(out / "rejected.jsonl")
     assert sorted(e["id"] for e in lines) == sorted(e["id"] for e in read_jsonl(clean / "rejected.jsonl"))
     assert (out / "manifest.jsonl").read_bytes() == manifest
+
+
+def test_mine_imports_patch_files_with_the_same_gates_and_resume(tmp_path, run_cli):
+    from render_shapes import octahedra
+
+    from vdm.patch import write_patch
+    from vdm.shapes import curled_horn_patch
+
+    patches = tmp_path / "patches"
+    horn = write_patch(patches / "horn.ply", curled_horn_patch())
+    again = shutil.copy(horn, patches / "horn-again.ply")  # the same bytes: one patch, named as first met
+    write_patch(patches / "two.ply", octahedra(np.array([[0.0, 0.0, 0.5], [0.5, 0.5, 0.5]]), 0.1))
+    out = tmp_path / "dataset"
+    options = ["--augmentations", "2", "--size", "64", "--vdm-resolution", "512", "--workers", "1"]
+    first = run_cli("mine", patches, "--out", out, *options)
+    assert first.code == 0, first.err
+    manifest = read_manifest(out)
+    assert [e["patch_id"].rsplit("-", 1)[1] for e in manifest] == ["a0", "a1"]
+    digest = hashlib.sha256(horn.read_bytes()).hexdigest()
+    assert {json.dumps(e["source"], sort_keys=True) for e in manifest} == {
+        json.dumps({"kind": "patch", "ref": str(again), "sha256": digest}, sort_keys=True)
+    }
+    for entry in manifest:
+        assert read_patch(out / entry["files"]["patch"]).vertices.shape[1] == 3
+        assert read_vdm(out / entry["files"]["vdm"]).shape == (512, 512, 3)
+        assert load_training_pair(out, entry).normal_grid.shape[2] == 3
+        assert entry["quality"]["brush"]["slide"] < 0.005  # the same brush gates as a mined patch
+    selection = json.loads((out / manifest[0]["files"]["selection"]).read_text())
+    assert selection["kind"] == "patch" and selection["source"]["sha256"] == digest
+    (rejected,) = read_jsonl(out / "rejected.jsonl")
+    assert rejected["stage"] == "patch" and "two.ply is not a patch" in rejected["reason"]
+    before = tree(out)
+    resumed = run_cli("mine", patches, "--out", out, *options)
+    assert resumed.code == 0 and tree(out) == before  # resumed: nothing to do, nothing changed
