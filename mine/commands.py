@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -102,6 +102,59 @@ def mine_command(
         log.info("contact sheet: %s", summary.sheet)
 
 
+def stats_command(
+    dataset: Annotated[Path, typer.Argument(help="A dataset directory written by `vdm mine`.")],
+    sheets: Annotated[
+        bool,
+        typer.Option("--sheets/--no-sheets", help="Write one contact sheet per source to DATASET/stats/."),
+    ] = True,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
+    ] = None,
+) -> None:
+    """What a dataset is made of: sources, heights, undercut shares, rejections, near-duplicates."""
+    import json
+
+    from mine.stats import dataset_stats
+    from vdm.atomic import write_text_atomic
+    from vdm.console import table_console
+
+    stats = dataset_stats(dataset, sheets=sheets)
+    console = table_console()
+    console.print(stats_table(stats))
+    if json_out is not None:
+        write_text_atomic(json_out, json.dumps(stats.to_json(), indent=1) + "\n")
+
+
+def stats_table(stats: Any) -> Any:
+    """The figures of `vdm dataset stats` as one table."""
+    from rich.table import Table
+
+    table = Table(title="vdm dataset stats", show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("patches", str(stats.patches))
+    table.add_row("selections (and imported patches)", str(stats.selections))
+    for kind, count in sorted(stats.by_kind.items()):
+        table.add_row(f"source kind {kind}", str(count))
+    table.add_row("sources", str(len(stats.by_source)))
+    for label, count in stats.heights.items():
+        table.add_row(f"height {label}", str(count))
+    for label, count in stats.undercut_shares.items():
+        table.add_row(f"undercut share {label}", str(count))
+    for (stage, reason), count in sorted(stats.rejected.items()):
+        table.add_row(f"rejected at {stage}: {reason}", str(count))
+    table.add_row("near-duplicate pairs", str(len(stats.duplicates)))
+    for a, b, rms in stats.duplicates[:20]:
+        table.add_row(f"  {a} ~ {b}", f"{rms:.4f}")
+    if stats.sheets:
+        table.add_row("contact sheets", str(stats.sheets[0].parent))
+    return table
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
     app.command("mine")(mine_command)
+    dataset = typer.Typer(help="Tools for a mined dataset.", no_args_is_help=True)
+    dataset.command("stats")(stats_command)
+    app.add_typer(dataset, name="dataset")

@@ -241,9 +241,12 @@ def _run(
             )
 
 
-def write_dataset_sheet(root: Path, manifest: list[dict[str, Any]], count: int = SHEET_PATCHES) -> Path:
+def write_dataset_sheet(
+    root: Path, manifest: list[dict[str, Any]], count: int = SHEET_PATCHES, path: Path | None = None
+) -> Path:
     """A contact sheet of up to `count` patches spread evenly over the manifest: per patch its condition
-    image, its normal grid and its baked VDM (mid grey where it leaves the plane alone)."""
+    image, its normal grid and its baked VDM (mid grey where it leaves the plane alone); written to
+    `path` (default DATASET/contact_sheet.png)."""
     from render.sheet import SheetEntry, write_contact_sheet
     from vdm.vdm_file import read_vdm, vdm_picture
 
@@ -255,4 +258,4 @@ def write_dataset_sheet(root: Path, manifest: list[dict[str, Any]], count: int =
         baked = root / entry["files"]["vdm"] if "vdm" in entry["files"] else None
         picture = vdm_picture(read_vdm(baked)) if baked is not None and baked.is_file() else None
         entries.append(SheetEntry(entry["patch_id"], pair.condition, pair.normal_grid, picture))
-    return write_contact_sheet(root / SHEET_NAME, entries, tile=64, columns=4)
+    return write_contact_sheet(path or root / SHEET_NAME, entries, tile=64, columns=4)

@@ -182,26 +182,29 @@ def test_retry_rejected_mines_the_rejected_selections_again(clean, records, run_
     assert (out / "manifest.jsonl").read_bytes() == manifest
 
 
-def test_mine_imports_patch_files_with_the_same_gates_and_resume(tmp_path, run_cli):
+def test_mine_imports_patch_files_and_dataset_stats_reports_the_make_up(tmp_path, run_cli):
     from render_shapes import octahedra
 
-    from vdm.patch import write_patch
+    from vdm.patch import Patch, write_patch
     from vdm.shapes import curled_horn_patch
 
     patches = tmp_path / "patches"
-    horn = write_patch(patches / "horn.ply", curled_horn_patch())
-    again = shutil.copy(horn, patches / "horn-again.ply")  # the same bytes: one patch, named as first met
+    horn = curled_horn_patch()
+    first = write_patch(patches / "horn.ply", horn)
+    again = shutil.copy(first, patches / "horn-again.ply")  # the same bytes: one patch, named as first met
+    taller = horn.vertices * (1.0, 1.0, 1.0 + 1e-3)  # another file, the same part
+    nudged = Patch(taller, horn.faces, horn.labels)
+    write_patch(patches / "horn-nudged.ply", nudged)
     write_patch(patches / "two.ply", octahedra(np.array([[0.0, 0.0, 0.5], [0.5, 0.5, 0.5]]), 0.1))
     out = tmp_path / "dataset"
     options = ["--augmentations", "2", "--size", "64", "--vdm-resolution", "512", "--workers", "1"]
-    first = run_cli("mine", patches, "--out", out, *options)
-    assert first.code == 0, first.err
+    result = run_cli("mine", patches, "--out", out, *options)
+    assert result.code == 0, result.err
     manifest = read_manifest(out)
-    assert [e["patch_id"].rsplit("-", 1)[1] for e in manifest] == ["a0", "a1"]
-    digest = hashlib.sha256(horn.read_bytes()).hexdigest()
-    assert {json.dumps(e["source"], sort_keys=True) for e in manifest} == {
-        json.dumps({"kind": "patch", "ref": str(again), "sha256": digest}, sort_keys=True)
-    }
+    assert [e["patch_id"].rsplit("-", 1)[1] for e in manifest] == ["a0", "a1", "a0", "a1"]
+    digest = hashlib.sha256(first.read_bytes()).hexdigest()
+    assert manifest[0]["source"] == {"kind": "patch", "ref": str(again), "sha256": digest}
+    assert manifest[0]["selection_id"] == f"patch-{digest[:16]}"
     for entry in manifest:
         assert read_patch(out / entry["files"]["patch"]).vertices.shape[1] == 3
         assert read_vdm(out / entry["files"]["vdm"]).shape == (512, 512, 3)
@@ -214,3 +217,15 @@ def test_mine_imports_patch_files_with_the_same_gates_and_resume(tmp_path, run_c
     before = tree(out)
     resumed = run_cli("mine", patches, "--out", out, *options)
     assert resumed.code == 0 and tree(out) == before  # resumed: nothing to do, nothing changed
+
+    stats = run_cli("dataset", "stats", out, "--json", tmp_path / "stats.json")
+    assert stats.code == 0, stats.err
+    figures = json.loads((tmp_path / "stats.json").read_text())
+    assert figures["patches"] == 4 and figures["selections"] == 2 and figures["by_kind"] == {"patch": 4}
+    assert sum(figures["heights"].values()) == 4 and sum(figures["undercut_shares"].values()) == 4
+    assert figures["rejected"] == [{"stage": "patch", "reason": rejected["reason"], "count": 1}]
+    pairs = {(d["a"], d["b"]) for d in figures["near_duplicates"]}
+    assert (manifest[0]["patch_id"], manifest[2]["patch_id"]) in pairs  # the nudged horn is the same part
+    assert all(a.rsplit("-", 1)[0] != b.rsplit("-", 1)[0] for a, b in pairs)  # siblings are not compared
+    assert len(figures["sheets"]) == 2 and all(Path(p).is_file() for p in figures["sheets"])
+    assert_one_sentence_error(run_cli("dataset", "stats", patches), "is not a dataset")
