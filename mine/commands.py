@@ -102,6 +102,48 @@ def mine_command(
         log.info("contact sheet: %s", summary.sheet)
 
 
+def synth_command(
+    out: Annotated[Path, typer.Option("--out", help="The dataset directory (created, or resumed).")],
+    count: Annotated[int, typer.Option("--count", min=1, help="Procedural parts to make.")] = 200,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seeds the parts and their augmentations; same seed, same bytes.")
+    ] = MineConfig.seed,
+    augmentations: Annotated[
+        int, typer.Option("--augmentations", min=1, max=1000, help="Patches per part (index 0 = as made).")
+    ] = 1,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local worker processes (default: the CPU count).")
+    ] = None,
+    size: Annotated[
+        int, typer.Option("--size", min=8, max=4096, help="Render side in pixels.")
+    ] = MineConfig.size,
+    vdm_resolution: Annotated[
+        int,
+        typer.Option(
+            "--vdm-resolution",
+            min=RESOLUTIONS[0],
+            max=RESOLUTIONS[1],
+            help="Side of each baked VDM in pixels.",
+        ),
+    ] = BakeConfig.resolution,
+    sheet: Annotated[
+        bool, typer.Option("--sheet/--no-sheet", help="Write DATASET/contact_sheet.png at the end.")
+    ] = True,
+) -> None:
+    """Procedural patches with known undercuts (horns, hooks, mushrooms, ears, bulbs, noses, fins),
+    rendered and baked into a dataset like mined ones (source kind "synthetic")."""
+    import os
+
+    from mine.driver import mine_tasks, synth_tasks
+    from mine.executors import make_executor
+
+    config = MineConfig(
+        augmentations=augmentations, seed=seed, size=size, bake=BakeConfig(resolution=vdm_resolution)
+    )
+    executor = make_executor("process", workers or os.cpu_count() or 1, None)
+    mine_tasks(synth_tasks(count, seed), out, config, executor, sheet=sheet)
+
+
 def stats_command(
     dataset: Annotated[Path, typer.Argument(help="A dataset directory written by `vdm mine`.")],
     sheets: Annotated[
@@ -155,6 +197,7 @@ def stats_table(stats: Any) -> Any:
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
     app.command("mine")(mine_command)
+    app.command("synth")(synth_command)
     dataset = typer.Typer(help="Tools for a mined dataset.", no_args_is_help=True)
     dataset.command("stats")(stats_command)
     app.add_typer(dataset, name="dataset")

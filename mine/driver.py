@@ -185,9 +185,38 @@ def mine(
 ) -> MineSummary:
     """Mine every record of `inputs` (files or directories) into the dataset `out`; records the
     dataset already holds are skipped (with `retry_rejected`, rejected selections are mined again)."""
+    tasks = read_tasks(record_files(inputs))
+    return mine_tasks(tasks, out, config, executor, sheet, retry_rejected, console)
+
+
+def synth_tasks(count: int, seed: int) -> list[RecordTask]:
+    """The tasks of `vdm synth`: procedural patch i of `seed` for i < count."""
+    from mine.synth import SYNTHETIC_KIND
+
+    return [
+        RecordTask(
+            i,
+            f"{SYNTHETIC_KIND}-{seed}-{i}",
+            f"synth-s{seed}-{i:05d}",
+            None,
+            synth={"seed": seed, "index": i},
+        )
+        for i in range(count)
+    ]
+
+
+def mine_tasks(
+    tasks: list[RecordTask],
+    out: str | Path,
+    config: MineConfig,
+    executor: Executor,
+    sheet: bool = True,
+    retry_rejected: bool = False,
+    console: Console | None = None,
+) -> MineSummary:
+    """Mine the tasks the dataset `out` does not hold yet; write, commit in order, summarise."""
     start = time.perf_counter()
     console = console or Console(stderr=True)
-    tasks = read_tasks(record_files(inputs))
     with DatasetWriter(out, config.dataset_settings()) as writer:
         if writer.partials_removed or writer.journals_replayed:
             log.info(

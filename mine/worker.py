@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ from vdm.errors import Rejected, VdmError, short_reason
 from vdm.records import SelectionRecord, parse_record
 
 if TYPE_CHECKING:
+    from vdm.patch import Patch
     from vdm.source_config import SourceConfig
     from vdm.sources import LoadedMesh, SourceRef
 
@@ -44,6 +46,7 @@ class RecordTask:
     record: dict[str, Any] | None  # None when the file could not be read as a record, or is a patch
     error: str = ""  # why not, one sentence
     patch_sha256: str | None = None  # an imported patch (source kind "patch") instead of a record
+    synth: dict[str, int] | None = None  # a procedural patch of `vdm synth`: its seed and index
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Origin:
     source: dict[str, str]
     note: str
     created: str | None  # the selection's time (re-mining gives the same bytes); None for a patch
+    extra: dict[str, Any] = field(default_factory=dict)  # more provenance for the manifest entry
 
     @classmethod
     def of_record(cls, record: SelectionRecord) -> Origin:
@@ -134,6 +138,7 @@ def _entry(origin: Origin, patch_id: str, index: int, variant: Any, patch_bytes:
             },
             "version": DATASET_VERSION,
             "created": origin.created,  # the selection's time: re-mining gives the same bytes
+            **origin.extra,
         }
     )
 
@@ -142,8 +147,8 @@ def mine_record(task: RecordTask, config: MineConfig) -> RecordResult:
     """Mine one record: never raises for a bad record, it is rejected with stage and reason."""
     start = time.perf_counter()
     result = RecordResult(task.index, task.selection_id)
-    if task.patch_sha256 is not None:
-        _import_patch(task, config, result)
+    if task.patch_sha256 is not None or task.synth is not None:
+        (_import_patch if task.synth is None else _synthetic_patch)(task, config, result)
         result.seconds = time.perf_counter() - start
         return result
     if task.record is None:
@@ -159,30 +164,55 @@ def mine_record(task: RecordTask, config: MineConfig) -> RecordResult:
     return result
 
 
-def _import_patch(task: RecordTask, config: MineConfig, result: RecordResult) -> None:
-    """An artist's or another project's patch .ply: checked as a patch (conventions section 1),
-    augmented, rendered and baked like a stitched one; refused with its reason otherwise."""
+def _add_patch(origin: Origin, read: Callable[[], Patch], config: MineConfig, result: RecordResult) -> None:
+    """A patch that needs no stitching (an imported file, a procedural one): checked as a patch
+    (conventions section 1), augmented, rendered and baked like a stitched one; refused with its
+    reason otherwise."""
     from stitching import StitchConfig, augment_patch
-    from vdm.patch import read_patch
     from vdm.patch_checks import patch_problem
 
-    origin = Origin(
-        task.selection_id, {"kind": PATCH_KIND, "ref": task.path, "sha256": task.patch_sha256}, "", None
-    )
+    kind = origin.source["kind"]
     try:
-        patch = read_patch(task.path)
+        patch = read()
         problem = patch_problem(patch)
         if problem is not None:
-            raise VdmError(f"{task.path} is not a patch (conventions section 1): {problem}")
+            raise VdmError(f"{origin.source['ref']} is not a patch (conventions section 1): {problem}")
         seed = augment_seed(config.seed, origin.id)
         variants = augment_patch(patch, config.augmentations, seed, config.stitch or StitchConfig())
     except VdmError as exc:
-        result.reject(origin.id, PATCH_KIND, str(exc))
+        result.reject(origin.id, kind, str(exc))
         return
-    provenance = {"kind": PATCH_KIND, "id": origin.id, "source": origin.source}
+    provenance = {"kind": kind, "id": origin.id, "source": origin.source, **origin.extra}
     result.files[selection_file(origin.id)] = (json.dumps(provenance, indent=1) + "\n").encode("utf-8")
     for index, variant in enumerate(variants):
         _render_variant(origin, index, variant, config, result)
+
+
+def _import_patch(task: RecordTask, config: MineConfig, result: RecordResult) -> None:
+    """An artist's or another project's patch .ply."""
+    from vdm.patch import read_patch
+
+    source = {"kind": PATCH_KIND, "ref": task.path, "sha256": task.patch_sha256 or ""}
+    _add_patch(Origin(task.selection_id, source, "", None), lambda: read_patch(task.path), config, result)
+
+
+def _synthetic_patch(task: RecordTask, config: MineConfig, result: RecordResult) -> None:
+    """A procedural patch of `vdm synth`: the first of its index's drawn specs whose patches all pass
+    every gate (a draw can make a part that crosses itself or needs more pixels); the generator and
+    its parameters are its provenance."""
+    from mine.synth import MAX_DRAWS, SYNTHETIC_KIND, draw_spec, synth_patch
+
+    seed, index = (task.synth or {})["seed"], (task.synth or {})["index"]
+    for draw in range(MAX_DRAWS):
+        spec = draw_spec(seed, index, draw)
+        source = {"kind": SYNTHETIC_KIND, "ref": f"{task.path}-{spec.generator}", "sha256": spec.digest()}
+        extra = {"generator": {**spec.to_json(), "draw": draw}}
+        origin = Origin(task.selection_id, source, spec.generator, None, extra)
+        attempt = RecordResult(result.index, result.selection_id)
+        _add_patch(origin, lambda spec=spec: synth_patch(spec), config, attempt)
+        if not attempt.rejected or draw == MAX_DRAWS - 1:
+            result.files, result.manifest, result.rejected = attempt.files, attempt.manifest, attempt.rejected
+            return
 
 
 def _stitch(record: SelectionRecord, config: MineConfig, result: RecordResult) -> list[Any]:

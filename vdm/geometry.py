@@ -43,6 +43,16 @@ def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return np.divide(normals, length, out=np.zeros_like(normals), where=length > 1e-300)
 
 
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(N, 3) unit vertex normals: the area-weighted sum of the incident faces' normals."""
+    sums = np.zeros_like(vertices, dtype=np.float64)
+    vectors = area_vectors(vertices, faces)
+    for corner in range(3):
+        np.add.at(sums, faces[:, corner], vectors)
+    length = np.linalg.norm(sums, axis=1, keepdims=True)
+    return np.divide(sums, length, out=np.zeros_like(sums), where=length > 1e-300)
+
+
 def axes_from_forward(forward: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(right, up, forward) of a camera looking along the unit `forward` with `up` as the hint:
     right = forward x up (normalised), up = right x forward. One sentence if they are parallel."""

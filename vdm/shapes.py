@@ -34,15 +34,15 @@ def mushroom_profile(n: int = 120) -> np.ndarray:
 
 def ring_patch(tip: np.ndarray, rings: np.ndarray, n_plane: int = 20) -> Patch:
     """A disk-topology patch from a part given as `rings` (R, K, 3) of K points each, from the one
-    next to the `tip` point down to the base ring on z = 0 (counter-clockwise seen from +z), then
-    rings of the plane from the base ring out to the square's border."""
+    next to the `tip` point down to the base ring on z = 0 (counter-clockwise seen from +z, star-shaped
+    about the origin), then rings of the plane from the base ring out to the square's border, along
+    the rays from the origin through the base ring's points."""
     n_around = rings.shape[1]
-    phi = np.linspace(0.0, 2.0 * np.pi, n_around, endpoint=False)
-    border = (
-        np.stack([np.cos(phi), np.sin(phi)], 1)
-        / np.maximum(np.abs(np.cos(phi)), np.abs(np.sin(phi)))[:, None]
-    )
     foot = rings[-1, :, :2]
+    direction = foot / np.linalg.norm(foot, axis=1, keepdims=True)  # each foot point's polar angle
+    border = direction / np.abs(direction).max(axis=1, keepdims=True)
+    for corner in ((1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)):  # the border keeps the corners
+        border[np.argmax(direction @ np.array(corner))] = corner
     s = np.linspace(0.0, 1.0, n_plane + 1)[1:, None, None]
     plane_xy = (foot + s * (border - foot)).reshape(-1, 2)
     plane = np.column_stack([plane_xy, np.zeros(len(plane_xy))])
@@ -61,8 +61,8 @@ def ring_patch(tip: np.ndarray, rings: np.ndarray, n_plane: int = 20) -> Patch:
     return Patch(vertices, np.concatenate(faces), labels)
 
 
-def revolved_patch(profile: np.ndarray, n_around: int = 160, n_plane: int = 20) -> Patch:
-    """A profile (r, z) revolved about z (first point on the axis, last on the plane)."""
+def revolved_rings(profile: np.ndarray, n_around: int = 160) -> tuple[np.ndarray, np.ndarray]:
+    """(tip, rings) of a profile (r, z) revolved about z (first point on the axis, last on the plane)."""
     phi = np.linspace(0.0, 2.0 * np.pi, n_around, endpoint=False)
     ring_r, ring_z = profile[1:, 0], profile[1:, 1]
     rings = np.stack(
@@ -73,15 +73,20 @@ def revolved_patch(profile: np.ndarray, n_around: int = 160, n_plane: int = 20) 
         ],
         -1,
     )
-    return ring_patch(np.array([0.0, 0.0, profile[0, 1]]), rings, n_plane)
+    return np.array([0.0, 0.0, profile[0, 1]]), rings
 
 
-def swept_patch(
-    centres: np.ndarray, radii: np.ndarray, n_around: int = 96, n_plane: int = 20, width: float = 1.0
-) -> Patch:
-    """A tube swept along a curve in the xz-plane, from its base at the origin (heading up +z) to
-    its tip, with the given radius at each centre (`width` times that across the curve's plane, +y):
-    a horn, a tusk, a hook, a flat ear."""
+def revolved_patch(profile: np.ndarray, n_around: int = 160, n_plane: int = 20) -> Patch:
+    """A profile (r, z) revolved about z (first point on the axis, last on the plane)."""
+    return ring_patch(*revolved_rings(profile, n_around), n_plane)
+
+
+def swept_rings(
+    centres: np.ndarray, radii: np.ndarray, n_around: int = 96, width: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(tip, rings) of a tube swept along a curve in the xz-plane, from its base at the origin
+    (heading up +z) to its tip, with the given radius at each centre (`width` times that across the
+    curve's plane, +y)."""
     phi = np.linspace(0.0, 2.0 * np.pi, n_around, endpoint=False)
     tangent = np.gradient(centres, axis=0)
     tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
@@ -90,7 +95,15 @@ def swept_patch(
     around = np.cos(phi)[None, :, None] * normal[:, None, :] + width * np.sin(phi)[None, :, None] * side
     rings = (centres[:, None, :] + radii[:, None, None] * around)[::-1]  # from the tip down to the base
     rings[-1, :, 2] = 0.0
-    return ring_patch(centres[-1] + 0.5 * radii[-1] * tangent[-1], rings, n_plane)
+    return centres[-1] + 0.5 * radii[-1] * tangent[-1], rings
+
+
+def swept_patch(
+    centres: np.ndarray, radii: np.ndarray, n_around: int = 96, n_plane: int = 20, width: float = 1.0
+) -> Patch:
+    """A tube swept along a curve (`swept_rings`) stitched to the square: a horn, a tusk, a hook, a
+    flat ear."""
+    return ring_patch(*swept_rings(centres, radii, n_around, width), n_plane)
 
 
 def curled_horn_patch(n: int = 80) -> Patch:
