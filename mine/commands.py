@@ -15,6 +15,24 @@ from vdm.cli_options import DEFAULT_MAX_FACES, MaxFaces, ObjaverseCache
 log = logging.getLogger(__name__)
 
 
+Workers = Annotated[
+    int | None, typer.Option("--workers", min=1, help="Local worker processes (default: the CPU count).")
+]
+Size = Annotated[int, typer.Option("--size", min=8, max=4096, help="Render side in pixels.")]
+VdmResolution = Annotated[
+    int,
+    typer.Option(
+        "--vdm-resolution",
+        min=RESOLUTIONS[0],
+        max=RESOLUTIONS[1],
+        help="Side of each patch's baked VDM in pixels.",
+    ),
+]
+Sheet = Annotated[
+    bool, typer.Option("--sheet/--no-sheet", help="Write DATASET/contact_sheet.png at the end.")
+]
+
+
 def mine_command(
     records: Annotated[
         list[Path],
@@ -24,9 +42,7 @@ def mine_command(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="The dataset directory (created, or resumed).")],
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Local worker processes (default: the CPU count).")
-    ] = None,
+    workers: Workers = None,
     executor: Annotated[
         str, typer.Option("--executor", help="Where the work runs: 'process' (this machine) or 'ray'.")
     ] = "process",
@@ -45,24 +61,12 @@ def mine_command(
     seed: Annotated[
         int, typer.Option("--seed", help="Seeds the augmentations; same seed, same bytes.")
     ] = MineConfig.seed,
-    size: Annotated[
-        int, typer.Option("--size", min=8, max=4096, help="Render side in pixels.")
-    ] = MineConfig.size,
-    vdm_resolution: Annotated[
-        int,
-        typer.Option(
-            "--vdm-resolution",
-            min=RESOLUTIONS[0],
-            max=RESOLUTIONS[1],
-            help="Side of each patch's baked VDM in pixels.",
-        ),
-    ] = BakeConfig.resolution,
+    size: Size = MineConfig.size,
+    vdm_resolution: VdmResolution = BakeConfig.resolution,
     poisson_depth: Annotated[
         int | None, typer.Option("--poisson-depth", min=4, max=12, help="Screened Poisson octree depth.")
     ] = None,
-    sheet: Annotated[
-        bool, typer.Option("--sheet/--no-sheet", help="Write DATASET/contact_sheet.png at the end.")
-    ] = True,
+    sheet: Sheet = True,
     retry_rejected: Annotated[
         bool, typer.Option("--retry-rejected", help="Mine selections that rejected.jsonl holds again.")
     ] = False,
@@ -111,24 +115,10 @@ def synth_command(
     augmentations: Annotated[
         int, typer.Option("--augmentations", min=1, max=1000, help="Patches per part (index 0 = as made).")
     ] = 1,
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Local worker processes (default: the CPU count).")
-    ] = None,
-    size: Annotated[
-        int, typer.Option("--size", min=8, max=4096, help="Render side in pixels.")
-    ] = MineConfig.size,
-    vdm_resolution: Annotated[
-        int,
-        typer.Option(
-            "--vdm-resolution",
-            min=RESOLUTIONS[0],
-            max=RESOLUTIONS[1],
-            help="Side of each baked VDM in pixels.",
-        ),
-    ] = BakeConfig.resolution,
-    sheet: Annotated[
-        bool, typer.Option("--sheet/--no-sheet", help="Write DATASET/contact_sheet.png at the end.")
-    ] = True,
+    workers: Workers = None,
+    size: Size = MineConfig.size,
+    vdm_resolution: VdmResolution = BakeConfig.resolution,
+    sheet: Sheet = True,
 ) -> None:
     """Procedural patches with known undercuts (horns, hooks, mushrooms, ears, bulbs, noses, fins),
     rendered and baked into a dataset like mined ones (source kind "synthetic")."""
