@@ -89,7 +89,10 @@ def near_duplicates(root: Path, manifest: list[dict[str, Any]]) -> list[tuple[st
 
 
 def _source_key(entry: dict[str, Any]) -> str:
+    """A source's name: kind and reference; a synthetic patch's source is its generator."""
     source = entry.get("source") or {}
+    if "generator" in entry:
+        return f"{source.get('kind', '?')}:{entry['generator']['generator']}"
     return f"{source.get('kind', '?')}:{source.get('ref', '?')}"
 
 
