@@ -99,6 +99,7 @@ def _source_key(entry: dict[str, Any]) -> str:
 def _sheets(root: Path, manifest: list[dict[str, Any]], out: Path) -> list[Path]:
     """One contact sheet per source (its first SHEET_PATCHES patches)."""
     import hashlib
+    import re
 
     from mine.driver import write_dataset_sheet
 
@@ -107,8 +108,9 @@ def _sheets(root: Path, manifest: list[dict[str, Any]], out: Path) -> list[Path]
         by_source.setdefault(_source_key(entry), []).append(entry)
     written = []
     for key, entries in sorted(by_source.items()):
-        kind = key.split(":", 1)[0]
-        name = f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.png"
+        kind, ref = key.split(":", 1)
+        readable = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(ref).stem)[:40]
+        name = f"{kind}-{readable}-{hashlib.sha256(key.encode()).hexdigest()[:8]}.png"
         written.append(write_dataset_sheet(root, entries[:SHEET_PATCHES], SHEET_PATCHES, out / name))
     return written
 
