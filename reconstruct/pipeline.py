@@ -44,17 +44,18 @@ class QualitySettings:
 
 
 def quality_settings(quality: str) -> QualitySettings:
-    """`fast`: small views and few steps (a CPU test budget); `full`: the real thing (meant for a GPU)."""
+    """`fast`: 128 px views, 500 steps (about a minute on this CPU); `full`: 256 px views, 1000 steps
+    of 1024 rays on a finer grid, a finer surface (7.5-9 minutes here, measured: docs/reconstruct.md)."""
     if quality == "fast":
         return QualitySettings(128, SdfConfig(), SurfaceConfig())
     if quality == "full":
         return QualitySettings(
             256,
             SdfConfig(
-                iterations=2000,
-                rays=2048,
+                iterations=1000,
+                rays=1024,
                 samples=64,
-                grid=GridConfig(levels=12, finest_resolution=192),
+                grid=GridConfig(levels=12, finest_resolution=128),
                 hidden=64,
                 eps_end=0.005,
                 s_end=600.0,
