@@ -13,6 +13,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,21 +254,23 @@ def _run(
     next_position = 0
     with _progress(console) as progress:
         bar = progress.add_task("mine", total=len(todo), accepted=0, rejected=0)
-        for outcome in executor.run(mine_task, [(t, config) for t in todo]):
-            result = _failure_result(outcome) if isinstance(outcome, TaskFailure) else outcome
-            writer.write_files(result)
-            ready[result.index] = result
-            while next_position < len(order) and order[next_position] in ready:
-                done = ready.pop(order[next_position])
-                writer.commit(done)
-                next_position += 1
-                summary.mined += 1
-                summary.accepted += len(done.manifest)
-                summary.work_seconds += done.seconds
-                summary.rejected.update((r["stage"], r["reason"]) for r in done.rejected)
-            progress.update(
-                bar, advance=1, accepted=summary.accepted, rejected=sum(summary.rejected.values())
-            )
+        # closing: on Ctrl-C or an error here the executor ends its workers now, not at exit
+        with closing(executor.run(mine_task, [(t, config) for t in todo])) as outcomes:
+            for outcome in outcomes:
+                result = _failure_result(outcome) if isinstance(outcome, TaskFailure) else outcome
+                writer.write_files(result)
+                ready[result.index] = result
+                while next_position < len(order) and order[next_position] in ready:
+                    done = ready.pop(order[next_position])
+                    writer.commit(done)
+                    next_position += 1
+                    summary.mined += 1
+                    summary.accepted += len(done.manifest)
+                    summary.work_seconds += done.seconds
+                    summary.rejected.update((r["stage"], r["reason"]) for r in done.rejected)
+                progress.update(
+                    bar, advance=1, accepted=summary.accepted, rejected=sum(summary.rejected.values())
+                )
 
 
 def write_dataset_sheet(

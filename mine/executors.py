@@ -136,7 +136,10 @@ class ProcessExecutor:
                 )
                 try:
                     yield from self._drain(pool, fn, suspects if solo else queue, solo, suspects)
-                except KeyboardInterrupt:
+                except (KeyboardInterrupt, GeneratorExit):
+                    # Ctrl-C while waiting here, or the caller gave the run up (Ctrl-C or an error
+                    # while it wrote a result: the generator is closed): end the workers at once
+                    # instead of waiting for their tasks (that wait took over a minute).
                     _stop(pool)
                     raise
                 finally:
