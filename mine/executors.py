@@ -88,6 +88,7 @@ def _worker_init() -> None:
     worker when the driver dies (SIGKILL included), so no orphan keeps computing for a run that is
     gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # born blocked: see _sigint_ignored
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -97,16 +98,18 @@ def _worker_init() -> None:
 
 @contextmanager
 def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while worker processes are started: an ignored signal stays ignored in the new
-    process from its first instruction, before the initializer could say so."""
+    """Hold Ctrl-C back while worker processes are started: a new process inherits the blocked
+    signal from its first instruction (its initializer then ignores it), and the driver gets a
+    Ctrl-C that came meanwhile as soon as the workers exist (ignoring it instead, as before, lost a
+    Ctrl-C that landed in that window, and the miner ran on)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
