@@ -22,6 +22,7 @@ from rich.table import Table
 import bake.commands
 import lasso.commands
 import mine.commands
+import propose.commands
 import reconstruct.commands
 import render.commands
 import stitching.commands
@@ -144,6 +145,7 @@ def demo(
 
 for stage_commands in (
     lasso.commands,
+    propose.commands,
     stitching.commands,
     render.commands,
     bake.commands,

@@ -90,10 +90,10 @@ class SelectionEngine:
         inside = points_in_polygon(pixels[candidates], np.asarray(stroke.polygon_px, dtype=np.float64))
         candidates = candidates[inside]
         if not stroke.xray and len(candidates):
-            candidates = candidates[self._visible(frame, candidates)]
+            candidates = candidates[self.visible(frame, candidates)]
         return candidates
 
-    def _visible(self, frame: CameraFrame, ids: np.ndarray) -> np.ndarray:
+    def visible(self, frame: CameraFrame, ids: np.ndarray) -> np.ndarray:
         """Mask of the faces `ids` that face the camera and that nothing hides."""
         centroids = self.centroids[ids]
         normals = self.normals[ids]

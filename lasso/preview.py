@@ -85,14 +85,19 @@ def orbit(camera: Camera, degrees: float) -> Camera:
     )
 
 
-def render_views(mesh: LoadedMesh, face_ids: np.ndarray, views: Sequence[PreviewView]) -> list[Image.Image]:
-    """One RGB picture per view, the selection highlighted and each view's lasso outlines drawn."""
+def render_views(
+    mesh: LoadedMesh, face_ids: np.ndarray, views: Sequence[PreviewView], colours: np.ndarray | None = None
+) -> list[Image.Image]:
+    """One RGB picture per view, the selection highlighted (or the faces in `colours`, (F, 3) in
+    [0, 1]) and each view's lasso outlines drawn."""
     import polyscope as ps
 
     init_polyscope()
     ps.remove_all_structures()
     surface = ps.register_surface_mesh("mesh", mesh.vertices, mesh.faces, smooth_shade=False)
-    surface.add_color_quantity("selection", face_colours(mesh, face_ids), defined_on="faces", enabled=True)
+    if colours is None:
+        colours = face_colours(mesh, face_ids)
+    surface.add_color_quantity("selection", colours, defined_on="faces", enabled=True)
     pictures = []
     for view in views:
         apply_camera(view.camera)

@@ -1,0 +1,25 @@
+"""propose/: parts of a mesh worth a stamp, found by their necks, as ranked selection records.
+
+Entry points (loaded on first use): `propose(mesh, ProposeConfig) -> ProposalSet` (ranked,
+lassoed, stitch-checked), `write_proposals(found, out, config)` (records and index) and
+`read_proposals(out, mesh)` (what the lasso's review mode steps through).
+"""
+
+from typing import TYPE_CHECKING
+
+from vdm.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from propose.config import ProposeConfig
+    from propose.proposals import propose, read_proposals, write_proposals
+
+__all__ = ["ProposeConfig", "propose", "read_proposals", "write_proposals"]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "ProposeConfig": "propose.config",
+        "propose": "propose.proposals",
+        "read_proposals": "propose.proposals",
+        "write_proposals": "propose.proposals",
+    },
+)

@@ -1,0 +1,54 @@
+"""Proposals over many sources: one index and overview per mesh, resumable, failures recorded."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from propose.config import ProposeConfig
+from propose.overview import write_overview
+from propose.proposals import INDEX_DIR, index_path, propose, write_proposals
+from vdm.atomic import write_text_atomic
+from vdm.errors import VdmError, short_reason
+from vdm.source_config import SourceConfig
+from vdm.sources import load_source
+
+log = logging.getLogger(__name__)
+
+FAILURES = "failed.json"
+
+
+def propose_sources(
+    sources: list[str], out: Path, config: ProposeConfig, sources_config: SourceConfig, redo: bool = False
+) -> list[str]:
+    """Propose on each source in turn; one summary line per source. A source that cannot be loaded
+    or analysed is recorded in `out/proposals/failed.json` with its reason and the batch goes on;
+    a source whose index exists is skipped unless `redo`."""
+    failures_path = Path(out) / INDEX_DIR / FAILURES
+    failures = json.loads(failures_path.read_text(encoding="utf-8")) if failures_path.is_file() else {}
+    lines = []
+    for spec in sources:
+        try:
+            mesh = load_source(spec, sources_config)
+            done = index_path(out, mesh.source.sha256)
+            if done.is_file() and not redo:
+                lines.append(f"{spec}: done before ({done})")
+                continue
+            found = propose(mesh, config)
+        except VdmError as exc:
+            failures[spec] = short_reason(exc)
+            write_text_atomic(failures_path, json.dumps(failures, indent=1, sort_keys=True) + "\n")
+            log.warning("%s: %s", spec, short_reason(exc))
+            lines.append(f"{spec}: failed ({short_reason(exc)})")
+            continue
+        index = write_proposals(found, out, config)
+        picture = write_overview(found, index.with_suffix(".png"))
+        failures.pop(spec, None)
+        lines.append(
+            f"{spec}: {len(found.proposals)} proposals, {len(found.refused)} refused, "
+            f"{found.seconds:.1f} s; index {index}, overview {picture}"
+        )
+    if failures_path.is_file() or failures:
+        write_text_atomic(failures_path, json.dumps(failures, indent=1, sort_keys=True) + "\n")
+    return lines

@@ -1,0 +1,151 @@
+"""`propose(mesh, config)`: the ranked, stitch-checked proposals of one mesh, and their index file.
+
+The parts (propose/parts.py) become lasso strokes (propose/strokes.py); a proposal is kept when
+its strokes replay to a selection unlike the ones kept before it and, with `stitch_check`, when
+the stitcher accepts that selection (its gates are what a curator would otherwise find out the
+slow way). Each source's index (`DIR/proposals/<sha256[:16]>.json`) lists the kept records in rank
+order with their scores and every refused candidate with its reason; the review mode reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from lasso.engine import engine_for
+from propose.config import ProposeConfig
+from propose.parts import Part, face_iou, find_parts
+from propose.solid import voxelise
+from propose.strokes import lasso_part
+from vdm.atomic import write_text_atomic
+from vdm.errors import Rejected, VdmError
+from vdm.records import SelectionRecord, load_record
+from vdm.sources import LoadedMesh
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "vdm.proposals/1"
+INDEX_DIR = "proposals"
+
+
+@dataclass
+class Proposal:
+    """A kept proposal: its record (strokes, edits, face ids, note) and the part it selects."""
+
+    rank: int
+    record: SelectionRecord
+    part: Part
+    iou: float  # of the record's replay with the part's faces
+
+    @property
+    def face_ids(self) -> np.ndarray:
+        return np.asarray(self.record.face_ids, dtype=np.int64)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "id": self.record.id,
+            "record": f"{self.record.id}.json",
+            "score": round(self.part.score, 4),
+            "faces": len(self.record.face_ids or []),
+            "replay_iou": round(self.iou, 4),
+            "reason": self.part.reason(),
+        }
+
+
+@dataclass
+class ProposalSet:
+    """Everything `propose` found on one mesh."""
+
+    mesh: LoadedMesh
+    proposals: list[Proposal] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _stitch_refusal(mesh: LoadedMesh, face_ids: np.ndarray) -> str | None:
+    """None when the stitcher makes a patch of these faces, else its stage and reason."""
+    from stitching.selection import stitch_selection
+
+    try:
+        stitch_selection(mesh, face_ids)
+    except Rejected as exc:
+        return f"stitching refused it at the {exc.stage} step: {exc.reason}"
+    return None
+
+
+def propose(mesh: LoadedMesh, config: ProposeConfig, progress: bool = True) -> ProposalSet:
+    """Rank the parts of `mesh`, lasso each, and keep the first `config.count` that stitch."""
+    start = time.perf_counter()
+    parts = find_parts(mesh, voxelise(mesh, config.grid), config)
+    engine = engine_for(mesh)
+    found = ProposalSet(mesh)
+    bar = tqdm(parts, desc=f"propose {mesh.source.spec}", disable=not progress, leave=False)
+    for part in bar:
+        if len(found.proposals) >= config.count:
+            break
+        refusal = {"score": round(part.score, 4), "part": part.reason()}
+        lasso = lasso_part(engine, part, config.window, config.max_strokes)
+        if lasso is None:
+            found.refused.append({**refusal, "reason": "no view of the mesh sees the part"})
+            continue
+        if any(face_iou(lasso.face_ids, p.face_ids) > config.same_part_iou for p in found.proposals):
+            found.refused.append({**refusal, "reason": "its lasso selects a part proposed already"})
+            continue
+        if config.stitch_check and (reason := _stitch_refusal(mesh, lasso.face_ids)) is not None:
+            found.refused.append({**refusal, "reason": reason})
+            continue
+        rank = len(found.proposals) + 1
+        record = SelectionRecord(
+            source=mesh.source,
+            strokes=lasso.strokes,
+            face_ids=lasso.face_ids.tolist(),
+            note=f"proposal {rank}: {part.reason()}",
+            edits=lasso.edits,
+        )
+        found.proposals.append(Proposal(rank, record, part, lasso.iou))
+    found.seconds = time.perf_counter() - start
+    return found
+
+
+def index_path(out: Path, sha256: str) -> Path:
+    """Where the index of the proposals made on the mesh with this sha256 lies."""
+    return Path(out) / INDEX_DIR / f"{sha256[:16]}.json"
+
+
+def write_proposals(found: ProposalSet, out: Path, config: ProposeConfig) -> Path:
+    """The records as `out/<id>.json` (a selections folder `vdm mine` takes as it is), then the index
+    last (its presence says the source is done); returns the index's path."""
+    for proposal in found.proposals:
+        proposal.record.save(out)
+    index = {
+        "schema": SCHEMA,
+        "source": found.mesh.source.to_json(),
+        "config": config.to_json(),
+        "seconds": round(found.seconds, 2),
+        "proposals": [p.to_json() for p in found.proposals],
+        "refused": found.refused,
+    }
+    path = index_path(out, found.mesh.source.sha256)
+    write_text_atomic(path, json.dumps(index, indent=1) + "\n")
+    return path
+
+
+def read_proposals(out: Path, mesh: LoadedMesh) -> list[SelectionRecord]:
+    """The proposal records made on `mesh` in `out`, best first ([] when it has none there)."""
+    path = index_path(out, mesh.source.sha256)
+    if not path.is_file():
+        return []
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+        names = [entry["record"] for entry in index["proposals"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise VdmError(f"The proposal index {path} is not one `vdm propose` wrote ({exc}).") from exc
+    return [load_record(Path(out) / name) for name in names]
