@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from propose.config import ProposeConfig
@@ -13,8 +12,6 @@ from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
 from vdm.source_config import SourceConfig
 from vdm.sources import load_source
-
-log = logging.getLogger(__name__)
 
 FAILURES = "failed.json"
 
@@ -39,7 +36,6 @@ def propose_sources(
         except VdmError as exc:
             failures[spec] = short_reason(exc)
             write_text_atomic(failures_path, json.dumps(failures, indent=1, sort_keys=True) + "\n")
-            log.warning("%s: %s", spec, short_reason(exc))
             lines.append(f"{spec}: failed ({short_reason(exc)})")
             continue
         index = write_proposals(found, out, config)
@@ -52,3 +48,10 @@ def propose_sources(
     if failures_path.is_file() or failures:
         write_text_atomic(failures_path, json.dumps(failures, indent=1, sort_keys=True) + "\n")
     return lines
+
+
+def failed_sources(out: Path, sources: list[str]) -> list[str]:
+    """The sources of this batch that `out/proposals/failed.json` holds a failure for."""
+    path = Path(out) / INDEX_DIR / FAILURES
+    failures = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return [spec for spec in sources if spec in failures]

@@ -36,16 +36,23 @@ def propose_command(
 ) -> None:
     """Find protrusions (ears, horns, noses, tails...) and write each as a ranked selection record."""
     from lasso.source_list import expand_sources
-    from propose.batch import propose_sources
+    from propose.batch import failed_sources, propose_sources
     from propose.config import ProposeConfig
     from vdm.atomic import writable_dir
 
     config = ProposeConfig(count=count, stitch_check=check)
     sources_config = source_config(max_faces, objaverse_cache)
+    from vdm.errors import VdmError
+
     writable_dir(out, create=True)
-    summary = propose_sources(expand_sources(sources, sources_config), out, config, sources_config, redo)
-    for line in summary:
+    specs = expand_sources(sources, sources_config)
+    for line in propose_sources(specs, out, config, sources_config, redo):
         typer.echo(line)
+    failed = failed_sources(out, specs)
+    if failed:
+        raise VdmError(
+            f"{len(failed)} of {len(specs)} sources failed (the reasons are in {out}/proposals/failed.json)."
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,21 @@
+"""How many of the parts a curator selected the proposals find: the measure of `vdm propose`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from propose.parts import face_iou
+
+MATCH_IOU = 0.3  # a proposal finds a hand-made selection when their faces overlap this much
+
+
+def found_parts(selections: Sequence[np.ndarray], proposals: Sequence[np.ndarray]) -> list[bool]:
+    """For each hand-made selection (face ids), whether some proposal's faces overlap it by
+    MATCH_IOU or more (a curator's selection keeps a little more or less skin around the base)."""
+    picked = [np.unique(np.asarray(p, dtype=np.int64)) for p in proposals]
+    return [
+        any(face_iou(np.unique(np.asarray(s, dtype=np.int64)), p) >= MATCH_IOU for p in picked)
+        for s in selections
+    ]

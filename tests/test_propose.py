@@ -1,0 +1,91 @@
+"""`vdm propose`: parts found by their necks, lassoed as replayable records, checked by stitching."""
+
+from __future__ import annotations
+
+import colorsys
+import json
+
+import numpy as np
+import pytest
+import trimesh
+from conftest import assert_one_sentence_error
+
+from lasso.engine import replay
+from propose.config import ProposeConfig
+from propose.overview import proposal_colours
+from propose.proposals import propose, read_proposals
+from propose.recall import found_parts
+from vdm.images import read_image
+from vdm.records import load_record, shipped_records
+from vdm.sources import load_source
+
+ARMS = {  # direction -> (radius, length) of a capsule pushed through a unit sphere
+    (1.0, 0.0, 0.0): (0.16, 0.9),
+    (0.0, 1.0, 0.0): (0.22, 0.7),
+    (-0.6, -0.3, 0.74): (0.12, 0.8),
+}
+
+
+def sphere_with_arms(path) -> None:
+    """A polygon soup: a sphere and three capsules that pierce it, never joined (as Objaverse has them)."""
+    shells = [trimesh.creation.icosphere(subdivisions=4, radius=1.0)]
+    for direction, (radius, length) in ARMS.items():
+        d = np.asarray(direction) / np.linalg.norm(direction)
+        arm = trimesh.creation.capsule(height=length + 0.5, radius=radius, count=[24, 24])
+        arm.apply_transform(trimesh.geometry.align_vectors([0, 0, 1], d))
+        arm.apply_translation(d * (0.75 + (length + 0.5) / 2 - 0.25))
+        shells.append(arm)
+    trimesh.util.concatenate(shells).export(path)
+
+
+@pytest.mark.parametrize("name", ["cow", "bunny", "creature"])
+def test_the_top_ten_find_the_shipped_parts_and_most_stitch(name):
+    mesh = load_source(f"builtin:{name}")
+    found = propose(mesh, ProposeConfig(count=10), progress=False)
+    records = [load_record(p) for p in shipped_records() if p.stem.startswith(f"{name}-")]
+    hits = found_parts([r.face_ids for r in records], [p.face_ids for p in found.proposals])
+    assert sum(hits) / len(hits) >= 0.8, [r.note for r, hit in zip(records, hits, strict=True) if not hit]
+    refused = sum(r["reason"].startswith("stitching") for r in found.refused)
+    assert len(found.proposals) / (len(found.proposals) + refused) >= 0.75
+    scores = [p.part.score for p in found.proposals]
+    assert scores == sorted(scores, reverse=True) and len(found.proposals) <= 10
+    for proposal in found.proposals:  # real strokes: the record replays to its cached faces
+        assert np.array_equal(replay(proposal.record, mesh), proposal.face_ids)
+        assert proposal.iou > 0.5 and proposal.record.note.startswith(f"proposal {proposal.rank}:")
+
+
+def test_propose_finds_the_arms_of_a_soup_resumes_and_records_a_bad_source(tmp_path, run_cli):
+    soup = tmp_path / "sphere-arms.ply"
+    sphere_with_arms(soup)
+    out = tmp_path / "proposals"
+    result = run_cli("propose", soup, "--out", out, "--count", 5)
+    assert result.code == 0, result
+    mesh = load_source(str(soup))
+    records = read_proposals(out, mesh)
+    assert len(records) == 3  # the three arms, nothing of the sphere
+    tips = []
+    for record in records:
+        ids = replay(record, mesh)
+        centre = mesh.vertices[mesh.faces[ids]].mean(axis=(0, 1))
+        tips.append(centre / np.linalg.norm(centre))
+    directions = [np.asarray(d) / np.linalg.norm(d) for d in ARMS]
+    assert sorted(int(np.argmax([t @ d for d in directions])) for t in tips) == [0, 1, 2]
+    assert all(max(t @ d for d in directions) > 0.95 for t in tips)
+    index = json.loads(next((out / "proposals").glob("*.json")).read_text())
+    assert [p["rank"] for p in index["proposals"]] == [1, 2, 3]
+    assert sorted(p.name for p in out.glob("*.json")) == sorted(p["record"] for p in index["proposals"])
+    overview = read_image(next((out / "proposals").glob("*.png")), mode="HSV").astype(int)
+    for colour in proposal_colours(3):  # every proposal is drawn in its hue (shading changes the value)
+        hue = 255 * colorsys.rgb_to_hsv(*colour)[0]
+        near = np.abs((overview[..., 0] - hue + 128) % 256 - 128) < 8
+        assert (near & (overview[..., 1] > 120)).sum() > 2000
+
+    broken = tmp_path / "broken.obj"
+    broken.write_text("v 0 0 0\nf 1 2 3\n")
+    again = run_cli("propose", soup, broken, "--out", out)
+    assert_one_sentence_error(again, "1 of 2 sources failed")
+    assert "done before" in again.out  # the soup is not proposed again
+    failed = json.loads((out / "proposals" / "failed.json").read_text())
+    assert list(failed) == [str(broken)]
+    assert len(read_proposals(out, mesh)) == 3  # nothing written before is lost
+    assert_one_sentence_error(run_cli("propose", tmp_path / "missing.obj", "--out", out), "does not exist")
