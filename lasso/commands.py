@@ -31,10 +31,19 @@ def lasso_command(
         Path, typer.Option("--out", help="Directory for the saved selection records.", file_okay=False)
     ] = Path("selections"),
     window: Annotated[str, typer.Option("--window", help="Window size WIDTHxHEIGHT in pixels.")] = "1280x720",
+    proposals: Annotated[
+        Path | None,
+        typer.Option(
+            "--proposals",
+            help="Review the proposals `vdm propose` wrote here: A accepts, R rejects, strokes edit.",
+            file_okay=False,
+        ),
+    ] = None,
     max_faces: MaxFaces = DEFAULT_MAX_FACES,
     objaverse_cache: ObjaverseCache = None,
 ) -> None:
-    """Open the Polyscope lasso: draw on a mesh to select a part, save it as a selection record."""
+    """Open the Polyscope lasso: draw on a mesh to select a part, save it as a selection record
+    (or review the proposals of `vdm propose`)."""
     from lasso.gui import run_lasso
     from lasso.source_list import expand_sources
 
@@ -45,7 +54,9 @@ def lasso_command(
     except ValueError:
         raise VdmError(f"--window must look like 1280x720 (at least 64x64), not '{window}'.") from None
     config = source_config(max_faces, objaverse_cache)
-    saved = run_lasso(expand_sources(sources, config), out, config, window=(width, height))
+    saved = run_lasso(
+        expand_sources(sources, config), out, config, window=(width, height), proposals=proposals
+    )
     for path in saved:
         typer.echo(str(path))
 

@@ -6,6 +6,11 @@ adds, ctrl+drag subtracts; x-ray (key X) also takes faces hidden behind others. 
 drawn in orange on the mesh. The panel has undo/redo, grow/shrink, keep the largest or the clicked
 component, drop small islands, a note, save, and previous/next source.
 
+With `--proposals DIR` it is a review (lasso/review.py): each source's proposals from `vdm propose`
+are shown one at a time, best first; key A accepts (saves the record as it is, edited or not),
+R rejects, and the usual strokes and edits change a proposal before it is accepted. After the last
+proposal of a source the next source with proposals opens; a stopped review resumes.
+
 Everything happens in the user callback from ImGui input, so tests drive a whole session with
 scripted mouse and key events under Polyscope's `openGL_mock` backend.
 """
@@ -19,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from lasso.preview import face_colours
-from lasso.ps_camera import camera_from_polyscope
+from lasso.ps_camera import apply_camera, camera_from_polyscope
+from lasso.review import Review
 from lasso.session import LassoSession
 from vdm.errors import VdmError, short_reason
 from vdm.records import Camera, Stroke
@@ -43,11 +49,18 @@ def _colour(rgba: tuple[int, int, int, int]) -> int:
 class LassoApp:
     """The Polyscope user callback of a lasso session over a list of sources."""
 
-    def __init__(self, sources: list[str], out_dir: Path, config: SourceConfig | None = None) -> None:
+    def __init__(
+        self,
+        sources: list[str],
+        out_dir: Path,
+        config: SourceConfig | None = None,
+        proposals: Path | None = None,
+    ) -> None:
         if not sources:
             raise VdmError("No sources to lasso.")
         self.sources = sources
         self.out_dir = Path(out_dir)
+        self.review = None if proposals is None else Review.open(proposals, self.out_dir)
         self.config = config or SourceConfig()
         self.index = 0
         self.session: LassoSession | None = None
@@ -70,6 +83,8 @@ class LassoApp:
         ps.set_right_gui_pane_width(PANEL_WIDTH_PX)
         ps.set_user_callback(self)
         self.open(self.index)
+        if self.review is not None and self.review.current is None:
+            self.next_proposal()
 
     # -- sources ------------------------------------------------------------------------------------
     def open(self, index: int) -> None:
@@ -80,6 +95,8 @@ class LassoApp:
         spec = self.sources[self.index]
         ps.remove_all_structures()
         self.session, self.points, self.drawing = None, [], False
+        if self.review is not None:
+            self.review.queue = []  # until this source's proposals are read
         try:
             mesh = load_source(spec, self.config)
         except VdmError as exc:
@@ -91,7 +108,43 @@ class LassoApp:
         self.session = LassoSession(mesh)
         self.session.engine.prepare()  # occlusion rays are ready for the first lasso
         self.status = f"{spec}: {mesh.n_faces:,} faces"
+        if self.review is not None:
+            self.review.start(mesh.source)
+            self._show_proposal()
         self._show_selection()
+
+    # -- review -------------------------------------------------------------------------------------
+    def _show_proposal(self) -> None:
+        """Put the current proposal in the session, framed by its first stroke's camera."""
+        assert self.review is not None and self.session is not None
+        proposal = self.review.current
+        if proposal is None:
+            self.status = f"{self.sources[self.index]}: no proposals left to review"
+            return
+        self.session.load(proposal)
+        apply_camera(proposal.strokes[0].camera)
+        self.status = f"{len(self.review.queue)} left here. {proposal.note}"
+
+    def decide(self, decision: str) -> None:
+        """Accept (save the session's record) or reject the current proposal, then show the next."""
+        if self.review is None or self.review.current is None or self.session is None:
+            return
+        saved = self.save() if decision == "accepted" else None
+        self.review.decide(decision, saved)
+        self.next_proposal()
+
+    def next_proposal(self) -> None:
+        """The current source's next proposal, else the first later source that has one."""
+        assert self.review is not None
+        for step in range(len(self.sources)):
+            if step:
+                self.open(self.index + 1)
+            if self.review.current is not None:
+                self._show_proposal()
+                self._show_selection()
+                return
+        counts = self.review.counts()
+        self.status = f"Review done: {counts['accepted']} accepted, {counts['rejected']} rejected."
 
     def _show_selection(self) -> None:
         import polyscope as ps
@@ -139,6 +192,11 @@ class LassoApp:
             self.redo()
         if ctrl and psim.IsKeyPressed(psim.ImGuiKey_S, False):
             self.save()
+        if self.review is not None and not ctrl:
+            if psim.IsKeyPressed(psim.ImGuiKey_A, False):
+                self.decide("accepted")
+            elif psim.IsKeyPressed(psim.ImGuiKey_R, False):
+                self.decide("rejected")
 
     def _mouse(self) -> None:
         import polyscope.imgui as psim
@@ -233,6 +291,13 @@ class LassoApp:
             self.set_lasso_mode(on)
         _, self.xray = psim.Checkbox("X-ray (X)", self.xray)
         psim.TextDisabled("drag: new  shift+drag: add  ctrl+drag: subtract")
+        if self.review is not None and self.review.current is not None:
+            psim.Separator()
+            if psim.Button("Accept (A)"):
+                self.decide("accepted")
+            psim.SameLine()
+            if psim.Button("Reject (R)"):
+                self.decide("rejected")
         session = self.session
         if session is not None:
             psim.Text(f"{len(session.face_ids):,} of {session.mesh.n_faces:,} faces selected")
@@ -299,13 +364,18 @@ def init_viewer(backend: str = "auto", window: tuple[int, int] = (1280, 720)) ->
 
 
 def run_lasso(
-    sources: list[str], out_dir: Path, config: SourceConfig, window: tuple[int, int] = (1280, 720)
+    sources: list[str],
+    out_dir: Path,
+    config: SourceConfig,
+    window: tuple[int, int] = (1280, 720),
+    proposals: Path | None = None,
 ) -> list[Path]:
-    """Open the viewer on the first source and run until the window closes; returns the saved records."""
+    """Open the viewer on the first source (with `proposals`: the first with proposals to review)
+    and run until the window closes; returns the saved records."""
     import polyscope as ps
 
+    app = LassoApp(sources, out_dir, config, proposals)  # a bad proposals folder fails before the window
     init_viewer(window=window)
-    app = LassoApp(sources, out_dir, config)
     app.install()
     ps.show()
     return app.saved

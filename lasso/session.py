@@ -100,6 +100,14 @@ class LassoSession:
         selected = apply_edit(self.engine.graph, self.selected, step)
         self._push(_State(self.strokes, [*self._state.edits, step], selected))
 
+    def load(self, record: SelectionRecord) -> None:
+        """Take a record's strokes, edits and note as the current selection (undoable), as a
+        proposal under review is shown: the curator accepts it or edits it with the usual strokes."""
+        selected = np.zeros(self.mesh.n_faces, dtype=bool)
+        selected[self.engine.select(record.strokes, record.edits)] = True
+        self.note = record.note
+        self._push(_State(list(record.strokes), list(record.edits), selected))
+
     def clear(self) -> None:
         """Empty selection (undoable)."""
         self._push(_State(selected=np.zeros(self.mesh.n_faces, dtype=bool)))

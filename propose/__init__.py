@@ -1,8 +1,8 @@
 """propose/: parts of a mesh worth a stamp, found by their necks, as ranked selection records.
 
 Entry points (loaded on first use): `propose(mesh, ProposeConfig) -> ProposalSet` (ranked,
-lassoed, stitch-checked), `write_proposals(found, out, config)` (records and index) and
-`read_proposals(out, mesh)` (what the lasso's review mode steps through).
+lassoed, stitch-checked) and `write_proposals(found, out, config)` (records and their index,
+vdm/proposal_index.py, which the lasso's review mode reads).
 """
 
 from typing import TYPE_CHECKING
@@ -11,15 +11,14 @@ from vdm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from propose.config import ProposeConfig
-    from propose.proposals import propose, read_proposals, write_proposals
+    from propose.proposals import propose, write_proposals
 
-__all__ = ["ProposeConfig", "propose", "read_proposals", "write_proposals"]
+__all__ = ["ProposeConfig", "propose", "write_proposals"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "ProposeConfig": "propose.config",
         "propose": "propose.proposals",
-        "read_proposals": "propose.proposals",
         "write_proposals": "propose.proposals",
     },
 )

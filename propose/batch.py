@@ -7,9 +7,10 @@ from pathlib import Path
 
 from propose.config import ProposeConfig
 from propose.overview import write_overview
-from propose.proposals import INDEX_DIR, index_path, propose, write_proposals
+from propose.proposals import propose, write_proposals
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
+from vdm.proposal_index import INDEX_DIR, index_path
 from vdm.source_config import SourceConfig
 from vdm.sources import load_source
 

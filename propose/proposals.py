@@ -3,14 +3,13 @@
 The parts (propose/parts.py) become lasso strokes (propose/strokes.py); a proposal is kept when
 its strokes replay to a selection unlike the ones kept before it and, with `stitch_check`, when
 the stitcher accepts that selection (its gates are what a curator would otherwise find out the
-slow way). Each source's index (`DIR/proposals/<sha256[:16]>.json`) lists the kept records in rank
-order with their scores and every refused candidate with its reason; the review mode reads it.
+slow way). Each source's index (vdm/proposal_index.py) lists the kept records in rank order with
+their scores and every refused candidate with its reason; the lasso's review mode reads it.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,14 +24,10 @@ from propose.parts import Part, face_iou, find_parts
 from propose.solid import voxelise
 from propose.strokes import lasso_part
 from vdm.atomic import write_text_atomic
-from vdm.errors import Rejected, VdmError
-from vdm.records import SelectionRecord, load_record
+from vdm.errors import Rejected
+from vdm.proposal_index import SCHEMA, index_path
+from vdm.records import SelectionRecord
 from vdm.sources import LoadedMesh
-
-log = logging.getLogger(__name__)
-
-SCHEMA = "vdm.proposals/1"
-INDEX_DIR = "proposals"
 
 
 @dataclass
@@ -115,11 +110,6 @@ def propose(mesh: LoadedMesh, config: ProposeConfig, progress: bool = True) -> P
     return found
 
 
-def index_path(out: Path, sha256: str) -> Path:
-    """Where the index of the proposals made on the mesh with this sha256 lies."""
-    return Path(out) / INDEX_DIR / f"{sha256[:16]}.json"
-
-
 def write_proposals(found: ProposalSet, out: Path, config: ProposeConfig) -> Path:
     """The records as `out/<id>.json` (a selections folder `vdm mine` takes as it is), then the index
     last (its presence says the source is done); returns the index's path."""
@@ -136,16 +126,3 @@ def write_proposals(found: ProposalSet, out: Path, config: ProposeConfig) -> Pat
     path = index_path(out, found.mesh.source.sha256)
     write_text_atomic(path, json.dumps(index, indent=1) + "\n")
     return path
-
-
-def read_proposals(out: Path, mesh: LoadedMesh) -> list[SelectionRecord]:
-    """The proposal records made on `mesh` in `out`, best first ([] when it has none there)."""
-    path = index_path(out, mesh.source.sha256)
-    if not path.is_file():
-        return []
-    try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-        names = [entry["record"] for entry in index["proposals"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise VdmError(f"The proposal index {path} is not one `vdm propose` wrote ({exc}).") from exc
-    return [load_record(Path(out) / name) for name in names]

@@ -1,4 +1,5 @@
-"""Test helper of lasso/: one Polyscope per test process, on the backend a test asks for."""
+"""Test helpers of lasso/: one Polyscope per test process, on the backend a test asks for, and
+scripted key presses and mouse drags through ImGui's input queue."""
 
 from __future__ import annotations
 
@@ -31,3 +32,48 @@ def view_matrix(camera: Camera) -> np.ndarray:
     m[0, :3], m[1, :3], m[2, :3] = f.right, f.up, -f.forward
     m[:3, 3] = -m[:3, :3] @ f.eye
     return m
+
+
+def press_key(key, mods=()) -> None:
+    import polyscope.imgui as psim
+
+    io = psim.GetIO()
+    for mod in mods:
+        io.AddKeyEvent(mod, True)
+    io.AddKeyEvent(key, True)
+    ps.frame_tick()
+    io.AddKeyEvent(key, False)
+    for mod in mods:
+        io.AddKeyEvent(mod, False)
+    ps.frame_tick()
+
+
+def drag(points, mods=()) -> None:
+    """Press at the first point (holding `mods`), move through the others, release."""
+    import polyscope.imgui as psim
+
+    io = psim.GetIO()
+    io.AddMousePosEvent(*points[0])
+    ps.frame_tick()
+    assert not io.WantCaptureMouse  # the lasso is drawn over the 3D view, not a panel
+    for mod in mods:
+        io.AddKeyEvent(mod, True)
+    io.AddMouseButtonEvent(0, True)
+    ps.frame_tick()
+    for p in points[1:]:
+        io.AddMousePosEvent(*p)
+        ps.frame_tick()
+    io.AddMouseButtonEvent(0, False)
+    ps.frame_tick()
+    for mod in mods:
+        io.AddKeyEvent(mod, False)
+    ps.frame_tick()
+
+
+def ellipse(cx, cy, rx, ry, n=40):
+    """Whole pixels: ImGui floors mouse positions."""
+    a = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+    return [
+        (float(round(x)), float(round(y)))
+        for x, y in zip(cx + rx * np.cos(a), cy + ry * np.sin(a), strict=True)
+    ]

@@ -13,9 +13,10 @@ from conftest import assert_one_sentence_error
 from lasso.engine import replay
 from propose.config import ProposeConfig
 from propose.overview import proposal_colours
-from propose.proposals import propose, read_proposals
+from propose.proposals import propose
 from propose.recall import found_parts
 from vdm.images import read_image
+from vdm.proposal_index import read_proposals
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
 
@@ -61,7 +62,7 @@ def test_propose_finds_the_arms_of_a_soup_resumes_and_records_a_bad_source(tmp_p
     result = run_cli("propose", soup, "--out", out, "--count", 5)
     assert result.code == 0, result
     mesh = load_source(str(soup))
-    records = read_proposals(out, mesh)
+    records = read_proposals(out, mesh.source)
     assert len(records) == 3  # the three arms, nothing of the sphere
     tips = []
     for record in records:
@@ -87,5 +88,5 @@ def test_propose_finds_the_arms_of_a_soup_resumes_and_records_a_bad_source(tmp_p
     assert "done before" in again.out  # the soup is not proposed again
     failed = json.loads((out / "proposals" / "failed.json").read_text())
     assert list(failed) == [str(broken)]
-    assert len(read_proposals(out, mesh)) == 3  # nothing written before is lost
+    assert len(read_proposals(out, mesh.source)) == 3  # nothing written before is lost
     assert_one_sentence_error(run_cli("propose", tmp_path / "missing.obj", "--out", out), "does not exist")

@@ -1,0 +1,81 @@
+"""The review of proposals (`vdm lasso SOURCES --proposals DIR`), apart from the GUI that drives it.
+
+A review steps through each source's proposals best first. Accepting saves the record as the
+session holds it (the proposal itself, or the curator's edit of it) into the selections folder;
+rejecting saves nothing. Every decision goes at once into `OUT/review/reviewed.json` (a subfolder,
+so `vdm mine OUT` never reads it as a record), keyed by the proposal's id, so a review of a folder
+or an LVIS category stopped at any point resumes at the first proposal not yet decided.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from vdm.atomic import write_text_atomic
+from vdm.errors import VdmError
+from vdm.proposal_index import read_proposals
+from vdm.records import SelectionRecord
+from vdm.sources.mesh import SourceRef
+
+JOURNAL = Path("review") / "reviewed.json"
+DECISIONS = ("accepted", "rejected")
+
+
+@dataclass
+class Review:
+    """The proposals folder, the journal of decisions (in the selections folder), one source's queue."""
+
+    proposals_dir: Path
+    out_dir: Path
+    decided: dict[str, dict[str, Any]] = field(default_factory=dict)
+    queue: list[SelectionRecord] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, proposals_dir: Path, out_dir: Path) -> Review:
+        """A review of `proposals_dir` whose decisions go to `out_dir` (resumed if it has some)."""
+        if not Path(proposals_dir).is_dir():
+            raise VdmError(
+                f"The proposals folder {proposals_dir} does not exist (make it with `vdm propose`)."
+            )
+        path = Path(out_dir) / JOURNAL
+        decided = {}
+        if path.is_file():
+            try:
+                decided = json.loads(path.read_text(encoding="utf-8"))["decided"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise VdmError(
+                    f"The review journal {path} is damaged ({exc}); move it aside to start over."
+                ) from exc
+        return cls(Path(proposals_dir), Path(out_dir), decided)
+
+    def start(self, source: SourceRef) -> int:
+        """Queue the proposals made on `source` that are not decided yet; returns how many."""
+        self.queue = [r for r in read_proposals(self.proposals_dir, source) if r.id not in self.decided]
+        return len(self.queue)
+
+    @property
+    def current(self) -> SelectionRecord | None:
+        return self.queue[0] if self.queue else None
+
+    def decide(self, decision: str, saved: Path | None = None) -> None:
+        """Record the decision on the current proposal (and the record saved for it) and move on."""
+        if decision not in DECISIONS:
+            raise VdmError(f"A review decision is one of {', '.join(DECISIONS)}, not '{decision}'.")
+        proposal = self.queue.pop(0)
+        self.decided[proposal.id] = {
+            "decision": decision,
+            "source": proposal.source.spec,
+            "saved": None if saved is None else saved.name,
+            "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        write_text_atomic(
+            self.out_dir / JOURNAL, json.dumps({"decided": self.decided}, indent=1, sort_keys=True) + "\n"
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How many proposals were accepted and rejected so far (all sources)."""
+        return {d: sum(entry["decision"] == d for entry in self.decided.values()) for d in DECISIONS}

@@ -1,0 +1,98 @@
+"""The review mode of the lasso (`vdm lasso SOURCES --proposals DIR`), driven with real key and mouse
+input through Polyscope's user callback (`openGL_mock` backend): accept, reject, edit, resume."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from lasso_polyscope import drag, ellipse, press_key, use_backend
+
+from lasso.engine import replay
+from lasso.gui import LassoApp
+from lasso.review import JOURNAL
+from propose.config import ProposeConfig
+from propose.proposals import propose, write_proposals
+from vdm.proposal_index import read_proposals
+from vdm.records import load_record
+from vdm.sources import load_source
+
+SOURCES = ["builtin:cow", "builtin:creature"]
+
+
+@pytest.fixture(scope="module")
+def proposals_dir(tmp_path_factory):
+    """Four proposals on the cow and two on the creature (not stitch-checked: that is propose's test)."""
+    folder = tmp_path_factory.mktemp("proposals")
+    for spec, count in zip(SOURCES, (4, 2), strict=True):
+        config = ProposeConfig(count=count, stitch_check=False)
+        write_proposals(propose(load_source(spec), config, progress=False), folder, config)
+    return folder
+
+
+def _review(proposals_dir, out):
+    import polyscope as ps
+
+    use_backend("openGL_mock")
+    app = LassoApp(SOURCES, out, proposals=proposals_dir)
+    app.install()
+    ps.frame_tick()
+    return app
+
+
+def test_accept_reject_edit_and_resume_a_review(proposals_dir, tmp_path):
+    import polyscope as ps
+    import polyscope.imgui as psim
+
+    out = tmp_path / "selections"
+    cow = read_proposals(proposals_dir, load_source("builtin:cow").source)
+    app = _review(proposals_dir, out)
+    try:
+        assert app.review.current.id == cow[0].id  # best first, shown as its strokes and edits
+        assert app.session.strokes == cow[0].strokes and app.session.face_ids.tolist() == cow[0].face_ids
+
+        press_key(psim.ImGuiKey_A)  # accept as proposed: the same record
+        assert [load_record(p).id for p in app.saved] == [cow[0].id]
+        assert load_record(app.saved[0]).face_ids == cow[0].face_ids
+        press_key(psim.ImGuiKey_R)  # reject: nothing saved
+        assert len(app.saved) == 1 and app.review.current.id == cow[2].id
+
+        press_key(psim.ImGuiKey_L)  # edit the third with the usual strokes: shift+drag adds skin around it
+        before = len(app.session.face_ids)
+        w, h = ps.get_window_size()
+        drag(ellipse(w // 2, h // 2, 45, 90), mods=(psim.ImGuiMod_Shift,))  # between the two panels
+        assert len(app.session.face_ids) > before
+        press_key(psim.ImGuiKey_L)
+        press_key(psim.ImGuiKey_A)
+        edited = load_record(app.saved[-1])
+        assert edited.strokes[:-1] == cow[2].strokes and len(edited.strokes) == len(cow[2].strokes) + 1
+        assert np.array_equal(replay(edited, app.session.mesh), np.asarray(edited.face_ids))
+    finally:
+        ps.clear_user_callback()
+        ps.set_do_default_mouse_interaction(True)
+
+    journal = json.loads((out / JOURNAL).read_text())["decided"]
+    assert [journal[p.id]["decision"] for p in cow[:3]] == ["accepted", "rejected", "accepted"]
+    assert journal[cow[2].id]["saved"] == f"{edited.id}.json"
+    assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{cow[0].id}.json", f"{edited.id}.json"])
+
+    resumed = _review(proposals_dir, out)  # the review stopped: it resumes at the fourth
+    try:
+        assert resumed.review.current.id == cow[3].id
+        press_key(psim.ImGuiKey_A)  # the cow is done: the creature opens at its best proposal
+        creature = read_proposals(proposals_dir, load_source("builtin:creature").source)
+        assert resumed.session.mesh.source.ref == "creature" and resumed.review.current.id == creature[0].id
+        press_key(psim.ImGuiKey_R)
+        press_key(psim.ImGuiKey_R)
+        assert resumed.review.current is None and resumed.status == "Review done: 3 accepted, 3 rejected."
+    finally:
+        ps.clear_user_callback()
+        ps.set_do_default_mouse_interaction(True)
+
+
+def test_a_missing_proposals_folder_is_one_sentence(tmp_path, run_cli):
+    from conftest import assert_one_sentence_error
+
+    result = run_cli("lasso", "builtin:cow", "--proposals", tmp_path / "nowhere", "--out", tmp_path / "sel")
+    assert_one_sentence_error(result, "does not exist")
