@@ -74,6 +74,8 @@ def test_propose_finds_the_arms_of_a_soup_resumes_and_records_a_bad_source(tmp_p
     assert all(max(t @ d for d in directions) > 0.95 for t in tips)
     index = json.loads(next((out / "proposals").glob("*.json")).read_text())
     assert [p["rank"] for p in index["proposals"]] == [1, 2, 3]
+    again = propose(mesh, ProposeConfig(count=5, stitch_check=False), progress=False)  # deterministic
+    assert [p.record.id for p in again.proposals] == [p["id"] for p in index["proposals"]]
     assert sorted(p.name for p in out.glob("*.json")) == sorted(p["record"] for p in index["proposals"])
     overview = read_image(next((out / "proposals").glob("*.png")), mode="HSV").astype(int)
     for colour in proposal_colours(3):  # every proposal is drawn in its hue (shading changes the value)
