@@ -1,11 +1,13 @@
 """`vdm demo`: the whole pipeline on the built-in meshes, offline, on a CPU.
 
-Mines the selection records shipped in vdm/data/selections (all but one held-out selection) into a
-small dataset, trains the tiny Zero123++ on it for a short while, generates a normal grid from a
-picture of the held-out part, and reconstructs a VDM from the held-out patch's ground-truth normal
-renders. The tiny model has random weights and a few hundred steps: its grids are noise, which is
-why the reconstruction starts from ground-truth normals. Everything lands under one directory;
-running it again resumes the mining and retrains from scratch.
+Proposes parts of the built-in creature (what spares a curator most of the lassoing) and counts
+how many of its shipped hand-made selections the proposals find. Mines the selection records
+shipped in vdm/data/selections (all but one held-out selection) into a small dataset, trains the
+tiny Zero123++ on it for a short while, generates a normal grid from a picture of the held-out
+part, and reconstructs a VDM from the held-out patch's ground-truth normal renders. The tiny model
+has random weights and a few hundred steps: its grids are noise, which is why the reconstruction
+starts from ground-truth normals. Everything lands under one directory; running it again resumes
+the mining and retrains from scratch.
 """
 
 from __future__ import annotations
@@ -49,12 +51,16 @@ class DemoConfig:
     train_steps: int = 300
     generate_steps: int = 20
     reconstruct_quality: str = "fast"
+    propose_mesh: str = "creature"  # proposals are made on this built-in mesh
+    propose_check: bool = True  # stitch-check the proposals (about 2 s each)
     seed: int = 0
 
     @classmethod
     def reduced(cls) -> DemoConfig:
         """A smaller demo with the same steps, for the test that runs it end to end."""
-        return cls(augmentations=1, size=256, workers=1, train_steps=20, generate_steps=4)
+        return cls(
+            augmentations=1, size=256, workers=1, train_steps=20, generate_steps=4, propose_check=False
+        )
 
 
 @dataclass
@@ -89,6 +95,33 @@ def _mine(records: list[Path], dataset: Path, config: DemoConfig, augmentations:
         "rejected": [f"{r['id']} at {r['stage']}: {r['reason']}" for r in rejected],
         "seconds": summary.seconds,
         "sheet": summary.sheet,
+    }
+
+
+def _propose(out: Path, config: DemoConfig) -> dict[str, Any]:
+    """Proposals on the demo's mesh, their index and overview in `out`, and how many of the mesh's
+    shipped selections they find."""
+    from propose.config import ProposeConfig
+    from propose.overview import write_overview
+    from propose.proposals import propose, write_proposals
+    from propose.recall import found_parts
+    from vdm.records import load_record
+    from vdm.sources import load_source
+
+    mesh = load_source(f"builtin:{config.propose_mesh}")
+    propose_config = ProposeConfig(stitch_check=config.propose_check)
+    found = propose(mesh, propose_config)
+    index = write_proposals(found, out, propose_config)
+    shipped = [load_record(p) for p in shipped_records() if p.stem.startswith(f"{config.propose_mesh}-")]
+    hits = found_parts([r.face_ids for r in shipped], [p.face_ids for p in found.proposals])
+    return {
+        "mesh": config.propose_mesh,
+        "proposals": len(found.proposals),
+        "refused": len(found.refused),
+        "shipped_found": sum(hits),
+        "shipped": len(hits),
+        "seconds": found.seconds,
+        "overview": str(write_overview(found, index.with_suffix(".png"))),
     }
 
 
@@ -184,22 +217,25 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
     training, heldout_record = _split_records(config.heldout)
     figures: dict[str, Any] = {"config": asdict(config)}
 
-    console.rule("1/4 mine the shipped selections")
+    console.rule(f"1/5 propose parts of the built-in {config.propose_mesh}")
+    figures["propose"] = _propose(out / "proposals", config)
+
+    console.rule("2/5 mine the shipped selections")
     mined = _mine(training, out / "dataset", config, config.augmentations)
     _mine([heldout_record], out / "heldout", config, 1)
     figures["mine"] = {k: v for k, v in mined.items() if k != "sheet"}
     heldout = _heldout_entry(out / "heldout")
     patch_id, patch_path = heldout["patch_id"], out / "heldout" / heldout["files"]["patch"]
 
-    console.rule("2/4 train the tiny Zero123++")
+    console.rule("3/5 train the tiny Zero123++")
     run_dir = out / "run"
     figures["train"] = _train_tiny(out / "dataset", run_dir, config)
 
-    console.rule("3/4 generate a normal grid from a picture of the held-out part")
+    console.rule("4/5 generate a normal grid from a picture of the held-out part")
     generated_dir = out / "generate"
     picture = _generate_from_picture(patch_path, run_dir, generated_dir, config)
 
-    console.rule("4/4 reconstruct a VDM from the held-out patch's ground-truth normals")
+    console.rule("5/5 reconstruct a VDM from the held-out patch's ground-truth normals")
     views_dir = out / "heldout" / "views" / patch_id  # normal_<k>.png as `vdm render` writes them
     rebuilt, scores, brush = _reconstruct_heldout(views_dir, patch_path, out / "reconstruct", config)
     figures["reconstruct"] = {
@@ -218,6 +254,7 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
     figures["seconds"] = time.perf_counter() - start
 
     paths = {
+        "proposals overview": Path(figures["propose"]["overview"]),
         "dataset": out / "dataset",
         "contact sheet": mined["sheet"] or out / "dataset" / "contact_sheet.png",
         "held-out patch": patch_path,
@@ -244,6 +281,12 @@ def summary_table(result: DemoResult) -> Table:
     table = Table(title=f"vdm demo ({f['seconds']:.0f} s)")
     table.add_column("what")
     table.add_column("value")
+    p = f["propose"]
+    table.add_row(
+        f"proposals on the {p['mesh']}",
+        f"{p['proposals']} kept, {p['refused']} refused; {p['shipped_found']} of {p['shipped']} shipped "
+        f"selections found ({p['seconds']:.0f} s)",
+    )
     table.add_row("patches accepted (training dataset)", str(f["mine"]["patches"]))
     table.add_row("selections rejected", str(len(f["mine"]["rejected"])))
     for line in f["mine"]["rejected"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,6 +37,16 @@ def test_mined_dataset_matches_the_table(demo):
     assert held_out[0]["selection_id"] not in selections
     sheet = Image.open(demo.paths["contact sheet"])
     assert sheet.width > 200 and sheet.height > 200
+
+
+def test_proposals_find_the_shipped_parts_of_the_creature(demo):
+    from vdm.proposal_index import read_proposals
+    from vdm.sources import load_source
+
+    p = demo.figures["propose"]
+    records = read_proposals(demo.out / "proposals", load_source("builtin:creature").source)
+    assert len(records) == p["proposals"] > 0 and p["shipped_found"] == p["shipped"] == 3
+    assert Path(p["overview"]).is_file()
 
 
 def test_training_figures_come_from_the_run(demo):
