@@ -32,13 +32,15 @@ class PreviewView:
     caption: str = ""
 
 
-def init_polyscope(backend: str = "openGL3_egl") -> None:
-    """Start Polyscope headless for pictures; a running window is reused, the blank mock backend is not."""
+def init_polyscope(backend: str = "openGL3_egl") -> bool:
+    """Start Polyscope headless for pictures; a running window is reused, the blank mock backend is
+    not. True when this call started it (the caller then shuts it down)."""
     import polyscope as ps
 
     if ps.is_initialized() and ps.get_render_engine_backend_name() == "openGL_mock":
         ps.shutdown()
-    if not ps.is_initialized():
+    started = not ps.is_initialized()
+    if started:
         ps.set_verbosity(0)  # keep stdout for the command's own output
         ps.set_use_prefs_file(False)
         ps.set_allow_headless_backends(True)
@@ -49,6 +51,7 @@ def init_polyscope(backend: str = "openGL3_egl") -> None:
                 f"Polyscope could not start {backend} to render pictures ({short_reason(exc)})."
             ) from exc
     ps.set_ground_plane_mode("none")
+    return started
 
 
 def face_colours(mesh: LoadedMesh, face_ids: np.ndarray) -> np.ndarray:
@@ -92,7 +95,7 @@ def render_views(
     [0, 1]) and each view's lasso outlines drawn."""
     import polyscope as ps
 
-    init_polyscope()
+    started = init_polyscope()
     ps.remove_all_structures()
     surface = ps.register_surface_mesh("mesh", mesh.vertices, mesh.faces, smooth_shade=False)
     if colours is None:
@@ -117,6 +120,10 @@ def render_views(
             )
         pictures.append(picture)
     ps.remove_all_structures()
+    if started:
+        # Its EGL context stops being current when another library (pyrender) makes its own in
+        # this process; a Polyscope left running would then fail at its next picture.
+        ps.shutdown()
     return pictures
 
 

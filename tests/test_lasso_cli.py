@@ -79,6 +79,25 @@ def _mutated(record_path, tmp_path, mutate):
     return bad
 
 
+def test_pictures_render_again_after_pyrender_made_its_own_context(sphere_and_record):
+    """The demo pictures proposals (Polyscope, EGL), then renders patches (pyrender, its own EGL
+    context); a selection picture after that must still render, with another window size."""
+    from lasso.preview import PreviewView, render_views
+    from render.renderer import PatchRenderer
+    from vdm.shapes import hook_patch
+
+    path, _, ids = sphere_and_record
+    mesh = load_source(str(path))
+    first = Camera((0.0, 0.0, 3.0), (0.0, 0.0, 0.0), (0.0, 1.0, 0.0), width=320, height=240)
+    before = render_views(mesh, ids, [PreviewView(first)])[0]
+    with PatchRenderer(64) as renderer:
+        renderer.render(hook_patch())
+    second = Camera(first.eye, first.target, first.up, width=240, height=180)
+    after = render_views(mesh, ids, [PreviewView(second)])[0]
+    assert after.size == (240, 180) and before.size == (320, 240)
+    assert np.asarray(after).std() > 5  # a picture of the sphere, not a blank frame
+
+
 @pytest.mark.parametrize(
     ("mutate", "fragments"),
     [
