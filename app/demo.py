@@ -101,9 +101,9 @@ def _mine(records: list[Path], dataset: Path, config: DemoConfig, augmentations:
 def _propose(out: Path, config: DemoConfig) -> dict[str, Any]:
     """Proposals on the demo's mesh, their index and overview in `out`, and how many of the mesh's
     shipped selections they find."""
+    from propose.batch import save_proposals
     from propose.config import ProposeConfig
-    from propose.overview import write_overview
-    from propose.proposals import propose, write_proposals
+    from propose.proposals import propose
     from propose.recall import found_parts
     from vdm.records import load_record
     from vdm.sources import load_source
@@ -111,7 +111,7 @@ def _propose(out: Path, config: DemoConfig) -> dict[str, Any]:
     mesh = load_source(f"builtin:{config.propose_mesh}")
     propose_config = ProposeConfig(stitch_check=config.propose_check)
     found = propose(mesh, propose_config)
-    index = write_proposals(found, out, propose_config)
+    _, overview = save_proposals(found, out, propose_config)
     shipped = [load_record(p) for p in shipped_records() if p.stem.startswith(f"{config.propose_mesh}-")]
     hits = found_parts([r.face_ids for r in shipped], [p.face_ids for p in found.proposals])
     return {
@@ -121,7 +121,7 @@ def _propose(out: Path, config: DemoConfig) -> dict[str, Any]:
         "shipped_found": sum(hits),
         "shipped": len(hits),
         "seconds": found.seconds,
-        "overview": str(write_overview(found, index.with_suffix(".png"))),
+        "overview": str(overview),
     }
 
 

@@ -52,10 +52,9 @@ class Review:
                 ) from exc
         return cls(Path(proposals_dir), Path(out_dir), decided)
 
-    def start(self, source: SourceRef) -> int:
-        """Queue the proposals made on `source` that are not decided yet; returns how many."""
+    def start(self, source: SourceRef) -> None:
+        """Queue the proposals made on `source` that are not decided yet."""
         self.queue = [r for r in read_proposals(self.proposals_dir, source) if r.id not in self.decided]
-        return len(self.queue)
 
     @property
     def current(self) -> SelectionRecord | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from propose.config import ProposeConfig
 from propose.overview import write_overview
-from propose.proposals import propose, write_proposals
+from propose.proposals import ProposalSet, propose, write_proposals
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
 from vdm.proposal_index import INDEX_DIR, index_path
@@ -17,12 +17,18 @@ from vdm.sources import load_source
 FAILURES = "failed.json"
 
 
+def save_proposals(found: ProposalSet, out: Path, config: ProposeConfig) -> tuple[Path, Path]:
+    """One mesh's records, index and overview picture in `out`; returns the index and the picture."""
+    index = write_proposals(found, out, config)
+    return index, write_overview(found, index.with_suffix(".png"))
+
+
 def propose_sources(
     sources: list[str], out: Path, config: ProposeConfig, sources_config: SourceConfig, redo: bool = False
-) -> list[str]:
-    """Propose on each source in turn; one summary line per source. A source that cannot be loaded
-    or analysed is recorded in `out/proposals/failed.json` with its reason and the batch goes on;
-    a source whose index exists is skipped unless `redo`."""
+) -> tuple[list[str], list[str]]:
+    """Propose on each source in turn; one summary line per source, and the sources that failed. A
+    source that cannot be loaded or analysed is recorded in `out/proposals/failed.json` with its
+    reason and the batch goes on; a source whose index exists is skipped unless `redo`."""
     failures_path = Path(out) / INDEX_DIR / FAILURES
     failures = json.loads(failures_path.read_text(encoding="utf-8")) if failures_path.is_file() else {}
     lines = []
@@ -39,8 +45,7 @@ def propose_sources(
             write_text_atomic(failures_path, json.dumps(failures, indent=1, sort_keys=True) + "\n")
             lines.append(f"{spec}: failed ({short_reason(exc)})")
             continue
-        index = write_proposals(found, out, config)
-        picture = write_overview(found, index.with_suffix(".png"))
+        index, picture = save_proposals(found, out, config)
         failures.pop(spec, None)
         lines.append(
             f"{spec}: {len(found.proposals)} proposals, {len(found.refused)} refused, "
@@ -48,11 +53,4 @@ def propose_sources(
         )
     if failures_path.is_file() or failures:
         write_text_atomic(failures_path, json.dumps(failures, indent=1, sort_keys=True) + "\n")
-    return lines
-
-
-def failed_sources(out: Path, sources: list[str]) -> list[str]:
-    """The sources of this batch that `out/proposals/failed.json` holds a failure for."""
-    path = Path(out) / INDEX_DIR / FAILURES
-    failures = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return [spec for spec in sources if spec in failures]
+    return lines, [spec for spec in sources if spec in failures]

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
+from vdm.errors import VdmError
 from vdm.source_config import DEFAULT_MAX_FACES
 
 log = logging.getLogger(__name__)
@@ -36,19 +37,17 @@ def propose_command(
 ) -> None:
     """Find protrusions (ears, horns, noses, tails...) and write each as a ranked selection record."""
     from lasso.source_list import expand_sources
-    from propose.batch import failed_sources, propose_sources
+    from propose.batch import propose_sources
     from propose.config import ProposeConfig
     from vdm.atomic import writable_dir
 
     config = ProposeConfig(count=count, stitch_check=check)
     sources_config = source_config(max_faces, objaverse_cache)
-    from vdm.errors import VdmError
-
     writable_dir(out, create=True)
     specs = expand_sources(sources, sources_config)
-    for line in propose_sources(specs, out, config, sources_config, redo):
+    lines, failed = propose_sources(specs, out, config, sources_config, redo)
+    for line in lines:
         typer.echo(line)
-    failed = failed_sources(out, specs)
     if failed:
         raise VdmError(
             f"{len(failed)} of {len(specs)} sources failed (the reasons are in {out}/proposals/failed.json)."

@@ -17,7 +17,6 @@ from scipy.spatial import cKDTree
 
 from propose.config import ProposeConfig
 from propose.solid import Solid
-from vdm.sources import LoadedMesh
 
 NECK_DISTANCE_VOXELS = 1.8  # part voxels this close to the body form its neck (26-neighbours)
 
@@ -49,11 +48,6 @@ class Part:
             f"sticks out {self.protrusion:.3g} from a neck {self.neck_width:.3g} wide "
             f"(score {self.score:.2f}, found with a ball of radius {self.scale:.3g})"
         )
-
-
-def _face_centroids(mesh: LoadedMesh) -> np.ndarray:
-    vertices = np.asarray(mesh.vertices, dtype=np.float64)
-    return vertices[np.asarray(mesh.faces)].mean(axis=1)
 
 
 def _parts_at(
@@ -118,11 +112,11 @@ def same_part(a: Part, b: Part, iou: float) -> bool:
     return shared_tip or face_iou(a.face_ids, b.face_ids) > iou
 
 
-def find_parts(mesh: LoadedMesh, solid: Solid, config: ProposeConfig) -> list[Part]:
-    """Candidate parts of `mesh`, best score first, one per part (overlaps kept at their best radius)."""
+def find_parts(centroids: np.ndarray, solid: Solid, config: ProposeConfig) -> list[Part]:
+    """Candidate parts of the solid (faces picked by their `centroids`), best score first, one per
+    part (overlaps kept at their best radius)."""
     depth = ndimage.distance_transform_edt(solid.inside)
     thickest = float(depth.max())
-    centroids = _face_centroids(mesh)
     found: list[Part] = []
     for fraction in config.scales:
         radius = fraction * thickest

@@ -79,8 +79,8 @@ def _stitch_refusal(mesh: LoadedMesh, face_ids: np.ndarray) -> str | None:
 def propose(mesh: LoadedMesh, config: ProposeConfig, progress: bool = True) -> ProposalSet:
     """Rank the parts of `mesh`, lasso each, and keep the first `config.count` that stitch."""
     start = time.perf_counter()
-    parts = find_parts(mesh, voxelise(mesh, config.grid), config)
     engine = engine_for(mesh)
+    parts = find_parts(engine.centroids, voxelise(mesh, config.grid), config)
     found = ProposalSet(mesh)
     bar = tqdm(parts, desc=f"propose {mesh.source.spec}", disable=not progress, leave=False)
     for part in bar:
