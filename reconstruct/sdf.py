@@ -29,6 +29,7 @@ from scipy.ndimage import binary_dilation, label
 from torch import nn
 
 from reconstruct.encoding import GridConfig, MultiResGrid
+from reconstruct.hull import Hull, carved_hull, hull_intervals
 from reconstruct.inputs import NormalViews
 from vdm.rig import VIEWS, pixel_rays
 
@@ -57,6 +58,7 @@ class SdfConfig:
     eikonal_weight: float = 0.1
     smooth_weight: float = 0.05
     free_weight: float = 0.5  # no part in front of the bare plane
+    silhouette_weight: float = 0.1  # a ray showing the part stops on it, not on the plane (fading to 0)
     eps_start: float = 0.04  # numerical-gradient step, annealed to eps_end (coarse to fine)
     eps_end: float = 0.01
     part_ray_share: float = 0.6  # share of each batch drawn from rays that see the part
@@ -105,13 +107,18 @@ class RayBank:
     normals: torch.Tensor  # (R, 3)
     sees_part: torch.Tensor  # (R,) bool: near a pixel that shows the part, not the bare plane
     bare_plane: torch.Tensor  # (R,) bool: sees the plane with nothing in front (free space above it)
+    silhouette: torch.Tensor  # (R,) bool: shows the part itself (a normal off the plane's)
+    hull: Hull  # the carved visual hull the rays were narrowed to
 
 
-def build_rays(views: NormalViews, device: torch.device, part_margin: float = 0.0) -> RayBank:
-    """Rays of every pixel centre of the six views, clipped to the part's box and the plane; rays within
-    `part_margin` (a fraction of the view) of a pixel showing the part are marked as part rays."""
+def build_rays(
+    views: NormalViews, device: torch.device, part_margin: float = 0.0, narrow: bool = True
+) -> RayBank:
+    """Rays of every pixel centre of the six views, clipped to the part's box, the plane and (`narrow`)
+    the carved hull (reconstruct.hull); rays within `part_margin` (a fraction of the view) of a pixel
+    showing the part are marked as part rays."""
     lo, hi = np.array(BOX_MIN), np.array(BOX_MAX)
-    parts = []
+    parts, bare_masks = [], {}
     for k, normals in views.normals.items():
         origins, direction = pixel_rays(VIEWS[k], views.size)
         d = np.broadcast_to(direction, origins.shape)
@@ -130,8 +137,12 @@ def build_rays(views: NormalViews, device: torch.device, part_margin: float = 0.
         margin = round(part_margin * views.size)
         sees = (binary_dilation(part, iterations=margin) if margin else part).reshape(-1)
         bare = bare_plane(views.masks[k] & ~part, on_plane)
-        parts.append((origins, d, near, far, hits, mask, n, sees, bare, keep))
-    cat = [np.concatenate([p[i][p[-1]] for p in parts]) for i in range(9)]
+        bare_masks[k] = bare.reshape(part.shape)
+        parts.append([origins, d, near, far, hits, mask, n, sees, bare, silhouette(part), keep])
+    hull = carved_hull(bare_masks, lo, hi)
+    for p in parts if narrow else ():
+        p[2], p[3] = hull_intervals(hull, p[0], p[1], p[2], p[3])
+    cat = [np.concatenate([p[i][p[-1]] for p in parts]) for i in range(10)]
 
     def tensor(a: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
@@ -146,7 +157,21 @@ def build_rays(views: NormalViews, device: torch.device, part_margin: float = 0.
         tensor(cat[6]),
         tensor(cat[7], torch.bool),
         tensor(cat[8], torch.bool),
+        tensor(cat[9], torch.bool),
+        hull,
     )
+
+
+SPECK = 1e-3  # pieces of a view's part pixels under this share of the view are noise, not part
+
+
+def silhouette(part: np.ndarray) -> np.ndarray:
+    """Rays (flattened) that show the part: its pixels, without specks a noisy plane normal makes."""
+    labels, count = label(part, structure=np.ones((3, 3)))
+    sizes = np.bincount(labels.reshape(-1), minlength=count + 1)
+    keep = sizes >= SPECK * part.size
+    keep[0] = False
+    return keep[labels].reshape(-1)
 
 
 def bare_plane(flat: np.ndarray, on_plane: np.ndarray) -> np.ndarray:
@@ -246,8 +271,11 @@ def fit_sdf(
             smooth = eikonal * 0.0
         bare = bank.bare_plane[index]
         free_loss = out.part_weight[bare].mean() if bare.any() else 0.0  # L1: bounded gradients
+        shows = bank.silhouette[index]
+        silhouette_loss = -out.part_weight[shows].clamp(1e-4, 1.0).log().mean() if shows.any() else 0.0
         loss = (
             config.free_weight * free_loss
+            + config.silhouette_weight * (1.0 - progress_frac) * silhouette_loss
             + config.normal_weight * normal_loss
             + config.mask_weight * mask_loss
             + config.eikonal_weight * eikonal

@@ -9,7 +9,7 @@ import torch
 
 from reconstruct.encoding import GridConfig
 from reconstruct.inputs import load_normal_views
-from reconstruct.sdf import SdfConfig, build_rays, fit_sdf
+from reconstruct.sdf import SdfConfig, build_rays, fit_sdf, silhouette
 from reconstruct.surface_patch import SurfaceConfig, surface_patch
 from render.renderer import PatchRenderer
 from vdm.patch import PART
@@ -31,6 +31,31 @@ def test_bare_plane_rays_exclude_the_part(views):
     bare, part = bank.bare_plane, bank.sees_part
     assert bare.any() and part.any() and not (bare & part).any()
     assert (bank.normals[bare][:, 2] > 0.99).all() and bank.hits_plane[bare].all()
+
+
+def test_the_carved_hull_holds_the_part_and_narrows_only_the_rays_that_cross_it(views):
+    bank = build_rays(views, CPU)
+    hull = bank.hull
+    truth = sample_surface(mushroom_patch(), 20_000, 0).points
+    truth = truth[truth[:, 2] > 0.01]
+    cell = np.clip(np.rint((truth - hull.lo) / hull.spacing).astype(int), 0, hull.occupied.shape[0] - 1)
+    assert hull.occupied[cell[:, 0], cell[:, 1], cell[:, 2]].all()  # never carves the part
+    assert hull.occupied.mean() < 0.5
+    # a part ray starts where it reaches the hull, well after it enters the box; a bare-plane ray
+    # keeps its whole length down to the plane (the free-space loss needs it)
+    unclipped = build_rays(views, CPU, narrow=False)
+    part, bare = bank.sees_part, bank.bare_plane
+    narrowed = (bank.t_far - bank.t_near)[part] < 0.8 * (unclipped.t_far - unclipped.t_near)[part]
+    assert narrowed.float().mean() > 0.5
+    assert torch.equal(bank.t_near[bare], unclipped.t_near[bare])
+
+
+def test_a_speck_of_noisy_plane_normals_is_not_part_of_the_silhouette():
+    part = np.zeros((64, 64), dtype=bool)
+    part[20:40, 20:30] = True  # the part
+    part[5, 50] = True  # one plane pixel whose noisy normal tilted past the threshold
+    shows = silhouette(part).reshape(64, 64)
+    assert shows[20:40, 20:30].all() and shows.sum() == 200
 
 
 def test_sdf_losses_fall_and_repeat(views):
