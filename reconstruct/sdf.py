@@ -13,8 +13,11 @@ a CPU, the SDF is evaluated once per sample for the alphas, and the rendered nor
 weight times the SDF's numerical gradient (four tetrahedral samples, as Neuralangelo: no double
 backward) at the ray's expected surface point, plus the plane's weight times +z.
 Losses: normal (1 - cos, patch frame) on foreground rays, mask (BCE of the opacity), eikonal, a
-smoothness term (normals at a surface point and a jittered neighbour agree), and free space (no part
-weight on rays that see the bare plane: what empties the space under an overhang).
+smoothness term (normals at a surface point and a jittered neighbour agree), free space (no part
+weight on rays that see the bare plane: what empties the space under an overhang), and silhouette
+(a ray that shows the part stops on it, not on the plane: what grows a part far outside the start;
+it fades to 0 so that the normals have the last word). Rays are sampled only across the carved
+visual hull (reconstruct.hull), so thin ends do not fall between samples.
 """
 
 from __future__ import annotations

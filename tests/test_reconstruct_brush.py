@@ -4,9 +4,8 @@ next to the height-field baseline. Undercut recall counts the undercuts the six 
 
 Shapes: the mushroom (its cap overhangs the stem), a ball sunk into the plane (more than a
 hemisphere), a horn curling over its base, an ear whose helix folds over its front, a hook, and
-GenVDM's ear3.exr. What the default quality does not yet reach on the thin shapes (the hook's tip
-and the ear's flap end, 2-3 pixels wide in a 128-pixel view) is asserted as measured, not hidden:
-see docs/reconstruct.md.
+GenVDM's ear3.exr. What the default quality does not yet reach (the hook is baked with crossing
+faces at the base of its stem) is left out of the assertion openly: see docs/reconstruct.md.
 """
 
 from __future__ import annotations
@@ -82,7 +81,7 @@ def test_a_reconstructed_vdm_is_a_good_brush(runs, name):
     assert scores.slide < 0.01 and scores.lift < 0.01, scores  # the plane around the part stays put
     assert scores.crease < 0.02, scores
     _assert_border_exact(result.displacement)
-    if name != "hook":  # the hook's tip, thinner than fast's views resolve, is baked with a few folds
+    if name != "hook":  # the hook's stem base, a vertical wall on the plane, is baked with folds
         assert scores.self_intersections == 0, scores
     # mesh.ply labels the part where the surface leaves the plane, the preview shows three angles
     mesh = read_patch(result.mesh)
@@ -90,9 +89,8 @@ def test_a_reconstructed_vdm_is_a_good_brush(runs, name):
     assert result.preview.is_file() and result.stage1.is_file()
     _, baseline = runs(name, "baseline")
     assert baseline.chamfer > 3.0 * scores.chamfer, (scores, baseline)
-    if name in ("mushroom", "sunk-ball", "curled-horn"):
-        missed, baseline_missed = 1.0 - scores.undercut_recall, 1.0 - baseline.undercut_recall
-        assert baseline_missed > 3.0 * missed, (scores, baseline)
+    missed, baseline_missed = 1.0 - scores.undercut_recall, 1.0 - baseline.undercut_recall
+    assert baseline_missed > 3.0 * missed, (scores, baseline)
 
 
 def test_the_mushroom_keeps_the_cap_underside_the_views_see(runs):
