@@ -2,8 +2,8 @@
 
 A ray that shows the bare plane proves the space between its camera and the plane empty; what no
 such ray crosses may hold the part (a visual hull). Stage 1 samples each ray only where it crosses
-the hull, so its samples lie several times closer on the part than over the whole box: a thin flap or a
-hook's tip no longer falls between two samples (the occupancy-guided sampling that skips empty space).
+the hull, so its samples lie closer on the part (1.5x on the hook) than over the whole box: a thin
+flap or a hook's tip no longer falls between two samples (occupancy-guided sampling).
 """
 
 from __future__ import annotations
