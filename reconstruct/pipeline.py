@@ -59,6 +59,7 @@ def quality_settings(quality: str) -> QualitySettings:
                 hidden=64,
                 eps_end=0.005,
                 s_end=600.0,
+                silhouette_weight=0.0,  # 256-px views and the hull find the thin ends; it made a handle
             ),
             SurfaceConfig(lattice=256, edge_length=0.01),
         )
