@@ -116,9 +116,6 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     """End a pool at once (after Ctrl-C): its workers are terminated, not waited for."""
     for process in list(getattr(pool, "_processes", {}).values()):
         process.terminate()
-    call_queue = getattr(pool, "_call_queue", None)
-    if call_queue is not None:  # its feeder thread may be blocked writing a task to a dead worker's
-        call_queue.cancel_join_thread()  # pipe: shutting down would wait on it for ever
     pool.shutdown(wait=True, cancel_futures=True)
 
 
