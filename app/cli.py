@@ -168,23 +168,12 @@ def main() -> None:
         typer.echo(f"error: {where}{os_reason(exc)}.", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        _interrupted()
+        typer.echo("error: interrupted.", err=True)
+        sys.exit(INTERRUPTED)
     except SystemExit as exc:
         if exc.code == INTERRUPTED:  # typer turns Ctrl-C into exit 130 without a word
-            _interrupted()
+            typer.echo("error: interrupted.", err=True)
         raise
-
-
-def _interrupted() -> None:
-    """End a Ctrl-C'd run now, with one line. Every `with` and `finally` has run by here; what is
-    skipped are the exit-time joins of helper threads, and a process pool's result thread can be
-    blocked for ever on a message a terminated worker left half-written (seen: the miner hung after
-    Ctrl-C in full test-suite runs)."""
-    typer.echo("error: interrupted.", err=True)
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(INTERRUPTED)
 
 
 if __name__ == "__main__":
