@@ -82,6 +82,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+POLL_SECONDS = 0.5  # the driver wakes this often while tasks run: a blocked wait never sees a signal
+
+
 def _worker_init() -> None:
     """Worker initializer: Ctrl-C is the driver's to handle (a terminal sends it to the whole
     process group; a worker would print its own traceback), and on Linux the kernel kills the
@@ -164,7 +167,9 @@ class ProcessExecutor:
                 item = source.popleft()
                 with _sigint_ignored():  # a worker process is born ignoring Ctrl-C (see _worker_init)
                     running[pool.submit(fn, item[1])] = item
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            finished: set[Future] = set()
+            while not finished:  # wake often: a Ctrl-C that another thread took is acted on here
+                finished, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             broken = []
             for future in finished:
                 item = running.pop(future)
