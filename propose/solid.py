@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vdm.errors import VdmError
+from vdm.geometry import lattice_points
 from vdm.sources import LoadedMesh
 
 PAD_VOXELS = 4  # empty voxels around the mesh, so openings never touch the grid's edge
@@ -47,7 +48,7 @@ def voxelise(mesh: LoadedMesh, grid: int) -> Solid:
     origin = lo - PAD_VOXELS * spacing
     shape = np.ceil((hi - origin) / spacing).astype(np.int64) + PAD_VOXELS
     axes = [origin[i] + spacing * (np.arange(shape[i]) + 0.5) for i in range(3)]
-    centres = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    centres = lattice_points(axes)
     winding = igl.fast_winding_number(vertices, faces, centres)
     inside = (np.abs(winding) > 0.5).reshape(tuple(shape))
     if not inside.any():

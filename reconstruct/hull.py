@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import binary_dilation, binary_erosion
 
+from vdm.geometry import lattice_points
 from vdm.rig import VIEWS, project
 
 HULL_LATTICE = 64
@@ -33,7 +34,7 @@ def carved_hull(bare: dict[int, np.ndarray], box_min: np.ndarray, box_max: np.nd
     """The voxels above the plane that no bare-plane pixel of any view (S, S masks) looks through."""
     lo, hi = np.asarray(box_min, float), np.asarray(box_max, float)
     axes = [np.linspace(lo[i], hi[i], HULL_LATTICE) for i in range(3)]
-    points = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    points = lattice_points(axes)
     empty = np.zeros(len(points), dtype=bool)
     for k, mask in bare.items():
         size = mask.shape[0]

@@ -34,6 +34,7 @@ from torch import nn
 from reconstruct.encoding import GridConfig, MultiResGrid
 from reconstruct.hull import Hull, carved_hull, hull_intervals
 from reconstruct.inputs import NormalViews
+from vdm.geometry import lattice_points
 from vdm.rig import VIEWS, pixel_rays
 
 log = logging.getLogger(__name__)
@@ -300,18 +301,10 @@ def fit_sdf(
     return model
 
 
-def sdf_grid(model: PartSdf, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The part SDF on a resolution^3 lattice over its box: values (R, R, R) indexed x, y, z, the
-    lattice origin and spacing."""
-    lo, hi = np.array(BOX_MIN), np.array(BOX_MAX)
-    axes = [np.linspace(lo[i], hi[i], resolution) for i in range(3)]
-    return sdf_lattice(model, axes), lo, (hi - lo) / (resolution - 1)
-
-
 @torch.no_grad()
 def sdf_lattice(model: PartSdf, axes: list[np.ndarray], chunk: int = 131_072) -> np.ndarray:
     """The part SDF at every point of the lattice spanned by three axes, indexed x, y, z."""
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    grid = lattice_points(axes)
     device = model.box_min.device
     values = np.concatenate(
         [

@@ -5,6 +5,7 @@
 - `points_in_polygon`: the lasso's exact even-odd rule (conventions section 2), used wherever a
   2-D inside test is needed, so the lasso and stitching never disagree on a point.
 - `look_at_axes` / `axes_from_forward`: the orthonormal camera frame of `glm::lookAt`.
+- `lattice_points`: the points of a 3-D lattice, x-major (a voxel grid's centres, an SDF's samples).
 - `self_intersecting_faces`: faces that cross another face, by exact predicates (CGAL through
   libigl). MeshLab's float test was tried first: on a decoded VDM grid, where neighbouring faces
   are nearly coplanar, it flags two halves of one flat cell as crossing (10-51 false faces per
@@ -75,6 +76,11 @@ def look_at_axes(
     if not (np.isfinite(length) and length > 0):
         raise VdmError("The camera's eye and target must be distinct finite points.")
     return axes_from_forward(forward / length, up)
+
+
+def lattice_points(axes: list[np.ndarray]) -> np.ndarray:
+    """(X*Y*Z, 3) points of the lattice spanned by three axes, indexed x, y, z (reshape to (X, Y, Z))."""
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
 
 
 def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
