@@ -3,9 +3,10 @@
 `bake_patch` checks the patch (conventions section 1), maps it onto the square
 (bake.parameterize), checks the resolution gives the part's surface enough pixels, samples the
 pixel grid (bake.sample) and repairs where its decoded faces would fold (bake.untangle). A grid
-that still folds after the repair is made again from a map with the transition band doubled (a
-part squeezed hard into its footprint needs a wider band to turn back into the plane), kept when
-that one folds nowhere: a wider band slides more of the plane.
+that still folds after the repair is made again from a map with a wider transition band (a part
+squeezed hard into its footprint needs room to turn back into the plane), kept when that one folds
+nowhere (a wider band slides more of the plane, toward the miner's slide gate); a reconstruction
+keeps the one that folds least (the narrower on a tie).
 
 `write_brush` writes DIR/vdm.exr, DIR/mesh.ply (what the VDM decodes to,
 through vdm2mesh's code), DIR/preview.png and DIR/report.json (the map and the section-6b figures).
@@ -30,7 +31,8 @@ from vdm.patch import Patch, write_patch
 from vdm.patch_checks import patch_problem
 from vdm.vdm_file import vdm_to_patch, write_vdm
 
-BAND_WIDENINGS = 2  # with widen_band, the transition band may be doubled this many times
+BAND_STEPS = (1.0, 2.0)  # the transition band's multiples a bake tries while its grid folds
+WIDE_BAND_STEPS = (1.0, 1.5, 2.0, 2.5)  # with widen_band; 2.5 x 0.08 slides the hook's plane 0.006
 
 
 @dataclass
@@ -67,24 +69,24 @@ def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, U
 def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool = False) -> BakedBrush:
     """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
     `config.resolution` gives, is refused in one sentence. Where the grid folds, the map is made
-    again with the band doubled and kept if it folds nowhere (a wider band slides more of the
-    plane, so it is never used for less). With `widen_band` (reconstruction: the user's resolution
-    stands), a part that needs more pixels is not refused but mapped with the band doubled, up to
-    twice: the first map that fits and folds nowhere is kept, else the first that fits."""
+    again with a wider band (BAND_STEPS) and kept if it folds nowhere. With `widen_band`
+    (reconstruction: the user's resolution stands), a part that needs more pixels is not refused but
+    mapped with a wider band, in the finer WIDE_BAND_STEPS, and the map that folds least is kept."""
     config = config or BakeConfig()
     problem = patch_problem(patch)
     if problem is not None:
         raise VdmError(f"The mesh is not a patch (conventions section 1): {problem}")
     best, refusal = None, None
-    for widening in range(1 + (BAND_WIDENINGS if widen_band else 1)):
+    for step in WIDE_BAND_STEPS if widen_band else BAND_STEPS:
         try:
-            mapped = _mapped(patch, replace(config, band=config.band * 2**widening))
+            mapped = _mapped(patch, replace(config, band=config.band * step))
         except VdmError as exc:  # the part needs more pixels at this band (or no map was found)
-            if widening == 0 and not widen_band:
+            if step == 1.0 and not widen_band:
                 raise
             refusal = refusal or exc
             continue
-        if best is None or mapped[2].folded_after == 0:
+        folds = mapped[2].folded_after
+        if best is None or folds == 0 or (widen_band and folds < best[2].folded_after):
             best = mapped
         if best[2].folded_after == 0:
             break
