@@ -4,6 +4,7 @@ start it as its own process group (for tests that interrupt or kill it)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -18,14 +19,21 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def start_vdm(*args: object, stdout: int = subprocess.PIPE) -> subprocess.Popen:
-    """`python -m vdm ARGS` in a new session (os.killpg reaches it and its workers), stderr piped."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "vdm", *map(str, args)],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        start_new_session=True,
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-    )
+    """`python -m vdm ARGS` in a new session (os.killpg reaches it and its workers), stderr piped,
+    with Ctrl-C handled as in a terminal's foreground job. A suite started in the background of a
+    script (`make test &`) inherits SIGINT ignored, and so would the child (it then ran on through
+    the Ctrl-C test's SIGINT); a handler set here becomes the default in the child at exec."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "vdm", *map(str, args)],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            start_new_session=True,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
