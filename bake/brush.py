@@ -4,9 +4,9 @@
 (bake.parameterize), checks the resolution gives the part's surface enough pixels, samples the
 pixel grid (bake.sample) and repairs where its decoded faces would fold (bake.untangle). A grid
 that still folds after the repair is made again from a map with a wider transition band (a part
-squeezed hard into its footprint needs room to turn back into the plane), kept when that one folds
-nowhere (a wider band slides more of the plane, toward the miner's slide gate); a reconstruction
-keeps the one that folds least (the narrower on a tie).
+squeezed hard into its footprint needs room to turn back into the plane): the map that folds least
+is kept (the narrower on a tie), a wider one only while it slides the bare plane within the
+dataset's gate (a wider band slides more of the plane).
 
 `write_brush` writes DIR/vdm.exr, DIR/mesh.ply (what the VDM decodes to,
 through vdm2mesh's code), DIR/preview.png and DIR/report.json (the map and the section-6b figures).
@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bake.config import RESOLUTIONS, BakeConfig
+from bake.metrics import BrushGates, plane_slide
 from bake.parameterize import Parameterization, parameterize, part_stretch
 from bake.sample import sample_grid, to_displacement
 from bake.untangle import Untangled, untangle
@@ -31,8 +32,7 @@ from vdm.patch import Patch, write_patch
 from vdm.patch_checks import patch_problem
 from vdm.vdm_file import vdm_to_patch, write_vdm
 
-BAND_STEPS = (1.0, 2.0)  # the transition band's multiples a bake tries while its grid folds
-WIDE_BAND_STEPS = (1.0, 1.5, 2.0, 2.5)  # with widen_band; 2.5 x 0.08 slides the hook's plane 0.006
+BAND_STEPS = (1.0, 1.5, 2.0, 2.5)  # the transition band's multiples a bake tries while its grid folds
 
 
 @dataclass
@@ -69,32 +69,34 @@ def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, U
 def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool = False) -> BakedBrush:
     """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
     `config.resolution` gives, is refused in one sentence. Where the grid folds, the map is made
-    again with a wider band (BAND_STEPS) and kept if it folds nowhere. With `widen_band`
-    (reconstruction: the user's resolution stands), a part that needs more pixels is not refused but
-    mapped with a wider band, in the finer WIDE_BAND_STEPS, and the map that folds least is kept."""
+    again with a wider band (BAND_STEPS): the one that folds least is kept, a wider one only while
+    its plane slide stays within BrushGates.slide. With `widen_band` (reconstruction: the user's
+    resolution stands), a part that needs more pixels is not refused but mapped with a wider band."""
     config = config or BakeConfig()
     problem = patch_problem(patch)
     if problem is not None:
         raise VdmError(f"The mesh is not a patch (conventions section 1): {problem}")
     best, refusal = None, None
-    for step in WIDE_BAND_STEPS if widen_band else BAND_STEPS:
+    for step in BAND_STEPS:
         try:
-            mapped = _mapped(patch, replace(config, band=config.band * step))
+            mapping, report, grid = _mapped(patch, replace(config, band=config.band * step))
         except VdmError as exc:  # the part needs more pixels at this band (or no map was found)
-            if step == 1.0 and not widen_band:
+            if step == BAND_STEPS[0] and not widen_band:
                 raise
             refusal = refusal or exc
             continue
-        folds = mapped[2].folded_after
-        if best is None or folds == 0 or (widen_band and folds < best[2].folded_after):
-            best = mapped
-        if best[2].folded_after == 0:
+        report |= {"folded_sampled": grid.folded_before, "folded": grid.folded_after}
+        brush = BakedBrush(to_displacement(grid.grid.points, config.border), mapping, report)
+        if best is None or (
+            grid.folded_after < best.report["folded"]
+            and plane_slide(brush.displacement, patch) <= BrushGates().slide
+        ):
+            best = brush
+        if best.report["folded"] == 0:
             break
     if best is None:
         raise refusal
-    mapping, report, grid = best
-    report |= {"folded_sampled": grid.folded_before, "folded": grid.folded_after}
-    return BakedBrush(to_displacement(grid.grid.points, config.border), mapping, report)
+    return best
 
 
 def write_brush(
