@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bake.config import RESOLUTIONS, BakeConfig
-from bake.metrics import BrushGates, plane_slide
+from bake.metrics import BrushGates, away_from_footprint, plane_slide
 from bake.parameterize import Parameterization, parameterize, part_stretch
 from bake.sample import sample_grid, to_displacement
 from bake.untangle import Untangled, untangle
@@ -76,7 +76,7 @@ def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool 
     problem = patch_problem(patch)
     if problem is not None:
         raise VdmError(f"The mesh is not a patch (conventions section 1): {problem}")
-    best, refusal = None, None
+    best, refusal, away = None, None, None
     for step in BAND_STEPS:
         try:
             mapping, report, grid = _mapped(patch, replace(config, band=config.band * step))
@@ -87,11 +87,13 @@ def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool 
             continue
         report |= {"folded_sampled": grid.folded_before, "folded": grid.folded_after}
         brush = BakedBrush(to_displacement(grid.grid.points, config.border), mapping, report)
-        if best is None or (
-            grid.folded_after < best.report["folded"]
-            and plane_slide(brush.displacement, patch) <= BrushGates().slide
-        ):
+        if best is None:
             best = brush
+        elif grid.folded_after < best.report["folded"]:
+            if away is None:  # the bare plane's pixels: the same at every band
+                away = away_from_footprint(patch, config.resolution)
+            if plane_slide(brush.displacement, away) <= BrushGates().slide:
+                best = brush
         if best.report["folded"] == 0:
             break
     if best is None:

@@ -123,12 +123,8 @@ def away_from_footprint(patch: Patch, resolution: int) -> np.ndarray:
     return (distance.reshape(xs.shape) > AWAY) & inner
 
 
-def plane_slide(displacement: np.ndarray, patch: Patch) -> float:
-    """`slide` alone: mean |(R, G)| over the bare plane away from the part's footprint."""
-    return _slide(displacement, away_from_footprint(patch, displacement.shape[0]))
-
-
-def _slide(displacement: np.ndarray, away: np.ndarray) -> float:
+def plane_slide(displacement: np.ndarray, away: np.ndarray) -> float:
+    """`slide`: mean |(R, G)| over the `away` pixels (away_from_footprint), 0 when there are none."""
     return float(np.linalg.norm(displacement[..., :2], axis=-1)[away].mean()) if away.any() else 0.0
 
 
@@ -157,7 +153,7 @@ def brush_scores(
     truth = sample.points
     got = sample_surface(decoded, SAMPLES, seed + 1).points
     away = away_from_footprint(patch, displacement.shape[0])
-    slide = _slide(displacement, away)
+    slide = plane_slide(displacement, away)
     lift = float(np.abs(displacement[..., 2])[away].mean()) if away.any() else 0.0
     tilt = np.degrees(np.arccos(np.clip(decoded_normals(displacement)[..., 2], -1.0, 1.0)))
     crease = float((tilt[away] > CREASE_DEG).mean()) if away.any() else 0.0
