@@ -6,7 +6,8 @@ pixel grid (bake.sample) and repairs where its decoded faces would fold (bake.un
 that still folds after the repair is made again from a map with a wider transition band (a part
 squeezed hard into its footprint needs room to turn back into the plane): the map that folds least
 is kept (the narrower on a tie), a wider one only while it slides the bare plane within the
-dataset's gate (a wider band slides more of the plane).
+dataset's gate (a wider band slides more of the plane). Last, where faces of the kept VDM still
+cross each other, they are smoothed apart (bake.uncross).
 
 `write_brush` writes DIR/vdm.exr, DIR/mesh.ply (what the VDM decodes to,
 through vdm2mesh's code), DIR/preview.png and DIR/report.json (the map and the section-6b figures).
@@ -25,6 +26,7 @@ from bake.config import RESOLUTIONS, BakeConfig
 from bake.metrics import BrushGates, away_from_footprint, plane_slide
 from bake.parameterize import Parameterization, parameterize, part_stretch
 from bake.sample import sample_grid, to_displacement
+from bake.uncross import uncross
 from bake.untangle import Untangled, untangle
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
@@ -70,8 +72,9 @@ def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool 
     """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
     `config.resolution` gives, is refused in one sentence. Where the grid folds, the map is made
     again with a wider band (BAND_STEPS): the one that folds least is kept, a wider one only while
-    its plane slide stays within BrushGates.slide. With `widen_band` (reconstruction: the user's
-    resolution stands), a part that needs more pixels is not refused but mapped with a wider band."""
+    its plane slide stays within BrushGates.slide; faces that still cross are smoothed apart
+    (bake.uncross). With `widen_band` (reconstruction: the user's resolution stands), a part that
+    needs more pixels is not refused but mapped with a wider band."""
     config = config or BakeConfig()
     problem = patch_problem(patch)
     if problem is not None:
@@ -98,7 +101,9 @@ def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool 
             break
     if best is None:
         raise refusal
-    return best
+    repaired = uncross(best.displacement)
+    best.report |= {"crossing_sampled": repaired.crossing_before, "crossing": repaired.crossing_after}
+    return replace(best, displacement=repaired.displacement)
 
 
 def write_brush(

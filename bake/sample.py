@@ -4,7 +4,8 @@ Each pixel centre is located in the map of the patch onto the square (the mapped
 rasterised over the pixel grid), its 3-D position interpolated barycentrically, and the pixel stores
 that position minus its own plane point. Pixels whose triangle lies wholly on the fixed bare
 plane, and the border ring, are exactly 0. Between sampling and the displacement, bake.untangle
-may move a few points along the surface where the decoded grid would fold.
+may move a few points along the surface where the decoded grid would fold; after it,
+bake.uncross a few off it where decoded faces cross.
 """
 
 from __future__ import annotations

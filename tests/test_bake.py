@@ -180,6 +180,35 @@ def test_the_fold_repair_unfolds_the_grid_and_keeps_it_on_the_patch():
     assert self_intersecting_faces(decoded.vertices, decoded.faces) == 0
 
 
+def test_the_crossing_repair_smooths_apart_the_faces_that_cross():
+    """The true hook mapped at the first band, without the wider bands a bake would try: its stem
+    base, squeezed into its footprint, crosses itself where the wall meets the plane. The repair's
+    own count (the faces near the part only) is the exact count over the whole grid; afterwards
+    nothing crosses, only pixels near the crossing ones moved, and they stay near the patch."""
+    from scipy.ndimage import binary_dilation
+
+    from bake.metrics import mesh_distance
+    from bake.parameterize import parameterize
+    from bake.sample import to_displacement
+    from bake.uncross import crossing_pixels, uncross
+
+    patch, config = hook_patch(), BakeConfig()
+    grid = untangle(sample_grid(patch, parameterize(patch, config), config.resolution), patch).grid
+    sampled = to_displacement(grid.points, config.border)
+    decoded = vdm_to_patch(sampled)
+    count, crossing = crossing_pixels(sampled)
+    assert count == self_intersecting_faces(decoded.vertices, decoded.faces) > 0
+    repaired = uncross(sampled)
+    assert repaired.crossing_before == count and repaired.crossing_after == 0
+    fixed = vdm_to_patch(repaired.displacement)
+    assert self_intersecting_faces(fixed.vertices, fixed.faces) == 0
+    moved = np.abs(repaired.displacement - sampled).max(axis=-1) > 0
+    near = binary_dilation(crossing, np.ones((3, 3), dtype=bool), iterations=16)  # 12 measured
+    assert moved.any() and not (moved & ~near).any()
+    assert mesh_distance(fixed.vertices, patch).max() < 0.015  # a pixel up the wall is 0.02
+    assert not repaired.displacement[[0, -1]].any() and not repaired.displacement[:, [0, -1]].any()
+
+
 def test_an_augmented_part_near_the_squares_edge_bakes_with_a_narrower_band():
     """Augmentation may move a part to within 0.92 of the edge; the band narrows there instead of
     the bake refusing (the demo's bunny-ear a1 did, before)."""

@@ -4,8 +4,8 @@ next to the height-field baseline. Undercut recall counts the undercuts the six 
 
 Shapes: the mushroom (its cap overhangs the stem), a ball sunk into the plane (more than a
 hemisphere), a horn curling over its base, an ear whose helix folds over its front, a hook, and
-GenVDM's ear3.exr. What the default quality does not yet reach (the hook is baked with a few crossing
-faces at the base of its stem) is bounded openly rather than asked to be zero: see docs/reconstruct.md.
+GenVDM's ear3.exr. Every one is asked for no crossing face (the hook's stem base crossed 42 times
+before bake.uncross).
 """
 
 from __future__ import annotations
@@ -81,9 +81,7 @@ def test_a_reconstructed_vdm_is_a_good_brush(runs, name):
     assert scores.slide < 0.01 and scores.lift < 0.01, scores  # the plane around the part stays put
     assert scores.crease < 0.02, scores
     _assert_border_exact(result.displacement)
-    # the hook's stem base, a vertical wall on the plane, is baked with a few crossing faces (42
-    # measured; 143 before log-ARAP): the open limit in docs/reconstruct.md, held from growing
-    assert scores.self_intersections < (100 if name == "hook" else 1), scores
+    assert scores.self_intersections == 0, scores
     # mesh.ply labels the part where the surface leaves the plane, the preview shows three angles
     mesh = read_patch(result.mesh)
     assert 0.02 < (mesh.labels == PART).mean() < 0.5

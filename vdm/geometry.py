@@ -6,10 +6,10 @@
   2-D inside test is needed, so the lasso and stitching never disagree on a point.
 - `look_at_axes` / `axes_from_forward`: the orthonormal camera frame of `glm::lookAt`.
 - `lattice_points`: the points of a 3-D lattice, x-major (a voxel grid's centres, an SDF's samples).
-- `self_intersecting_faces`: faces that cross another face, by exact predicates (CGAL through
-  libigl). MeshLab's float test was tried first: on a decoded VDM grid, where neighbouring faces
-  are nearly coplanar, it flags two halves of one flat cell as crossing (10-51 false faces per
-  real brush, 0 by the exact test).
+- `crossing_faces` / `self_intersecting_faces`: the faces that cross another face (and their
+  count), by exact predicates (CGAL through libigl). MeshLab's float test was tried first: on a
+  decoded VDM grid, where neighbouring faces are nearly coplanar, it flags two halves of one flat
+  cell as crossing (10-51 false faces per real brush, 0 by the exact test).
 """
 
 from __future__ import annotations
@@ -133,16 +133,22 @@ def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return inside
 
 
-def self_intersecting_faces(vertices: np.ndarray, faces: np.ndarray) -> int:
-    """How many faces cross another face beyond the vertices and edges they share (exact)."""
+def crossing_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The indices of the faces that cross another face beyond the vertices and edges they share
+    (exact), sorted."""
     import igl.copyleft.cgal as cgal
 
     if len(faces) == 0:
-        return 0
+        return np.zeros(0, dtype=np.int64)
     pairs = cgal.remesh_self_intersections(
         np.ascontiguousarray(vertices, dtype=np.float64),
         np.ascontiguousarray(faces, dtype=np.int64),
         detect_only=True,
         cutoff=len(faces),
     )[2]
-    return len(np.unique(pairs))
+    return np.unique(pairs)
+
+
+def self_intersecting_faces(vertices: np.ndarray, faces: np.ndarray) -> int:
+    """How many faces cross another face beyond the vertices and edges they share (exact)."""
+    return len(crossing_faces(vertices, faces))
