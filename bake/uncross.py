@@ -10,8 +10,9 @@ The repair finds the crossing faces exactly (CGAL, vdm.geometry.crossing_faces) 
 decoder makes (vdm.vdm_file.vdm_to_patch) and moves the corners of those faces and their
 neighbours half-way to the mean of their four grid neighbours, off the surface (a point held on
 it keeps the order that crosses), until nothing crosses. It is kept only when it crosses less.
-Only the faces near displaced pixels are tested: the rest lie flat at their own cells of the
-plane, and no face of the part reaches them (a face lies within its corners' bounding box).
+Only the faces with a displaced corner and the plane cells that those of them on the plane reach
+are tested: the rest lie flat in their own cells of the plane, and no face reaches them (a face
+lies within its corners' bounding box).
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ import numpy as np
 from scipy.ndimage import binary_dilation
 
 from vdm.geometry import crossing_faces
-from vdm.vdm_file import pixel_centres, vdm_to_patch
+from vdm.vdm_file import vdm_to_patch
 
 ROUNDS = 20
 STALL = 3  # rounds without improvement before the repair gives up
 STEP = 0.5  # the share of the way to the neighbours' mean a round moves a point
-MARGIN = 2  # pixels around the displaced region whose faces are tested
 
 
 @dataclass(frozen=True)
@@ -39,40 +39,45 @@ class Uncrossed:
     crossing_after: int
 
 
-def _tested_box(displacement: np.ndarray) -> tuple[slice, slice] | None:
-    """The rows and columns of the decoder's (N+2, N+2) vertex grid whose faces can cross: those of
-    the displaced pixels and of the plane cells their points reach, with MARGIN; None when
-    nothing is displaced."""
-    n = displacement.shape[0]
-    rows, cols = np.nonzero(np.abs(displacement).max(axis=-1) > 0.0)
-    if len(rows) == 0:
-        return None
-    xs, ys = pixel_centres(n)
-    x = xs[rows, cols] + displacement[rows, cols, 0]
-    y = ys[rows, cols] + displacement[rows, cols, 1]
-    reach_cols = (x + 1.0) * n / 2.0 - 0.5  # continuous pixel coordinates of the displaced points
-    reach_rows = (1.0 - y) * n / 2.0 - 0.5
-    r0 = int(np.floor(min(rows.min(), reach_rows.min()))) + 1 - MARGIN  # +1: the decoder's edge ring
-    r1 = int(np.ceil(max(rows.max(), reach_rows.max()))) + 1 + MARGIN
-    c0 = int(np.floor(min(cols.min(), reach_cols.min()))) + 1 - MARGIN
-    c1 = int(np.ceil(max(cols.max(), reach_cols.max()))) + 1 + MARGIN
-    return slice(max(r0, 0), min(r1, n + 1) + 1), slice(max(c0, 0), min(c1, n + 1) + 1)
+def _cells_under(corners: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """(K, K) mask of the decoder's grid cells (K + 1 vertex lines at `edges`, ascending in x and
+    in -y) that the xy bounding box of one of the faces (F, 3, 3) overlaps."""
+    k = len(edges) - 1
+    lo, hi = corners[..., :2].min(axis=1), corners[..., :2].max(axis=1)
+    # Cell j spans edges[j]..edges[j + 1] in x; row i spans -edges[i + 1]..-edges[i] in y.
+    c0 = np.clip(np.searchsorted(edges, lo[:, 0], side="left") - 1, 0, k - 1)
+    c1 = np.clip(np.searchsorted(edges, hi[:, 0], side="right") - 1, 0, k - 1)
+    r0 = np.clip(np.searchsorted(edges, -hi[:, 1], side="left") - 1, 0, k - 1)
+    r1 = np.clip(np.searchsorted(edges, -lo[:, 1], side="right") - 1, 0, k - 1)
+    marks = np.zeros((k + 1, k + 1), dtype=np.int64)  # a 2-D difference array of the boxes
+    np.add.at(marks, (r0, c0), 1)
+    np.add.at(marks, (r0, c1 + 1), -1)
+    np.add.at(marks, (r1 + 1, c0), -1)
+    np.add.at(marks, (r1 + 1, c1 + 1), 1)
+    return marks.cumsum(axis=0).cumsum(axis=1)[:k, :k] > 0
 
 
 def crossing_pixels(displacement: np.ndarray) -> tuple[int, np.ndarray]:
     """How many faces of the decoded grid cross another face, and the (N, N) mask of the pixels at
-    their corners."""
+    their corners. Tested are the faces with a displaced corner, and the flat plane cells that one
+    of them touching the plane (z <= 0) reaches: a face with no displaced corner lies in its own
+    cell of the plane, and no other face can cross it."""
     n = displacement.shape[0]
-    mask = np.zeros((n, n), dtype=bool)
-    box = _tested_box(displacement)
-    if box is None:
-        return 0, mask
+    side = n + 2  # the decoder's vertex grid: the pixel centres and a ring on the square's edge
     decoded = vdm_to_patch(displacement)
-    tested = np.zeros((n + 2, n + 2), dtype=bool)
-    tested[box] = True
-    faces = decoded.faces[tested.ravel()[decoded.faces].any(axis=1)]
-    crossing = faces[crossing_faces(decoded.vertices, faces)]
-    rows, cols = np.divmod(np.unique(crossing), n + 2)
+    displaced = np.zeros((side, side), dtype=bool)
+    displaced[1:-1, 1:-1] = np.abs(displacement).max(axis=-1) > 0.0
+    faces = decoded.faces
+    moved = displaced.ravel()[faces].any(axis=1)
+    corners = decoded.vertices[faces]
+    low = moved & (corners[..., 2].min(axis=1) <= 0.0)
+    edges = decoded.vertices[:side, 0]  # the x of the top row's vertices: -1, the centres, 1
+    cells = _cells_under(corners[low], edges)
+    rows, cols = np.divmod(faces, side)
+    tested = moved | cells[rows.min(axis=1), cols.min(axis=1)]
+    crossing = faces[tested][crossing_faces(decoded.vertices, faces[tested])]
+    mask = np.zeros((n, n), dtype=bool)
+    rows, cols = np.divmod(np.unique(crossing), side)
     inside = (rows >= 1) & (rows <= n) & (cols >= 1) & (cols <= n)
     mask[rows[inside] - 1, cols[inside] - 1] = True
     return len(crossing), mask
