@@ -180,6 +180,28 @@ def test_the_fold_repair_unfolds_the_grid_and_keeps_it_on_the_patch():
     assert self_intersecting_faces(decoded.vertices, decoded.faces) == 0
 
 
+def test_the_repairs_count_near_the_part_is_the_exact_count_of_the_whole_grid():
+    """bake.uncross tests only the faces with a displaced corner and the plane cells those on the
+    plane reach; the count must still be the whole grid's, for a VDM folded through itself and for
+    a block of bare plane slid over its neighbours (coplanar faces that overlap)."""
+    from bake.uncross import crossing_pixels
+
+    n = 256
+    ys, xs = np.mgrid[1 : -1 : n * 1j, -1 : 1 : n * 1j]
+    dome = np.zeros((n, n, 3), dtype=np.float32)
+    dome[..., 2] = 0.3 * np.clip(1.0 - (xs**2 + ys**2) / 0.09, 0.0, None) ** 2  # 0 beyond 0.3
+    folded = dome.copy()
+    folded[120:126, 130:140, 0] -= 0.08  # pushed 10 pixels back over its neighbours
+    folded[120:126, 130:140, 2] -= 0.02
+    slid = np.zeros((n, n, 3), dtype=np.float32)
+    slid[60:70, 60:70, 0] = 0.3  # bare plane slid 38 pixels over the plane beside it
+    for name, displacement in (("dome", dome), ("folded", folded), ("slid", slid)):
+        decoded = vdm_to_patch(displacement)
+        exact = self_intersecting_faces(decoded.vertices, decoded.faces)
+        assert crossing_pixels(displacement)[0] == exact, name
+        assert (exact > 0) == (name != "dome"), (name, exact)
+
+
 def test_the_crossing_repair_smooths_apart_the_faces_that_cross():
     """The true hook mapped at the first band, without the wider bands a bake would try: its stem
     base, squeezed into its footprint, crosses itself where the wall meets the plane. The repair's
