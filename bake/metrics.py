@@ -4,7 +4,8 @@
 - `slide` / `lift`: mean |(R, G)| and |B| over the pixels where the true surface is the bare
   plane away from the part's footprint (farther than `AWAY` from it): a stamp moves nothing there.
 - `crease`: share of those pixels whose decoded normal tilts more than 10 degrees.
-- `self_intersections`: faces of the decoded grid that cross another face.
+- `self_intersections`: faces of the decoded grid that cross another face (exact, counted over
+  the faces that can cross: bake.uncross.crossing_pixels).
 - `undercut_recall`: of the patch's points that a height field cannot hold (another part of the
   patch lies straight above them), the share the decoded surface keeps within 0.05. A VDM made
   from the rig's views (`vdm reconstruct`) is scored on the undercut points those views see
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from vdm.geometry import self_intersecting_faces
+from bake.uncross import crossing_pixels
 from vdm.patch import PART, Patch
 from vdm.surface_metrics import sample_surface
 from vdm.vdm_file import pixel_centres, vdm_to_patch
@@ -57,10 +58,12 @@ class BrushGates:
     lift: float = 0.005
     crease: float = 0.01
     undercut_recall: float = 0.98
+    self_intersections: int = 0
 
 
 def gate_failure(scores: BrushScores, gates: BrushGates) -> str | None:
-    """The first section-6b limit the scores miss, as one sentence; None when they meet all."""
+    """The first section-6b limit the scores miss, as one sentence; None when they meet all (a
+    crossing count of -1, not counted, meets its limit)."""
     if scores.chamfer > gates.chamfer:
         return f"Its VDM decodes {scores.chamfer:.4f} from the patch (limit {gates.chamfer})."
     if scores.slide > gates.slide or scores.lift > gates.lift:
@@ -70,6 +73,9 @@ def gate_failure(scores: BrushScores, gates: BrushGates) -> str | None:
     if not np.isnan(scores.undercut_recall) and scores.undercut_recall < gates.undercut_recall:
         kept = f"{scores.undercut_recall:.1%}"
         return f"Its VDM keeps only {kept} of the undercuts (limit {gates.undercut_recall:.0%})."
+    if scores.self_intersections > gates.self_intersections:  # -1: not counted
+        crossing, limit = scores.self_intersections, gates.self_intersections
+        return f"Its VDM's surface crosses itself at {crossing} faces (limit {limit})."
     return None
 
 
@@ -166,7 +172,7 @@ def brush_scores(
         slide=slide,
         lift=lift,
         crease=crease,
-        self_intersections=self_intersecting_faces(decoded.vertices, decoded.faces) if intersections else -1,
+        self_intersections=crossing_pixels(displacement)[0] if intersections else -1,
         undercut_recall=recall,
         undercut_share=float(under.mean()),
     )

@@ -48,20 +48,22 @@ def _raster_boxes(lo: np.ndarray, hi: np.ndarray, origin: np.ndarray, cell: floa
     return first[:, 1], last[:, 1], first[:, 0], last[:, 0]
 
 
-def _tested_faces(corners: np.ndarray) -> np.ndarray:
-    """Which faces (F, 3, 3) of a decoded grid can cross another: those that face down or stand
-    on edge seen from +z, and those whose xy bounding box meets one of theirs.
+def _tested_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Which faces of a decoded grid can cross another: those that face down or stand on edge
+    seen from +z, and those whose xy bounding box meets one of theirs.
 
     Exact by the degree of the grid's projection onto the plane: the grid's rim is the square's
     edge, so a point of the square is covered by one more upward face than downward (or edge-on)
     ones. Where no such face comes near, each point is covered by one face alone, the faces there
     tile the plane as the grid does, and two of them can meet only where they share a corner or
     an edge."""
-    e1, e2 = corners[:, 1, :2] - corners[:, 0, :2], corners[:, 2, :2] - corners[:, 0, :2]
+    xy = np.ascontiguousarray(vertices[:, :2])
+    a, b, c = xy[faces[:, 0]], xy[faces[:, 1]], xy[faces[:, 2]]
+    e1, e2 = b - a, c - a
     down = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0] <= 0.0
     if not down.any():
         return down
-    lo, hi = corners[..., :2].min(axis=1), corners[..., :2].max(axis=1)
+    lo, hi = np.minimum(np.minimum(a, b), c), np.maximum(np.maximum(a, b), c)
     origin, k = lo.min(axis=0), RASTER
     cell = float((hi.max(axis=0) - origin).max()) / k + 1e-12
     r0, r1, c0, c1 = _raster_boxes(lo[down], hi[down], origin, cell, k)
@@ -83,7 +85,7 @@ def crossing_pixels(displacement: np.ndarray) -> tuple[int, np.ndarray]:
     n = displacement.shape[0]
     side = n + 2  # the decoder's vertex grid: the pixel centres and a ring on the square's edge
     decoded = vdm_to_patch(displacement)
-    tested = decoded.faces[_tested_faces(decoded.vertices[decoded.faces])]
+    tested = decoded.faces[_tested_faces(decoded.vertices, decoded.faces)]
     crossing = tested[crossing_faces(decoded.vertices, tested)]
     mask = np.zeros((n, n), dtype=bool)
     rows, cols = np.divmod(np.unique(crossing), side)

@@ -181,9 +181,9 @@ def test_the_fold_repair_unfolds_the_grid_and_keeps_it_on_the_patch():
 
 
 def test_the_repairs_count_near_the_part_is_the_exact_count_of_the_whole_grid():
-    """bake.uncross tests only the faces with a displaced corner and the plane cells those on the
-    plane reach; the count must still be the whole grid's, for a VDM folded through itself and for
-    a block of bare plane slid over its neighbours (coplanar faces that overlap)."""
+    """bake.uncross tests only the faces that face down seen from +z and those over or under them;
+    the count must still be the whole grid's, for a VDM folded through itself and for a block of
+    bare plane slid over its neighbours (coplanar faces that overlap)."""
     from bake.uncross import crossing_pixels
 
     n = 256
@@ -200,6 +200,21 @@ def test_the_repairs_count_near_the_part_is_the_exact_count_of_the_whole_grid():
         exact = self_intersecting_faces(decoded.vertices, decoded.faces)
         assert crossing_pixels(displacement)[0] == exact, name
         assert (exact > 0) == (name != "dome"), (name, exact)
+
+
+def test_the_dataset_gates_refuse_a_vdm_that_crosses_itself():
+    """The miner rejects a baked patch whose decoded surface still crosses itself (the bake's own
+    count); a count of -1 (not counted) passes, as does a VDM that meets every limit."""
+    from dataclasses import replace
+
+    from bake.metrics import BrushGates, BrushScores, gate_failure
+
+    good = BrushScores(1e-4, 1e-4, 1e-4, 0.0, 0, 1.0, 0.2)
+    assert gate_failure(good, BrushGates()) is None
+    assert gate_failure(replace(good, self_intersections=-1), BrushGates()) is None
+    assert gate_failure(replace(good, self_intersections=3), BrushGates()) == (
+        "Its VDM's surface crosses itself at 3 faces (limit 0)."
+    )
 
 
 def test_the_crossing_repair_smooths_apart_the_faces_that_cross():
