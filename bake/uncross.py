@@ -28,6 +28,7 @@ from vdm.vdm_file import vdm_to_patch
 ROUNDS = 20
 STALL = 3  # rounds without improvement before the repair gives up
 STEP = 0.5  # the share of the way to the neighbours' mean a round moves a point
+EDGE_ON = 1e-12  # twice the xy area below which a face counts as on edge (a cell at 2048 px: 1e-6)
 RASTER = 512  # cells per side of the raster that finds the faces over or under a downward one
 
 
@@ -60,7 +61,7 @@ def _tested_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     xy = np.ascontiguousarray(vertices[:, :2])
     a, b, c = xy[faces[:, 0]], xy[faces[:, 1]], xy[faces[:, 2]]
     e1, e2 = b - a, c - a
-    down = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0] <= 0.0
+    down = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0] <= EDGE_ON  # rounding can only add faces
     if not down.any():
         return down
     lo, hi = np.minimum(np.minimum(a, b), c), np.maximum(np.maximum(a, b), c)
