@@ -152,7 +152,7 @@ def brush_scores(
     seen_by: tuple[int, ...] | None = None,
 ) -> BrushScores:
     """All the section-6b figures of a VDM (an (N, N, 3) displacement) against its patch (without
-    `intersections`, the self-intersection count, the slowest figure, is reported as -1; with
+    `intersections`, the self-intersection count, which a bake has already made, is -1; with
     `seen_by`, undercuts count only where those rig views see them)."""
     decoded = vdm_to_patch(displacement)
     sample = sample_surface(patch, SAMPLES, seed)
