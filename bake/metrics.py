@@ -172,7 +172,7 @@ def brush_scores(
         slide=slide,
         lift=lift,
         crease=crease,
-        self_intersections=crossing_pixels(displacement)[0] if intersections else -1,
+        self_intersections=crossing_pixels(displacement, decoded)[0] if intersections else -1,
         undercut_recall=recall,
         undercut_share=float(under.mean()),
     )

@@ -20,15 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import binary_dilation
 
-from vdm.geometry import crossing_faces
+from bake.untangle import around, neighbour_mean
+from vdm.geometry import crossing_faces, signed_areas_2d
+from vdm.patch import Patch
 from vdm.vdm_file import vdm_to_patch
 
 ROUNDS = 20
 STALL = 3  # rounds without improvement before the repair gives up
 STEP = 0.5  # the share of the way to the neighbours' mean a round moves a point
-EDGE_ON = 1e-12  # twice the xy area below which a face counts as on edge (a cell at 2048 px: 1e-6)
+EDGE_ON = 5e-13  # the xy area below which a face counts as on edge (half a cell at 2048 px: 5e-7)
 RASTER = 512  # cells per side of the raster that finds the faces over or under a downward one
 
 
@@ -59,9 +60,8 @@ def _tested_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     tile the plane as the grid does, and two of them can meet only where they share a corner or
     an edge."""
     xy = np.ascontiguousarray(vertices[:, :2])
+    down = signed_areas_2d(xy, faces) <= EDGE_ON  # rounding can only add faces
     a, b, c = xy[faces[:, 0]], xy[faces[:, 1]], xy[faces[:, 2]]
-    e1, e2 = b - a, c - a
-    down = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0] <= EDGE_ON  # rounding can only add faces
     if not down.any():
         return down
     lo, hi = np.minimum(np.minimum(a, b), c), np.maximum(np.maximum(a, b), c)
@@ -80,12 +80,13 @@ def _tested_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return down | (hits > 0)
 
 
-def crossing_pixels(displacement: np.ndarray) -> tuple[int, np.ndarray]:
+def crossing_pixels(displacement: np.ndarray, decoded: Patch | None = None) -> tuple[int, np.ndarray]:
     """How many faces of the decoded grid cross another face (exact, over the faces that can:
-    _tested_faces), and the (N, N) mask of the pixels at their corners."""
+    _tested_faces), and the (N, N) mask of the pixels at their corners; `decoded`, when the caller
+    has it, is vdm_to_patch(displacement)."""
     n = displacement.shape[0]
     side = n + 2  # the decoder's vertex grid: the pixel centres and a ring on the square's edge
-    decoded = vdm_to_patch(displacement)
+    decoded = vdm_to_patch(displacement) if decoded is None else decoded
     tested = decoded.faces[_tested_faces(decoded.vertices, decoded.faces)]
     crossing = tested[crossing_faces(decoded.vertices, tested)]
     mask = np.zeros((n, n), dtype=bool)
@@ -100,7 +101,7 @@ def _smoothed(displacement: np.ndarray, moving: np.ndarray) -> np.ndarray:
     points of a pixel's neighbours average to its own, so the displacement is smoothed alike)."""
     rows, cols = np.nonzero(moving)
     d = displacement.astype(np.float64)
-    mean = (d[rows - 1, cols] + d[rows + 1, cols] + d[rows, cols - 1] + d[rows, cols + 1]) / 4.0
+    mean = neighbour_mean(d, rows, cols)
     out = displacement.copy()
     out[rows, cols] = d[rows, cols] + STEP * (mean - d[rows, cols])
     return out
@@ -117,10 +118,7 @@ def uncross(displacement: np.ndarray, rounds: int = ROUNDS) -> Uncrossed:
     for _ in range(rounds):
         if count == 0 or stalled == STALL:
             break
-        moving = binary_dilation(mask)
-        moving[[0, -1], :] = False
-        moving[:, [0, -1]] = False
-        current = _smoothed(current, moving)
+        current = _smoothed(current, around(mask))
         count, mask = crossing_pixels(current)
         stalled = 0 if count < best_count else stalled + 1
         if count < best_count:

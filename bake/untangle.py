@@ -63,10 +63,22 @@ def _moving(counts: np.ndarray) -> np.ndarray:
     for dr in (0, 1):
         for dc in (0, 1):
             corners[dr : dr + cells.shape[0], dc : dc + cells.shape[1]] |= cells
-    moving = binary_dilation(corners)
+    return around(corners)
+
+
+def around(pixels: np.ndarray) -> np.ndarray:
+    """The pixels a repair round moves: `pixels` and their neighbours, the border ring excluded
+    (it stays exactly 0)."""
+    moving = binary_dilation(pixels)
     moving[[0, -1], :] = False
     moving[:, [0, -1]] = False
     return moving
+
+
+def neighbour_mean(grid: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The mean of the four grid neighbours of each (row, col) of an (R, C, 3) grid (the border
+    ring excluded from the pixels asked for)."""
+    return (grid[rows - 1, cols] + grid[rows + 1, cols] + grid[rows, cols - 1] + grid[rows, cols + 1]) / 4.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,7 @@ def _relax(grid: GridSample, moving: np.ndarray, surface: _Surface) -> GridSampl
     the patch with the normal of the triangle they land on."""
     rows, cols = np.nonzero(moving)
     p = grid.points
-    mean = (p[rows - 1, cols] + p[rows + 1, cols] + p[rows, cols - 1] + p[rows, cols + 1]) / 4.0
+    mean = neighbour_mean(p, rows, cols)
     _, face, closest = surface.tree.squared_distance(surface.vertices, surface.faces, mean)
     points, normals = p.copy(), grid.normals.copy()
     points[rows, cols] = closest
