@@ -15,24 +15,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
 from rich.table import Table
 
-import bake.commands
-import lasso.commands
-import mine.commands
-import propose.commands
-import reconstruct.commands
-import render.commands
-import stitching.commands
-import train.commands
+import vdm.bake.commands
+import vdm.lasso.commands
+import vdm.mine.commands
+import vdm.propose.commands
+import vdm.reconstruct.commands
+import vdm.render.commands
+import vdm.stitching.commands
+import vdm.train.commands
 from vdm import __version__
 from vdm.atomic import os_reason
-from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
+from vdm.cli_options import Exclude, configure_logging, vdm_command
 from vdm.console import table_console
 from vdm.errors import VdmError, printable
-from vdm.source_config import DEFAULT_MAX_FACES
+from vdm.source_config import SourceConfig
 
 log = logging.getLogger("vdm")
 INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C
@@ -60,28 +58,20 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=Console(stderr=True), show_time=False, show_path=verbose)],
-        force=True,
-    )
-    for noisy in ("trimesh", "PIL", "matplotlib", "urllib3", "filelock"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(verbose)
 
 
-@app.command()
 def info(
     source: Annotated[str, typer.Argument(help="A mesh path, objaverse:<uid> or builtin:<name>.")],
-    max_faces: MaxFaces = DEFAULT_MAX_FACES,
-    objaverse_cache: ObjaverseCache = None,
+    *,
+    sources: SourceConfig,
 ) -> None:
     """Load a source as the loaded mesh and describe it (counts, bounds, sha256)."""
     import numpy as np
 
     from vdm.sources import load_source
 
-    mesh = load_source(source, source_config(max_faces, objaverse_cache))
+    mesh = load_source(source, sources)
     components = len(mesh.to_trimesh().split(only_watertight=False))
     lo, hi = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
     table = Table(title=printable(mesh.source.spec), show_header=False)
@@ -101,15 +91,15 @@ def info(
     table_console().print(table)
 
 
-@app.command()
-def sources(
+def sources_command(
     lvis: Annotated[
         bool, typer.Option("--lvis", help="List Objaverse LVIS categories instead of built-in meshes.")
     ] = False,
     category: Annotated[
         str | None, typer.Argument(help="With --lvis: print this category's sources, one per line.")
     ] = None,
-    objaverse_cache: ObjaverseCache = None,
+    *,
+    config: Annotated[SourceConfig, Exclude("max_faces")],
 ) -> None:
     """List sources to lasso: built-in meshes, Objaverse LVIS categories, or one category's objects."""
     from vdm.sources import builtin_names, lvis_categories
@@ -120,7 +110,7 @@ def sources(
         for name in builtin_names():
             typer.echo(f"builtin:{name}")
         return
-    categories = lvis_categories(source_config(1, objaverse_cache).objaverse_cache)
+    categories = lvis_categories(config.objaverse_cache)
     if category is None:
         for name in sorted(categories):
             typer.echo(f"{name}\t{len(categories[name])}")
@@ -131,27 +121,29 @@ def sources(
         typer.echo(f"objaverse:{uid}")
 
 
-@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Directory for every output of the demo.")] = Path(
         "out/demo"
     ),
 ) -> None:
     """Run the pipeline on the built-in meshes, offline, on a CPU, and print where everything is."""
-    from app.demo import run_demo
+    from vdm.app.demo import run_demo
 
     run_demo(out)
 
 
+app.command("info")(vdm_command(info))
+app.command("sources")(vdm_command(sources_command))
+app.command("demo")(vdm_command(demo))
 for stage_commands in (
-    lasso.commands,
-    propose.commands,
-    stitching.commands,
-    render.commands,
-    bake.commands,
-    mine.commands,
-    train.commands,
-    reconstruct.commands,
+    vdm.lasso.commands,
+    vdm.propose.commands,
+    vdm.stitching.commands,
+    vdm.render.commands,
+    vdm.bake.commands,
+    vdm.mine.commands,
+    vdm.train.commands,
+    vdm.reconstruct.commands,
 ):
     stage_commands.register(app)
 

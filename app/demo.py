@@ -25,15 +25,15 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bake.blend import write_blend
-from render.vdm_preview import write_preview
 from vdm.atomic import writable_dir, write_text_atomic
+from vdm.bake.blend import write_blend
 from vdm.console import table_console
 from vdm.dataset import read_jsonl, read_manifest
 from vdm.errors import VdmError
 from vdm.images import write_png
 from vdm.patch import PART, Patch, read_patch
 from vdm.records import shipped_record, shipped_records
+from vdm.render.vdm_preview import write_preview
 from vdm.rig import FRONT_VIEW
 from vdm.vdm_file import read_vdm
 
@@ -81,11 +81,12 @@ def _split_records(heldout: str) -> tuple[list[Path], Path]:
 
 
 def _mine(records: list[Path], dataset: Path, config: DemoConfig, augmentations: int) -> dict[str, Any]:
-    from mine.config import MineConfig
-    from mine.driver import mine
-    from mine.executors import ProcessExecutor
+    from vdm.mine.config import MineConfig
+    from vdm.mine.driver import mine
+    from vdm.mine.executors import ProcessExecutor
+    from vdm.stitching.config import Augmentations
 
-    mine_config = MineConfig(augmentations=augmentations, seed=config.seed, size=config.size)
+    mine_config = MineConfig(augment=Augmentations(augmentations, config.seed), size=config.size)
     summary = mine(
         records, dataset, mine_config, ProcessExecutor(config.workers), console=Console(stderr=True)
     )
@@ -101,10 +102,10 @@ def _mine(records: list[Path], dataset: Path, config: DemoConfig, augmentations:
 def _propose(out: Path, config: DemoConfig) -> dict[str, Any]:
     """Proposals on the demo's mesh, their index and overview in `out`, and how many of the mesh's
     shipped selections they find."""
-    from propose.batch import save_proposals
-    from propose.config import ProposeConfig
-    from propose.proposals import propose
-    from propose.recall import found_parts
+    from vdm.propose.batch import save_proposals
+    from vdm.propose.config import ProposeConfig
+    from vdm.propose.proposals import propose
+    from vdm.propose.recall import found_parts
     from vdm.records import load_record
     from vdm.sources import load_source
 
@@ -128,7 +129,7 @@ def _propose(out: Path, config: DemoConfig) -> dict[str, Any]:
 def part_picture(patch: Patch, size: int) -> np.ndarray:
     """An RGBA front picture of a patch's part alone (transparent elsewhere): what an artist gives
     `vdm generate`, like the GenVDM example inputs."""
-    from render.renderer import PatchRenderer
+    from vdm.render.renderer import PatchRenderer
 
     part_faces = patch.faces[(patch.labels[patch.faces] == PART).all(axis=1)]
     if len(part_faces) == 0:
@@ -152,8 +153,8 @@ def _heldout_entry(heldout: Path) -> dict[str, Any]:
 
 def _train_tiny(dataset: Path, run_dir: Path, config: DemoConfig) -> dict[str, Any]:
     """Train the tiny Zero123++ from scratch on the mined dataset; returns its figures."""
-    from train.config import TrainConfig, ValidationConfig
-    from train.trainer import train
+    from vdm.train.config import TrainConfig, ValidationConfig
+    from vdm.train.trainer import train
 
     shutil.rmtree(run_dir, ignore_errors=True)  # a rerun trains from scratch, not from the last run
     trained = train(
@@ -182,8 +183,8 @@ def _train_tiny(dataset: Path, run_dir: Path, config: DemoConfig) -> dict[str, A
 
 def _generate_from_picture(patch_path: Path, run_dir: Path, out: Path, config: DemoConfig) -> Path:
     """Picture the held-out part alone and generate a normal grid from it; returns the picture."""
-    from train.config import GenerateConfig
-    from train.generate import generate
+    from vdm.train.config import GenerateConfig
+    from vdm.train.generate import generate
 
     out.mkdir(parents=True, exist_ok=True)
     picture = write_png(out / "input.png", part_picture(read_patch(patch_path), config.size))
@@ -194,9 +195,9 @@ def _generate_from_picture(patch_path: Path, run_dir: Path, out: Path, config: D
 def _reconstruct_heldout(views_dir: Path, patch_path: Path, out: Path, config: DemoConfig) -> Any:
     """Reconstruct the held-out part's VDM from its ground-truth normal renders; returns the result,
     the surface scores and the brush figures (section 6b) against the held-out patch."""
-    from bake.metrics import brush_scores
-    from reconstruct.config import ReconstructConfig
-    from reconstruct.pipeline import reconstruct
+    from vdm.bake.metrics import brush_scores
+    from vdm.reconstruct.config import ReconstructConfig
+    from vdm.reconstruct.pipeline import reconstruct
     from vdm.rig import GRID_VIEWS
     from vdm.surface_metrics import compare
 

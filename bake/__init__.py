@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from vdm.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from bake.brush import bake_patch
-    from bake.config import BakeConfig
-    from bake.metrics import brush_scores
+    from vdm.bake.brush import bake_patch
+    from vdm.bake.config import BakeConfig
+    from vdm.bake.metrics import brush_scores
 
 __all__ = ["BakeConfig", "bake_patch", "brush_scores"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    {"BakeConfig": "bake.config", "bake_patch": "bake.brush", "brush_scores": "bake.metrics"},
+    {"BakeConfig": "vdm.bake.config", "bake_patch": "vdm.bake.brush", "brush_scores": "vdm.bake.metrics"},
 )

@@ -9,13 +9,9 @@ later (brushes are assets from Blender 4.3 on).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import tempfile
 from pathlib import Path
-
-import numpy as np
 
 from vdm.atomic import atomic_path
 from vdm.errors import VdmError, short_reason
@@ -38,10 +34,11 @@ def blender_python() -> Path:
     return python
 
 
-def _run(*arguments: str) -> str:
+def run_blender_script(script: Path, *arguments: str) -> str:
+    """Run a script with Blender's Python; its stdout, or one sentence when it fails."""
     try:
         done = subprocess.run(
-            [str(blender_python()), str(SCRIPT), *arguments],
+            [str(blender_python()), str(script), *arguments],
             capture_output=True,
             text=True,
             timeout=TIMEOUT_S,
@@ -57,15 +54,5 @@ def _run(*arguments: str) -> str:
 def write_blend(vdm: Path, out: Path) -> Path:
     """Write `out` (a .blend) holding a Draw brush that stamps the VDM file `vdm` (packed inside)."""
     with atomic_path(out) as tmp:
-        _run("write", str(Path(vdm).resolve()), str(tmp.resolve()))
+        run_blender_script(SCRIPT, "write", str(Path(vdm).resolve()), str(tmp.resolve()))
     return out
-
-
-def check_blend(blend: Path) -> tuple[dict, np.ndarray]:
-    """The brush settings a .blend holds, and the (N, N, 3) surface Blender's Displace modifier
-    makes of its VDM on a grid at the pixel centres (how the tests check the file)."""
-    with tempfile.TemporaryDirectory(prefix="vdm-blend-") as folder:
-        surface = Path(folder) / "surface.npy"
-        printed = _run("check", str(Path(blend).resolve()), str(surface))
-        settings = json.loads(printed.strip().splitlines()[-1])
-        return settings, np.load(surface)

@@ -22,17 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-from bake.config import RESOLUTIONS, BakeConfig
-from bake.metrics import BrushGates, away_from_footprint, plane_slide
-from bake.parameterize import Parameterization, parameterize, part_stretch
-from bake.sample import sample_grid, to_displacement
-from bake.uncross import uncross
-from bake.untangle import Untangled, untangle
 from vdm.atomic import writable_dir, write_text_atomic
+from vdm.bake.config import RESOLUTIONS, BakeConfig
+from vdm.bake.metrics import BrushGates, away_from_footprint, plane_slide
+from vdm.bake.parameterize import Parameterization, parameterize, part_stretch
+from vdm.bake.sample import sample_grid, to_displacement
+from vdm.bake.uncross import uncross
+from vdm.bake.untangle import Untangled, untangle
 from vdm.errors import VdmError
 from vdm.patch import Patch, write_patch
 from vdm.patch_checks import patch_problem
-from vdm.vdm_file import vdm_to_patch, write_vdm
+from vdm.vdm_file import write_vdm
+from vdm.vdm_grid import vdm_to_patch
 
 BAND_STEPS = (1.0, 1.5, 2.0, 2.5)  # the transition band's multiples a bake tries while its grid folds
 
@@ -110,7 +111,7 @@ def write_brush(
     out: Path, patch: Patch, brush: BakedBrush, config: BakeConfig, scores: dict
 ) -> dict[str, Path]:
     """Write the brush's files into `out`; returns them by name."""
-    from render.vdm_preview import write_preview
+    from vdm.render.vdm_preview import write_preview
 
     out = writable_dir(out)
     paths = {

@@ -8,26 +8,26 @@ from typing import Annotated
 
 import typer
 
-from bake.config import BORDERS, RESOLUTIONS, BakeConfig
-from vdm.cli_options import DEFAULT_MAX_FACES, MaxFaces, ObjaverseCache, source_config
+from vdm.bake.config import BakeConfig
+from vdm.cli_options import vdm_command
 from vdm.errors import VdmError
 from vdm.patch import Patch, read_patch
-from vdm.vdm_file import COMPRESSIONS
+from vdm.source_config import SourceConfig
 
 log = logging.getLogger(__name__)
 
 
-def _patch_of(path: Path, max_faces: int, objaverse_cache: Path | None) -> Patch:
+def _patch_of(path: Path, sources: SourceConfig) -> Patch:
     """The patch to bake: a patch .ply as it is, or a selection record stitched first."""
     if path.suffix.lower() == ".ply":
         return read_patch(path)
     if path.suffix.lower() != ".json":
         raise VdmError(f"{path} is neither a patch .ply nor a selection record .json.")
-    from stitching.outputs import record_selection, rejection_error
-    from stitching.selection import stitch_selection
     from vdm.errors import Rejected
+    from vdm.stitching.outputs import record_selection, rejection_error
+    from vdm.stitching.selection import stitch_selection
 
-    record, mesh, face_ids = record_selection(path, source_config(max_faces, objaverse_cache))
+    record, mesh, face_ids = record_selection(path, sources)
     try:
         return stitch_selection(mesh, face_ids).patch
     except Rejected as exc:
@@ -42,43 +42,30 @@ def bake_command(
     out: Annotated[
         Path, typer.Option("--out", help="Directory for vdm.exr, mesh.ply, preview.png, report.json.")
     ],
-    resolution: Annotated[
-        int,
-        typer.Option("--resolution", min=RESOLUTIONS[0], max=RESOLUTIONS[1], help="VDM side in pixels."),
-    ] = BakeConfig.resolution,
-    half: Annotated[
-        bool, typer.Option("--half", help="Half-float channels (as Blender's baker writes).")
-    ] = BakeConfig.half,
-    compression: Annotated[
-        str, typer.Option("--compression", help=f"EXR compression: {' or '.join(COMPRESSIONS)}.")
-    ] = BakeConfig.compression,
-    border: Annotated[
-        str, typer.Option("--border", help=f"{' or '.join(BORDERS)}: where the displacement ends.")
-    ] = BakeConfig.border,
+    *,
+    config: BakeConfig,
     blend: Annotated[
         bool,
         typer.Option("--blend", help="Also write brush.blend: a Blender file with a ready sculpt brush."),
     ] = False,
-    max_faces: MaxFaces = DEFAULT_MAX_FACES,
-    objaverse_cache: ObjaverseCache = None,
+    sources: SourceConfig,
 ) -> None:
     """Bake a patch (or a lassoed selection, stitched first) straight into a VDM sculpt brush."""
-    from bake.brush import bake_patch, write_brush
-    from bake.metrics import brush_scores
     from vdm.atomic import writable_dir
+    from vdm.bake.brush import bake_patch, write_brush
+    from vdm.bake.metrics import brush_scores
 
-    config = BakeConfig(resolution=resolution, half=half, compression=compression, border=border)
     writable_dir(out)
     if blend:
-        from bake.blend import blender_python
+        from vdm.bake.blend import blender_python
 
         blender_python()  # before the work: a missing Blender module is one sentence at once
-    patch = _patch_of(source, max_faces, objaverse_cache)
+    patch = _patch_of(source, sources)
     brush = bake_patch(patch, config)
     scores = brush_scores(brush.displacement, patch)
     paths = write_brush(out, patch, brush, config, scores.to_json())
     if blend:
-        from bake.blend import write_blend
+        from vdm.bake.blend import write_blend
 
         paths["blend"] = write_blend(paths["vdm"], out / "brush.blend")
         log.info("wrote %s (Blender 4.5 and later)", paths["blend"])
@@ -94,4 +81,4 @@ def bake_command(
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
-    app.command("bake")(bake_command)
+    app.command("bake")(vdm_command(bake_command))

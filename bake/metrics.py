@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from bake.uncross import crossing_pixels
+from vdm.bake.uncross import crossing_pixels
 from vdm.patch import PART, Patch
 from vdm.surface_metrics import sample_surface
-from vdm.vdm_file import pixel_centres, vdm_to_patch
+from vdm.vdm_grid import pixel_centres, vdm_to_patch
 
 AWAY = 0.1  # pixels farther than this (patch units) from the part's footprint are the bare plane
 CREASE_DEG = 10.0

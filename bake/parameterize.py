@@ -26,10 +26,10 @@ import numpy as np
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
-from bake.config import BakeConfig
-from stitching.meshtools import graph_laplacian
+from vdm.bake.config import BakeConfig
 from vdm.errors import VdmError
 from vdm.geometry import face_areas, signed_areas_2d
+from vdm.meshtools import graph_laplacian
 from vdm.patch import PART, Patch
 from vdm.topology import boundary_loops
 

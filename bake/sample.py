@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bake.parameterize import Parameterization
+from vdm.bake.parameterize import Parameterization
 from vdm.geometry import face_normals
 from vdm.patch import Patch
-from vdm.vdm_file import pixel_centres
+from vdm.vdm_grid import pixel_centres
 
 DISC_FADE = (0.9, 1.0)  # --border disc: full inside 0.9, zero outside 1, linear between
 

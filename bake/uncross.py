@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bake.untangle import around, neighbour_mean
+from vdm.bake.untangle import around, neighbour_mean
 from vdm.geometry import crossing_faces, signed_areas_2d
 from vdm.patch import Patch
-from vdm.vdm_file import vdm_to_patch
+from vdm.vdm_grid import vdm_to_patch
 
 ROUNDS = 20
 STALL = 3  # rounds without improvement before the repair gives up

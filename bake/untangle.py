@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import binary_dilation
 
-from bake.sample import GridSample
+from vdm.bake.sample import GridSample
 from vdm.geometry import face_normals
 from vdm.patch import Patch
-from vdm.vdm_file import splits_along_a_e
+from vdm.vdm_grid import splits_along_a_e
 
 ROUNDS = 12
 STALL = 3  # rounds without improvement before the repair gives up

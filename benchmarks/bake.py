@@ -13,15 +13,15 @@ from benchmarks.table import Row
 
 
 def _patches() -> dict:
-    from stitching import stitch_selection
-    from stitching.outputs import record_selection
     from vdm.records import shipped_records
+    from vdm.stitching import stitch_selection
+    from vdm.stitching.outputs import record_selection
 
     return {path.stem: stitch_selection(*record_selection(path)[1:]).patch for path in shipped_records()}
 
 
 def run() -> list[Row]:
-    from bake import BakeConfig, bake_patch, brush_scores
+    from vdm.bake import BakeConfig, bake_patch, brush_scores
 
     rows = []
     patches = _patches()

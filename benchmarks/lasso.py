@@ -12,8 +12,8 @@ import time
 import numpy as np
 
 from benchmarks.table import Row, timed
-from lasso.engine import SelectionEngine, replay
-from lasso.refine import grow, keep_largest
+from vdm.lasso.engine import SelectionEngine, replay
+from vdm.lasso.refine import grow, keep_largest
 from vdm.records import Camera, Stroke, load_record, shipped_record
 from vdm.sources import LoadedMesh, SourceRef, load_source
 from vdm.sources.mesh import canonical_sha256

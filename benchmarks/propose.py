@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 from benchmarks.table import Row
-from propose.config import ProposeConfig
-from propose.proposals import propose
-from propose.recall import found_parts
+from vdm.propose.config import ProposeConfig
+from vdm.propose.proposals import propose
+from vdm.propose.recall import found_parts
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
 

@@ -26,7 +26,8 @@ SHAPES = ("mushroom", "curled-horn", "hook", "folded-ear", "ear3")
 def shape(name: str):
     """A truth patch by name."""
     from vdm import shapes
-    from vdm.vdm_file import read_vdm, vdm_to_patch
+    from vdm.vdm_file import read_vdm
+    from vdm.vdm_grid import vdm_to_patch
 
     if name == "ear3":
         return vdm_to_patch(read_vdm(EAR3), 256)
@@ -45,10 +46,10 @@ def run(
     shapes: tuple[str, ...] = SHAPES,
     progress: bool = False,
 ) -> list[Row]:
-    from bake.metrics import brush_scores
-    from reconstruct.config import ReconstructConfig
-    from reconstruct.pipeline import quality_settings, reconstruct
-    from render.renderer import PatchRenderer
+    from vdm.bake.metrics import brush_scores
+    from vdm.reconstruct.config import ReconstructConfig
+    from vdm.reconstruct.pipeline import quality_settings, reconstruct
+    from vdm.render.renderer import PatchRenderer
     from vdm.rig import GRID_VIEWS
 
     rows = []

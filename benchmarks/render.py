@@ -31,8 +31,8 @@ def bump_patch(n: int) -> Patch:
 
 
 def run() -> list[Row]:
-    from render.renderer import PatchRenderer
-    from render.views import view_pngs
+    from vdm.render.renderer import PatchRenderer
+    from vdm.render.views import view_pngs
 
     rows = []
     start = time.perf_counter()

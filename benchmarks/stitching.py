@@ -12,11 +12,11 @@ import statistics
 import time
 
 from benchmarks.table import Row
-from lasso.engine import replay
-from stitching import StitchConfig, stitch_selection
 from vdm.errors import Rejected
+from vdm.lasso.engine import replay
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
+from vdm.stitching import StitchConfig, stitch_selection
 
 STEPS = ("extract", "poisson", "trim", "flatten", "stitch", "gates")
 

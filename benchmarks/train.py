@@ -26,9 +26,9 @@ THREADS = 1  # the tiny model is fastest on one thread (and the development mach
 def _tiny_dataset(root: Path, patches: int = 2) -> Path:
     """`patches` copies of a rendered bump patch in the dataset layout (512-pixel renders)."""
     from benchmarks.render import bump_patch
-    from render.renderer import PatchRenderer
-    from render.views import view_pngs
     from vdm.atomic import write_bytes_atomic
+    from vdm.render.renderer import PatchRenderer
+    from vdm.render.views import view_pngs
 
     with PatchRenderer() as renderer:
         views = renderer.render(bump_patch(101))
@@ -43,9 +43,9 @@ def _tiny_dataset(root: Path, patches: int = 2) -> Path:
 
 
 def run() -> list[Row]:
-    from train.config import AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig
-    from train.generate import generate
-    from train.trainer import train
+    from vdm.train.config import AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig
+    from vdm.train.generate import generate
+    from vdm.train.trainer import train
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,9 +94,9 @@ def real_unet(lora_rank: int, precision: str) -> Any:
     import torch
     from diffusers import UNet2DConditionModel
 
-    from train.lora import add_lora
-    from train.model import SCHEDULE
-    from train.reference import ReferenceUNet
+    from vdm.train.lora import add_lora
+    from vdm.train.model import SCHEDULE
+    from vdm.train.reference import ReferenceUNet
 
     unet = UNet2DConditionModel(
         in_channels=4,
@@ -124,7 +124,7 @@ def measure_step(config: RealStep, repeat: int) -> RealStep:
 
     import torch
 
-    from train.lora import trainable_parameters
+    from vdm.train.lora import trainable_parameters
 
     device = torch.device(config.device)
     net = real_unet(config.lora_rank, config.precision).to(device).train()

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from vdm.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from lasso.engine import replay, select_faces
-    from lasso.gui import run_lasso
+    from vdm.lasso.engine import replay, select_faces
+    from vdm.lasso.gui import run_lasso
 
 __all__ = ["replay", "run_lasso", "select_faces"]
 __getattr__, __dir__ = lazy_exports(
-    __name__, {"replay": "lasso.engine", "select_faces": "lasso.engine", "run_lasso": "lasso.gui"}
+    __name__, {"replay": "vdm.lasso.engine", "select_faces": "vdm.lasso.engine", "run_lasso": "vdm.lasso.gui"}
 )

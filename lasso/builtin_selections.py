@@ -19,8 +19,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from lasso.engine import engine_for
 from vdm.atomic import write_text_atomic
+from vdm.lasso.engine import engine_for
 from vdm.records import SelectionRecord, load_record, shipped_records
 from vdm.sources import load_source
 

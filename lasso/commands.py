@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
+from vdm.cli_options import vdm_command
 from vdm.errors import VdmError
-from vdm.source_config import DEFAULT_MAX_FACES
+from vdm.source_config import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,13 @@ def lasso_command(
             file_okay=False,
         ),
     ] = None,
-    max_faces: MaxFaces = DEFAULT_MAX_FACES,
-    objaverse_cache: ObjaverseCache = None,
+    *,
+    config: SourceConfig,
 ) -> None:
     """Open the Polyscope lasso: draw on a mesh to select a part, save it as a selection record
     (or review the proposals of `vdm propose`)."""
-    from lasso.gui import run_lasso
-    from lasso.source_list import expand_sources
+    from vdm.lasso.gui import run_lasso
+    from vdm.sources.listing import expand_sources
 
     try:
         width, height = (int(v) for v in window.lower().split("x"))
@@ -53,7 +53,6 @@ def lasso_command(
             raise ValueError
     except ValueError:
         raise VdmError(f"--window must look like 1280x720 (at least 64x64), not '{window}'.") from None
-    config = source_config(max_faces, objaverse_cache)
     saved = run_lasso(
         expand_sources(sources, config), out, config, window=(width, height), proposals=proposals
     )
@@ -78,33 +77,32 @@ def select_command(
         ),
     ] = None,
     preview: Annotated[
-        Path | None,
+        bool,
         typer.Option(
             "--preview",
-            help="Also write a PNG contact sheet of the selection (Polyscope, headless).",
-            dir_okay=False,
+            help="Also write a PNG contact sheet of the selection (Polyscope, headless): beside --out as "
+            "<out>.png, else <record>.png in the current folder.",
         ),
-    ] = None,
-    max_faces: MaxFaces = DEFAULT_MAX_FACES,
-    objaverse_cache: ObjaverseCache = None,
+    ] = False,
+    *,
+    sources: SourceConfig,
 ) -> None:
     """Replay a selection record headless: check its source sha256 and cached face ids, write the face ids."""
     import numpy as np
 
-    from lasso.engine import replay
     from vdm.atomic import atomic_path, writable_file, write_text_atomic
+    from vdm.lasso.engine import replay
     from vdm.records import load_record
     from vdm.sources import load_source
 
     if out is not None and out.suffix.lower() not in FACE_ID_SUFFIXES:
         raise VdmError(f"--out {out} must end in one of {', '.join(FACE_ID_SUFFIXES)}.")
-    if preview is not None and preview.suffix.lower() != ".png":
-        raise VdmError(f"--preview {preview} must be a .png file.")
-    for path in (out, preview):
+    picture = preview_path(record, out) if preview else None
+    for path in (out, picture):
         if path is not None:
             writable_file(path)
     selection = load_record(record)
-    mesh = load_source(source, source_config(max_faces, objaverse_cache))
+    mesh = load_source(source, sources)
     ids = replay(selection, mesh, where=f"Selection record {record}")
     checked = "matches its cached face ids" if selection.face_ids is not None else "has no cached face ids"
     log.info("%s: %d of %d faces selected; the replay %s", record, ids.size, mesh.n_faces, checked)
@@ -117,14 +115,19 @@ def select_command(
         write_text_atomic(out, json.dumps(ids.tolist()) + "\n")
     else:
         write_text_atomic(out, "".join(f"{i}\n" for i in ids.tolist()))
-    if preview is not None:
-        _write_preview(selection, mesh, ids, preview)
+    if picture is not None:
+        _write_preview(selection, mesh, ids, picture)
+
+
+def preview_path(record: Path, out: Path | None) -> Path:
+    """Where `vdm select --preview` puts its picture: beside --out, else <record>.png here."""
+    return out.with_suffix(".png") if out is not None else Path(record.stem).with_suffix(".png")
 
 
 def _write_preview(selection, mesh, ids, path: Path) -> None:
     """Each stroke's view with its lasso, then the selection turned about the first camera's target."""
-    from lasso.preview import PreviewView, contact_sheet, orbit, render_views
     from vdm.images import write_png
+    from vdm.lasso.preview import PreviewView, contact_sheet, orbit, render_views
 
     first = selection.strokes[0].camera
     views = [PreviewView(s.camera, (s,), f"stroke {i + 1} ({s.op})") for i, s in enumerate(selection.strokes)]
@@ -137,5 +140,5 @@ def _write_preview(selection, mesh, ids, path: Path) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
-    app.command("lasso")(lasso_command)
-    app.command("select")(select_command)
+    app.command("lasso")(vdm_command(lasso_command))
+    app.command("select")(vdm_command(select_command))

@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from lasso.camera import CameraFrame, camera_frame, pixel_rays, project_points, row_dot
-from lasso.refine import FaceGraph, apply_edit
 from vdm.errors import VdmError
 from vdm.geometry import area_vectors, points_in_polygon
+from vdm.lasso.camera import CameraFrame, camera_frame, pixel_rays, project_points, row_dot
+from vdm.lasso.refine import FaceGraph, apply_edit
 from vdm.records import Camera, Edit, SelectionRecord, Stroke, check_face_ids
 from vdm.sources import LoadedMesh
 
@@ -190,3 +191,11 @@ def replay(record: SelectionRecord, mesh: LoadedMesh, where: str = "Selection re
                 f"({missing} cached faces not selected, {extra} selected faces not cached)."
             )
     return ids
+
+
+def with_face_ids(
+    record: SelectionRecord, mesh: LoadedMesh, where: str = "Selection record"
+) -> SelectionRecord:
+    """A copy of `record` whose cached face ids are its replay on `mesh` (checked as `replay` checks):
+    the one way from a record to its faces; the record given is left as it was."""
+    return replace(record, face_ids=[int(i) for i in replay(record, mesh, where)])

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lasso.preview import face_colours
-from lasso.ps_camera import apply_camera, camera_from_polyscope
-from lasso.review import Review
-from lasso.session import LassoSession
 from vdm.errors import VdmError, short_reason
+from vdm.lasso.preview import face_colours
+from vdm.lasso.ps_camera import apply_camera, camera_from_polyscope
+from vdm.lasso.review import Review
+from vdm.lasso.session import LassoSession
 from vdm.records import Camera, Stroke
 from vdm.sources import SourceConfig, load_source
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from lasso.ps_camera import apply_camera
 from vdm.errors import VdmError, short_reason
+from vdm.lasso.ps_camera import apply_camera
 from vdm.records import Camera, Stroke
 from vdm.sources import LoadedMesh
 

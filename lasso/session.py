@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lasso.engine import SelectionEngine, engine_for
-from lasso.refine import apply_edit
 from vdm.errors import VdmError
+from vdm.lasso.engine import SelectionEngine, engine_for
+from vdm.lasso.refine import apply_edit
 from vdm.records import Edit, SelectionRecord, Stroke
 from vdm.sources import LoadedMesh
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from vdm.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from mine.config import MineConfig
-    from mine.driver import mine
+    from vdm.mine.config import MineConfig
+    from vdm.mine.driver import mine
 
 __all__ = ["MineConfig", "mine"]
-__getattr__, __dir__ = lazy_exports(__name__, {"MineConfig": "mine.config", "mine": "mine.driver"})
+__getattr__, __dir__ = lazy_exports(__name__, {"MineConfig": "vdm.mine.config", "mine": "vdm.mine.driver"})

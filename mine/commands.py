@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from bake.config import RESOLUTIONS, BakeConfig
-from mine.config import MineConfig
-from vdm.cli_options import DEFAULT_MAX_FACES, MaxFaces, ObjaverseCache
+from vdm.cli_options import Exclude, vdm_command
+from vdm.mine.config import MineConfig
+from vdm.stitching.config import Augmentations
 
 log = logging.getLogger(__name__)
 
@@ -18,19 +18,12 @@ log = logging.getLogger(__name__)
 Workers = Annotated[
     int | None, typer.Option("--workers", min=1, help="Local worker processes (default: the CPU count).")
 ]
-Size = Annotated[int, typer.Option("--size", min=8, max=4096, help="Render side in pixels.")]
-VdmResolution = Annotated[
-    int,
-    typer.Option(
-        "--vdm-resolution",
-        min=RESOLUTIONS[0],
-        max=RESOLUTIONS[1],
-        help="Side of each patch's baked VDM in pixels.",
-    ),
-]
 Sheet = Annotated[
     bool, typer.Option("--sheet/--no-sheet", help="Write DATASET/contact_sheet.png at the end.")
 ]
+# Synthetic parts are not stitched from a source: no source or stitching options, one patch each.
+SynthConfig = Annotated[MineConfig, Exclude("sources", "stitch")]
+SYNTH_DEFAULTS = MineConfig(augment=Augmentations(count=1))
 
 
 def mine_command(
@@ -52,48 +45,19 @@ def mine_command(
             "--address", help="With --executor ray: the cluster address (e.g. ray://head:10001 or auto)."
         ),
     ] = None,
-    augmentations: Annotated[
-        int,
-        typer.Option(
-            "--augmentations", min=1, max=1000, help="Patches per selection (index 0 = as stitched)."
-        ),
-    ] = MineConfig.augmentations,
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seeds the augmentations; same seed, same bytes.")
-    ] = MineConfig.seed,
-    size: Size = MineConfig.size,
-    vdm_resolution: VdmResolution = BakeConfig.resolution,
-    poisson_depth: Annotated[
-        int | None, typer.Option("--poisson-depth", min=4, max=12, help="Screened Poisson octree depth.")
-    ] = None,
     sheet: Sheet = True,
     retry_rejected: Annotated[
         bool, typer.Option("--retry-rejected", help="Mine selections that rejected.jsonl holds again.")
     ] = False,
-    max_faces: MaxFaces = DEFAULT_MAX_FACES,
-    objaverse_cache: ObjaverseCache = None,
+    *,
+    config: MineConfig,
 ) -> None:
     """Stitch, augment and render every selection record into a dataset; resumable and parallel."""
     import os
-    from dataclasses import replace
 
-    from mine.driver import mine
-    from mine.executors import make_executor
+    from vdm.mine.driver import mine
+    from vdm.mine.executors import make_executor
 
-    stitch = None
-    if poisson_depth is not None:
-        from stitching.config import StitchConfig
-
-        stitch = replace(StitchConfig(), depth=poisson_depth)
-    config = MineConfig(
-        augmentations=augmentations,
-        seed=seed,
-        size=size,
-        max_faces=max_faces,
-        objaverse_cache=objaverse_cache,
-        stitch=stitch,
-        bake=BakeConfig(resolution=vdm_resolution),
-    )
     summary = mine(
         records,
         out,
@@ -109,29 +73,20 @@ def mine_command(
 def synth_command(
     out: Annotated[Path, typer.Option("--out", help="The dataset directory (created, or resumed).")],
     count: Annotated[int, typer.Option("--count", min=1, help="Procedural parts to make.")] = 200,
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seeds the parts and their augmentations; same seed, same bytes.")
-    ] = MineConfig.seed,
-    augmentations: Annotated[
-        int, typer.Option("--augmentations", min=1, max=1000, help="Patches per part (index 0 = as made).")
-    ] = 1,
     workers: Workers = None,
-    size: Size = MineConfig.size,
-    vdm_resolution: VdmResolution = BakeConfig.resolution,
     sheet: Sheet = True,
+    *,
+    config: SynthConfig = SYNTH_DEFAULTS,
 ) -> None:
     """Procedural patches with known undercuts (horns, hooks, mushrooms, ears, bulbs, noses, fins),
     rendered and baked into a dataset like mined ones (source kind "synthetic")."""
     import os
 
-    from mine.driver import mine_tasks, synth_tasks
-    from mine.executors import make_executor
+    from vdm.mine.driver import mine_tasks, synth_tasks
+    from vdm.mine.executors import make_executor
 
-    config = MineConfig(
-        augmentations=augmentations, seed=seed, size=size, bake=BakeConfig(resolution=vdm_resolution)
-    )
     executor = make_executor("process", workers or os.cpu_count() or 1, None)
-    mine_tasks(synth_tasks(count, seed), out, config, executor, sheet=sheet)
+    mine_tasks(synth_tasks(count, config.augment.seed), out, config, executor, sheet=sheet)
 
 
 def stats_command(
@@ -147,9 +102,9 @@ def stats_command(
     """What a dataset is made of: sources, heights, undercut shares, rejections, near-duplicates."""
     import json
 
-    from mine.stats import dataset_stats
     from vdm.atomic import write_text_atomic
     from vdm.console import table_console
+    from vdm.mine.stats import dataset_stats
 
     stats = dataset_stats(dataset, sheets=sheets)
     console = table_console()
@@ -186,8 +141,8 @@ def stats_table(stats: Any) -> Any:
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
-    app.command("mine")(mine_command)
-    app.command("synth")(synth_command)
+    app.command("mine")(vdm_command(mine_command))
+    app.command("synth")(vdm_command(synth_command))
     dataset = typer.Typer(help="Tools for a mined dataset.", no_args_is_help=True)
-    dataset.command("stats")(stats_command)
+    dataset.command("stats")(vdm_command(stats_command))
     app.add_typer(dataset, name="dataset")

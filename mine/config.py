@@ -1,18 +1,16 @@
-"""The settings that decide a dataset's bytes (light: the CLI reads its defaults from here)."""
+"""The settings that decide a dataset's bytes (light: the CLI reads its options from here)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-from vdm.rig import RENDER_SIZE
-from vdm.source_config import DEFAULT_MAX_FACES, SourceConfig, source_config
-
-if TYPE_CHECKING:
-    from bake.config import BakeConfig
-    from stitching.config import StitchConfig
+from vdm.bake.config import BakeConfig
+from vdm.render.config import RenderConfig, render_size
+from vdm.settings import check_settings
+from vdm.source_config import SourceConfig
+from vdm.stitching.config import Augmentations, StitchConfig
 
 DATASET_VERSION = "vdm.dataset/2"  # 2: every patch has its baked VDM in vdms/
 
@@ -21,31 +19,25 @@ DATASET_VERSION = "vdm.dataset/2"  # 2: every patch has its baked VDM in vdms/
 class MineConfig:
     """Everything that decides a dataset's bytes (besides the records and the code)."""
 
-    augmentations: int = 5  # patches per selection (index 0 = as stitched)
-    seed: int = 0
-    size: int = RENDER_SIZE
-    max_faces: int = DEFAULT_MAX_FACES
-    objaverse_cache: Path | None = None
-    stitch: StitchConfig | None = None  # None: stitching's defaults
-    bake: BakeConfig | None = None  # None: bake's defaults
+    augment: Augmentations = field(default_factory=Augmentations)
+    size: int = render_size()
+    sources: SourceConfig = field(default_factory=SourceConfig)
+    stitch: StitchConfig = field(default_factory=StitchConfig)
+    bake: BakeConfig = field(default_factory=BakeConfig)
 
-    def source_config(self) -> SourceConfig:
-        return source_config(self.max_faces, self.objaverse_cache)
+    def __post_init__(self) -> None:
+        check_settings(self)
 
     def dataset_settings(self) -> dict[str, Any]:
         """What a dataset records once and every later run must match: everything that decides
         its bytes (the load limit and the cache folder do not)."""
-        from bake.config import BakeConfig
-        from render.config import RenderConfig
-        from stitching.config import StitchConfig
-
         settings = {
             "version": DATASET_VERSION,
             "size": self.size,
-            "augmentations": self.augmentations,
-            "seed": self.seed,
-            "stitch": (self.stitch or StitchConfig()).to_json(),
+            "augmentations": self.augment.count,
+            "seed": self.augment.seed,
+            "stitch": self.stitch.to_json(),
             "render": RenderConfig().to_json(),
-            "bake": (self.bake or BakeConfig()).to_json(),
+            "bake": self.bake.to_json(),
         }
         return json.loads(json.dumps(settings))  # tuples as lists: as the file holds them

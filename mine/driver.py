@@ -29,13 +29,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from mine.config import MineConfig
-from mine.executors import Executor, TaskFailure
-from mine.worker import PATCH_KIND, RecordResult, RecordTask, mine_record
-from mine.writer import DatasetWriter
 from vdm.atomic import os_reason
 from vdm.dataset import load_training_pair
 from vdm.errors import VdmError
+from vdm.mine.config import MineConfig
+from vdm.mine.executors import Executor, TaskFailure
+from vdm.mine.worker import PATCH_KIND, RecordResult, RecordTask, mine_record
+from vdm.mine.writer import DatasetWriter
 from vdm.records import load_record
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ def mine(
 
 def synth_tasks(count: int, seed: int) -> list[RecordTask]:
     """The tasks of `vdm synth`: procedural patch i of `seed` for i < count."""
-    from mine.synth import SYNTHETIC_KIND
+    from vdm.mine.synth import SYNTHETIC_KIND
 
     return [
         RecordTask(
@@ -279,8 +279,9 @@ def write_dataset_sheet(
     """A contact sheet of up to `count` patches spread evenly over the manifest: per patch its condition
     image, its normal grid and its baked VDM (mid grey where it leaves the plane alone); written to
     `path` (default DATASET/contact_sheet.png)."""
-    from render.sheet import SheetEntry, write_contact_sheet
-    from vdm.vdm_file import read_vdm, vdm_picture
+    from vdm.render.sheet import SheetEntry, write_contact_sheet
+    from vdm.vdm_file import read_vdm
+    from vdm.vdm_grid import vdm_picture
 
     step = max(1, len(manifest) / count)
     chosen = [manifest[int(i * step)] for i in range(min(count, len(manifest)))]

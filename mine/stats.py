@@ -101,7 +101,7 @@ def _sheets(root: Path, manifest: list[dict[str, Any]], out: Path) -> list[Path]
     import hashlib
     import re
 
-    from mine.driver import write_dataset_sheet
+    from vdm.mine.driver import write_dataset_sheet
 
     by_source: dict[str, list[dict[str, Any]]] = {}
     for entry in manifest:

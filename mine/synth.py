@@ -197,7 +197,7 @@ def synth_patch(spec: SynthSpec) -> Patch:
     """The patch a spec describes: the part scaled, turned about z, shrunk to fit the footprint
     where it must be and moved within the room left, the detail noise on everything off the plane,
     and the square plane joined around its base by the stitcher's plane triangulation."""
-    from stitching.plane import join_plane
+    from vdm.stitching.plane import join_plane
     from vdm.topology import boundary_loops
 
     build, _ = GENERATORS[spec.generator]

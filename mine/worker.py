@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mine.config import DATASET_VERSION, MineConfig
 from vdm.dataset import patch_paths, selection_file
 from vdm.errors import Rejected, VdmError, short_reason
+from vdm.mine.config import DATASET_VERSION, MineConfig
 from vdm.records import SelectionRecord, parse_record
 
 if TYPE_CHECKING:
@@ -155,8 +155,7 @@ def mine_record(task: RecordTask, config: MineConfig) -> RecordResult:
         result.reject(task.selection_id, "record", task.error)
         result.seconds = time.perf_counter() - start
         return result
-    record = parse_record(task.record, f"Selection record {task.path}")
-    variants = _stitch(record, config, result)
+    record, variants = _stitch(parse_record(task.record, f"Selection record {task.path}"), config, result)
     result.files[selection_file(record.id)] = record.dumps().encode("utf-8")
     for index, variant in enumerate(variants):
         _render_variant(Origin.of_record(record), index, variant, config, result)
@@ -168,8 +167,8 @@ def _add_patch(origin: Origin, read: Callable[[], Patch], config: MineConfig, re
     """A patch that needs no stitching (an imported file, a procedural one): checked as a patch
     (conventions section 1), augmented, rendered and baked like a stitched one; refused with its
     reason otherwise."""
-    from stitching import StitchConfig, augment_patch
     from vdm.patch_checks import patch_problem
+    from vdm.stitching import augment_patch
 
     kind = origin.source["kind"]
     try:
@@ -177,8 +176,8 @@ def _add_patch(origin: Origin, read: Callable[[], Patch], config: MineConfig, re
         problem = patch_problem(patch)
         if problem is not None:
             raise VdmError(f"{origin.source['ref']} is not a patch (conventions section 1): {problem}")
-        seed = augment_seed(config.seed, origin.id)
-        variants = augment_patch(patch, config.augmentations, seed, config.stitch or StitchConfig())
+        seed = augment_seed(config.augment.seed, origin.id)
+        variants = augment_patch(patch, config.augment.count, seed, config.stitch)
     except VdmError as exc:
         result.reject(origin.id, kind, str(exc))
         return
@@ -200,7 +199,7 @@ def _synthetic_patch(task: RecordTask, config: MineConfig, result: RecordResult)
     """A procedural patch of `vdm synth`: the first of its index's drawn specs whose patches all pass
     every gate (a draw can make a part that crosses itself or needs more pixels); the generator and
     its parameters are its provenance."""
-    from mine.synth import MAX_DRAWS, SYNTHETIC_KIND, draw_spec, synth_patch
+    from vdm.mine.synth import MAX_DRAWS, SYNTHETIC_KIND, draw_spec, synth_patch
 
     seed, index = (task.synth or {})["seed"], (task.synth or {})["index"]
     for draw in range(MAX_DRAWS):
@@ -215,23 +214,24 @@ def _synthetic_patch(task: RecordTask, config: MineConfig, result: RecordResult)
             return
 
 
-def _stitch(record: SelectionRecord, config: MineConfig, result: RecordResult) -> list[Any]:
-    """Source, faces, stitch and augment; on failure the record is rejected and no variant returned."""
-    from lasso.engine import replay
-    from stitching import StitchConfig, augment_patch, stitch_selection
+def _stitch(
+    record: SelectionRecord, config: MineConfig, result: RecordResult
+) -> tuple[SelectionRecord, list[Any]]:
+    """Source, faces, stitch and augment: the record with its face ids and the variants; on failure
+    the record is rejected and no variant returned."""
+    from vdm.lasso.engine import with_face_ids
+    from vdm.stitching import augment_patch, stitch_selection
 
     stage = "source"
     try:
-        mesh = _load_source(record.source, config.source_config())
+        mesh = _load_source(record.source, config.sources)
         stage = "select"
-        face_ids = replay(record, mesh, f"Selection {record.id}")
-        record.face_ids = [int(i) for i in face_ids]
+        record = with_face_ids(record, mesh, f"Selection {record.id}")
         stage = "stitch"
-        stitch_config = config.stitch or StitchConfig()
-        stitched = stitch_selection(mesh, face_ids, stitch_config)
+        stitched = stitch_selection(mesh, record.face_ids, config.stitch)
         stage = "augment"
-        seed = augment_seed(config.seed, record.id)
-        return augment_patch(stitched.patch, config.augmentations, seed, stitch_config)
+        seed = augment_seed(config.augment.seed, record.id)
+        return record, augment_patch(stitched.patch, config.augment.count, seed, config.stitch)
     except Rejected as exc:
         result.reject(record.id, exc.stage, exc.reason)
     except VdmError as exc:
@@ -239,7 +239,7 @@ def _stitch(record: SelectionRecord, config: MineConfig, result: RecordResult) -
     except Exception as exc:  # a bug or a library failure: recorded, logged, and the run goes on
         log.warning("selection %s failed at %s", record.id, stage, exc_info=True)
         result.reject(record.id, stage, f"Unexpected {type(exc).__name__} ({short_reason(exc)})")
-    return []
+    return record, []
 
 
 def _render_variant(
@@ -249,9 +249,9 @@ def _render_variant(
     config: MineConfig,
     result: RecordResult,
 ) -> None:
-    from render.renderer import shared_renderer
-    from render.views import view_pngs
     from vdm.patch import patch_ply_bytes
+    from vdm.render.renderer import shared_renderer
+    from vdm.render.views import view_pngs
 
     patch_id = f"{origin.id}-a{index}"
     try:
@@ -281,12 +281,11 @@ def _render_variant(
 def _bake(patch_id: str, patch: Any, config: MineConfig, result: RecordResult) -> tuple[bytes, dict] | None:
     """The patch's ground-truth VDM (its bytes) and its section-6b figures; a bake that fails or
     misses the gates rejects the patch (and returns None)."""
-    from bake.brush import bake_patch
-    from bake.config import BakeConfig
-    from bake.metrics import BrushGates, brush_scores, gate_failure
+    from vdm.bake.brush import bake_patch
+    from vdm.bake.metrics import BrushGates, brush_scores, gate_failure
     from vdm.vdm_file import vdm_bytes
 
-    bake = config.bake or BakeConfig()
+    bake = config.bake
     try:
         brush = bake_patch(patch, bake)
         scores = brush_scores(brush.displacement, patch, intersections=False)  # the bake counted them

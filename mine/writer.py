@@ -23,11 +23,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mine.lock import DatasetLock
-from mine.worker import RecordResult
 from vdm.atomic import remove_partials, writable_dir, write_bytes_atomic, write_text_atomic
 from vdm.dataset import MANIFEST, REJECTED, SETTINGS, read_jsonl
 from vdm.errors import VdmError
+from vdm.mine.lock import DatasetLock
+from vdm.mine.worker import RecordResult
 
 log = logging.getLogger(__name__)
 

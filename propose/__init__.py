@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 from vdm.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from propose.config import ProposeConfig
-    from propose.proposals import propose, write_proposals
+    from vdm.propose.config import ProposeConfig
+    from vdm.propose.proposals import propose, write_proposals
 
 __all__ = ["ProposeConfig", "propose", "write_proposals"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "ProposeConfig": "propose.config",
-        "propose": "propose.proposals",
-        "write_proposals": "propose.proposals",
+        "ProposeConfig": "vdm.propose.config",
+        "propose": "vdm.propose.proposals",
+        "write_proposals": "vdm.propose.proposals",
     },
 )

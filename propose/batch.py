@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from propose.config import ProposeConfig
-from propose.overview import write_overview
-from propose.proposals import ProposalSet, propose, write_proposals
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
 from vdm.proposal_index import INDEX_DIR, index_path
+from vdm.propose.config import ProposeConfig
+from vdm.propose.overview import write_overview
+from vdm.propose.proposals import ProposalSet, propose, write_proposals
 from vdm.source_config import SourceConfig
 from vdm.sources import load_source
 

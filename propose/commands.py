@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from vdm.cli_options import MaxFaces, ObjaverseCache, source_config
+from vdm.cli_options import vdm_command
 from vdm.errors import VdmError
-from vdm.source_config import DEFAULT_MAX_FACES
+from vdm.propose.config import ProposeConfig
+from vdm.source_config import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -25,24 +26,16 @@ def propose_command(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the proposal records.", file_okay=False)],
-    count: Annotated[
-        int, typer.Option("--count", min=1, help="Proposals kept per mesh (those that stitch).")
-    ] = 10,
-    check: Annotated[
-        bool, typer.Option("--check/--no-check", help="Drop proposals the stitcher's gates refuse.")
-    ] = True,
     redo: Annotated[bool, typer.Option("--redo", help="Propose again for meshes already done.")] = False,
-    max_faces: MaxFaces = DEFAULT_MAX_FACES,
-    objaverse_cache: ObjaverseCache = None,
+    *,
+    config: ProposeConfig,
+    sources_config: SourceConfig,
 ) -> None:
     """Find protrusions (ears, horns, noses, tails...) and write each as a ranked selection record."""
-    from lasso.source_list import expand_sources
-    from propose.batch import propose_sources
-    from propose.config import ProposeConfig
     from vdm.atomic import writable_dir
+    from vdm.propose.batch import propose_sources
+    from vdm.sources.listing import expand_sources
 
-    config = ProposeConfig(count=count, stitch_check=check)
-    sources_config = source_config(max_faces, objaverse_cache)
     writable_dir(out, create=True)
     specs = expand_sources(sources, sources_config)
     lines, failed = propose_sources(specs, out, config, sources_config, redo)
@@ -56,4 +49,4 @@ def propose_command(
 
 def register(app: typer.Typer) -> None:
     """Add this stage's command to the `vdm` app."""
-    app.command("propose")(propose_command)
+    app.command("propose")(vdm_command(propose_command))

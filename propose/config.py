@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from vdm.errors import VdmError
+from vdm.settings import check_settings, setting
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,9 @@ class ProposeConfig:
     thin cow and a round head are searched alike whatever their size in their own units.
     """
 
-    grid: int = 128  # voxels along the longest side of the mesh's bounding box
+    grid: int = setting(  # voxels along the longest side of the mesh's bounding box
+        128, min=32, max=512, label="proposal grid", help="Voxels along the mesh's longest side."
+    )
     scales: tuple[float, ...] = (0.05, 0.08, 0.12, 0.18, 0.27, 0.4, 0.6)  # neck radii / thickest radius
     min_scale_voxels: float = 1.2  # a neck radius under this many voxels is not resolved: skipped
     min_part_voxels: int = 20  # parts smaller than this are noise of the voxelisation
@@ -25,16 +28,17 @@ class ProposeConfig:
     min_length: float = 0.15  # ... and at least this far, x the thickest radius
     margin: float = 0.35  # skin kept around a part's base, x its neck's width
     same_part_iou: float = 0.5  # proposals overlapping more than this (faces) are one part
-    count: int = 10  # proposals kept (those that stitch)
+    count: int = setting(
+        10, flag="--count", min=1, label="proposal count", help="Proposals kept per mesh (those that stitch)."
+    )
     window: tuple[int, int] = (800, 600)  # the strokes' camera window, as the lasso opens it
     max_strokes: int = 4  # lasso strokes per proposal
-    stitch_check: bool = True  # drop proposals that the stitcher's gates refuse
+    stitch_check: bool = setting(
+        True, flag="--check", label="stitch check", help="Drop proposals the stitcher's gates refuse."
+    )
 
     def __post_init__(self) -> None:
-        if not 32 <= self.grid <= 512:
-            raise VdmError(f"The proposal grid {self.grid} is outside 32..512 voxels.")
-        if self.count < 1:
-            raise VdmError(f"--count {self.count} must be at least 1.")
+        check_settings(self)
         if not self.scales or any(not 0.0 < s < 1.0 for s in self.scales):
             raise VdmError("Proposal scales must be fractions in (0, 1).")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 from PIL import ImageDraw, ImageFont
 
-from lasso.camera import project_points
-from lasso.engine import engine_for
-from lasso.preview import PreviewView, contact_sheet, face_colours, render_views
-from propose.proposals import ProposalSet
 from vdm.geometry import axes_from_forward
 from vdm.images import write_png
+from vdm.lasso.camera import project_points
+from vdm.lasso.engine import engine_for
+from vdm.lasso.preview import PreviewView, contact_sheet, face_colours, render_views
+from vdm.propose.proposals import ProposalSet
 from vdm.records import Camera
 
 SIDES_DEGREES = (0, 90, 180, 270)

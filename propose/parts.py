@@ -15,8 +15,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from propose.config import ProposeConfig
-from propose.solid import Solid
+from vdm.propose.config import ProposeConfig
+from vdm.propose.solid import Solid
 
 NECK_DISTANCE_VOXELS = 1.8  # part voxels this close to the body form its neck (26-neighbours)
 

@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from lasso.engine import engine_for
-from propose.config import ProposeConfig
-from propose.parts import Part, face_iou, find_parts
-from propose.solid import voxelise
-from propose.strokes import lasso_part
 from vdm.atomic import write_text_atomic
 from vdm.errors import Rejected
+from vdm.lasso.engine import engine_for
 from vdm.proposal_index import SCHEMA, index_path
+from vdm.propose.config import ProposeConfig
+from vdm.propose.parts import Part, face_iou, find_parts
+from vdm.propose.solid import voxelise
+from vdm.propose.strokes import lasso_part
 from vdm.records import SelectionRecord
 from vdm.sources import LoadedMesh
 
@@ -67,7 +67,7 @@ class ProposalSet:
 
 def _stitch_refusal(mesh: LoadedMesh, face_ids: np.ndarray) -> str | None:
     """None when the stitcher makes a patch of these faces, else its stage and reason."""
-    from stitching.selection import stitch_selection
+    from vdm.stitching.selection import stitch_selection
 
     try:
         stitch_selection(mesh, face_ids)

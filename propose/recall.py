@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from propose.parts import face_iou
+from vdm.propose.parts import face_iou
 
 MATCH_IOU = 0.3  # a proposal finds a hand-made selection when their faces overlap this much
 

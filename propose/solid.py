@@ -12,6 +12,7 @@ import numpy as np
 
 from vdm.errors import VdmError
 from vdm.geometry import lattice_points
+from vdm.meshtools import winding_numbers
 from vdm.sources import LoadedMesh
 
 PAD_VOXELS = 4  # empty voxels around the mesh, so openings never touch the grid's edge
@@ -25,11 +26,6 @@ class Solid:
     origin: np.ndarray
     spacing: float
 
-    def voxel_of(self, points: np.ndarray) -> np.ndarray:
-        """Integer voxel indices (N, 3) of points, clipped to the grid."""
-        index = np.floor((np.asarray(points, dtype=np.float64) - self.origin) / self.spacing).astype(np.int64)
-        return np.clip(index, 0, np.asarray(self.inside.shape) - 1)
-
     def centres(self, index: np.ndarray) -> np.ndarray:
         """World positions (N, 3) of voxel centres."""
         return self.origin + (np.asarray(index, dtype=np.float64) + 0.5) * self.spacing
@@ -37,7 +33,6 @@ class Solid:
 
 def voxelise(mesh: LoadedMesh, grid: int) -> Solid:
     """The solid of `mesh` on a grid of `grid` voxels along its longest side (plus padding)."""
-    import igl
 
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
@@ -49,7 +44,7 @@ def voxelise(mesh: LoadedMesh, grid: int) -> Solid:
     shape = np.ceil((hi - origin) / spacing).astype(np.int64) + PAD_VOXELS
     axes = [origin[i] + spacing * (np.arange(shape[i]) + 0.5) for i in range(3)]
     centres = lattice_points(axes)
-    winding = igl.fast_winding_number(vertices, faces, centres)
+    winding = winding_numbers(vertices, faces, centres)
     inside = (np.abs(winding) > 0.5).reshape(tuple(shape))
     if not inside.any():
         raise VdmError(f"{mesh.source.spec} encloses no volume at this grid: it has no parts to propose.")

@@ -15,10 +15,10 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 from skimage.measure import approximate_polygon, find_contours
 
-from lasso.camera import camera_frame, project_points
-from lasso.engine import SelectionEngine
-from propose.parts import Part, face_iou
 from vdm.geometry import axes_from_forward
+from vdm.lasso.camera import camera_frame, project_points
+from vdm.lasso.engine import SelectionEngine
+from vdm.propose.parts import Part, face_iou
 from vdm.records import Camera, Edit, Stroke
 
 TILT_DEGREES = (0.0, 50.0, 80.0)  # views: along the axis, then tilted toward four sides

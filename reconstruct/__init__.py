@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from vdm.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from reconstruct.config import ReconstructConfig
-    from reconstruct.pipeline import reconstruct
+    from vdm.reconstruct.config import ReconstructConfig
+    from vdm.reconstruct.pipeline import reconstruct
 
 __all__ = ["ReconstructConfig", "reconstruct"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "ReconstructConfig": "reconstruct.config",
-        "reconstruct": "reconstruct.pipeline",
+        "ReconstructConfig": "vdm.reconstruct.config",
+        "reconstruct": "vdm.reconstruct.pipeline",
     },
 )

@@ -14,7 +14,7 @@ from scipy.ndimage import map_coordinates
 
 from vdm.images import decode_normals
 from vdm.rig import VIEW_EXTENT
-from vdm.vdm_file import pixel_centres, surface_to_vdm
+from vdm.vdm_grid import pixel_centres, surface_to_vdm
 
 MIN_NZ = 0.1
 SNAP = 1e-3

@@ -1,31 +1,40 @@
-"""The settings of `vdm reconstruct` (light: the CLI reads its defaults from here)."""
+"""The settings of `vdm reconstruct` (light: the CLI reads its options from here)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from vdm.errors import VdmError
-from vdm.vdm_file import DEFAULT_RESOLUTION
+from vdm.bake.config import BakeConfig
+from vdm.settings import check_settings, setting
+from vdm.torch_runtime import device_setting, threads_setting
 
 QUALITIES = ("fast", "full")
 
 
 @dataclass(frozen=True)
 class ReconstructConfig:
-    """How to reconstruct: quality preset, device (None: CUDA when present), seed, VDM resolution."""
+    """How to reconstruct: quality preset, device, seed, and the bake of its surface (as `vdm bake`)."""
 
-    quality: str = "fast"
-    device: str | None = None
-    seed: int = 0
-    resolution: int = DEFAULT_RESOLUTION
-    border: str = "square"  # "square": 0 on the square's edge; "disc": 0 outside the inscribed circle
-    threads: int = 1  # CPU threads for torch; more thrash on a shared machine (docs/reconstruct.md)
-    baseline: bool = False  # the height-field baseline instead of the neural stages
+    quality: str = setting(
+        "fast",
+        flag="--quality",
+        choices=QUALITIES,
+        label="quality",
+        help="fast (small views, few steps) or full.",
+    )
+    device: str | None = device_setting()
+    seed: int = setting(
+        0, flag="--seed", label="seed", help="Seeds every random choice; same seed, same VDM."
+    )
+    bake: BakeConfig = field(default_factory=BakeConfig)
+    threads: int = threads_setting(1)  # more thrash on a shared machine (docs/reconstruct.md)
+    baseline: bool = setting(
+        False,
+        flag="--baseline",
+        label="baseline",
+        help="The scalar height-field baseline from the front view (needs normal_2.png).",
+    )
     progress: bool = True
 
     def __post_init__(self) -> None:
-        from bake.config import BakeConfig
-
-        if self.quality not in QUALITIES:
-            raise VdmError(f"Unknown quality {self.quality!r}; use one of {', '.join(QUALITIES)}.")
-        BakeConfig(resolution=self.resolution, border=self.border)  # refuses what bake refuses
+        check_settings(self)

@@ -19,20 +19,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reconstruct.config import QUALITIES, ReconstructConfig
-from reconstruct.encoding import GridConfig
-from reconstruct.sdf import SdfConfig
-from reconstruct.surface_patch import SurfaceConfig
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
 from vdm.patch import write_patch
+from vdm.reconstruct.config import QUALITIES, ReconstructConfig
+from vdm.reconstruct.encoding import GridConfig
+from vdm.reconstruct.sdf import SdfConfig
+from vdm.reconstruct.surface_patch import SurfaceConfig
 from vdm.torch_runtime import pick_device, torch_threads
-from vdm.vdm_file import vdm_to_patch, write_vdm
+from vdm.vdm_file import write_vdm
+from vdm.vdm_grid import vdm_to_patch
 
 if TYPE_CHECKING:
-    from reconstruct.inputs import NormalViews
+    from vdm.reconstruct.inputs import NormalViews
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class QualitySettings:
@@ -103,10 +105,9 @@ def _neural(
 ) -> tuple[np.ndarray, Path]:
     """Stage 1 and the bake of its surface; fills info's timings, losses and map report; returns the
     displacement and stage1.ply."""
-    from bake.brush import bake_patch
-    from bake.config import BakeConfig
-    from reconstruct.sdf import fit_sdf
-    from reconstruct.surface_patch import surface_patch
+    from vdm.bake.brush import bake_patch
+    from vdm.reconstruct.sdf import fit_sdf
+    from vdm.reconstruct.surface_patch import surface_patch
 
     device = pick_device(config.device)
     timings, losses = info["timings"], info["losses"]
@@ -121,7 +122,7 @@ def _neural(
     stage1_path = write_patch(out / "stage1.ply", patch)
     timings["extract"] = time.perf_counter() - start
     start = time.perf_counter()
-    brush = bake_patch(patch, BakeConfig(resolution=config.resolution, border=config.border), widen_band=True)
+    brush = bake_patch(patch, config.bake, widen_band=True)
     info["map"] = brush.report
     timings["stage2"] = time.perf_counter() - start
     return brush.displacement, stage1_path
@@ -135,7 +136,7 @@ def reconstruct(
 ) -> ReconstructResult:
     """Reconstruct a VDM from six normal views (a grid PNG, a `vdm render` directory, or {k: image})
     and write vdm.exr, mesh.ply, preview.png, stage1.ply and report.json into `out_dir`."""
-    from reconstruct.inputs import load_normal_views
+    from vdm.reconstruct.inputs import load_normal_views
 
     config = config or ReconstructConfig()
     settings = quality_settings(config.quality)
@@ -144,8 +145,8 @@ def reconstruct(
     info: dict = {"timings": {}, "losses": {}}
     start = time.perf_counter()
     if config.baseline:
-        from reconstruct.baseline import height_field_vdm
-        from reconstruct.inputs import front_view
+        from vdm.reconstruct.baseline import height_field_vdm
+        from vdm.reconstruct.inputs import front_view
 
         if isinstance(normals, dict):
             if 2 not in normals:
@@ -154,7 +155,7 @@ def reconstruct(
         else:
             front = front_view(normals)
         load_normal_views(normals, settings.view_size, masks)  # the same input checks as the neural path
-        displacement, stage1 = height_field_vdm(front, config.resolution), None
+        displacement, stage1 = height_field_vdm(front, config.bake.resolution), None
         info["timings"]["baseline"] = time.perf_counter() - start
     else:
         views = load_normal_views(normals, settings.view_size, masks)
@@ -164,9 +165,9 @@ def reconstruct(
             displacement, stage1 = _neural(views, settings, config, out, info)
     writable_dir(out)
     start = time.perf_counter()
-    vdm_path = write_vdm(out / "vdm.exr", displacement)
+    vdm_path = write_vdm(out / "vdm.exr", displacement, config.bake.half, config.bake.compression)
     mesh_path = write_patch(out / "mesh.ply", vdm_to_patch(displacement))
-    from render.vdm_preview import write_preview
+    from vdm.render.vdm_preview import write_preview
 
     preview = write_preview(out / "preview.png", displacement)
     info["timings"]["write"] = time.perf_counter() - start

@@ -31,10 +31,10 @@ import torch
 from scipy.ndimage import binary_dilation, label
 from torch import nn
 
-from reconstruct.encoding import GridConfig, MultiResGrid
-from reconstruct.hull import Hull, carved_hull, hull_intervals
-from reconstruct.inputs import NormalViews
 from vdm.geometry import lattice_points
+from vdm.reconstruct.encoding import GridConfig, MultiResGrid
+from vdm.reconstruct.hull import Hull, carved_hull, hull_intervals
+from vdm.reconstruct.inputs import NormalViews
 from vdm.rig import VIEWS, pixel_rays
 
 log = logging.getLogger(__name__)

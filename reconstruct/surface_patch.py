@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reconstruct.sdf import BOX_MAX, PartSdf, sdf_lattice
-from stitching.remesh import remesh
 from vdm.errors import Rejected, VdmError
 from vdm.patch import PART, PLANE, Patch
 from vdm.patch_checks import patch_problem
+from vdm.reconstruct.sdf import BOX_MAX, PartSdf, sdf_lattice
+from vdm.remesh import remesh
 from vdm.topology import face_components
 
 log = logging.getLogger(__name__)

@@ -9,11 +9,15 @@ from typing import TYPE_CHECKING
 from vdm.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from render.renderer import PatchRenderer, render_views
-    from render.views import write_views
+    from vdm.render.renderer import PatchRenderer, render_views
+    from vdm.render.views import write_views
 
 __all__ = ["PatchRenderer", "render_views", "write_views"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    {"PatchRenderer": "render.renderer", "render_views": "render.renderer", "write_views": "render.views"},
+    {
+        "PatchRenderer": "vdm.render.renderer",
+        "render_views": "vdm.render.renderer",
+        "write_views": "vdm.render.views",
+    },
 )

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
+from vdm.cli_options import vdm_command
 from vdm.errors import VdmError
-from vdm.rig import RENDER_SIZE
+from vdm.render.config import ViewSize
 
 log = logging.getLogger(__name__)
 
@@ -23,38 +24,41 @@ def render_command(
     out: Annotated[
         Path, typer.Option("--out", help="Directory for rgb_<k>.png, normal_<k>.png, mask_<k>.png.")
     ],
-    size: Annotated[int, typer.Option("--size", min=8, max=4096, help="Image side in pixels.")] = RENDER_SIZE,
-    depth: Annotated[
+    depth_maps: Annotated[
         bool,
-        typer.Option("--depth", help="Also write depth_<k>.npy (float32, distance from the camera plane)."),
+        typer.Option(
+            "--depth-maps", help="Also write depth_<k>.npy (float32, distance from the camera plane)."
+        ),
     ] = False,
     sheet: Annotated[
         bool,
         typer.Option("--sheet/--no-sheet", help=f"Also write {SHEET_NAME}: condition image + normal grid."),
     ] = True,
+    *,
+    view: ViewSize,
 ) -> None:
     """Render a patch from the 7-view orthographic rig: RGB, normal map (patch frame) and mask per view."""
-    from render.renderer import PatchRenderer, write_views
-    from render.sheet import entry_from_views, write_contact_sheet
     from vdm.atomic import staged_files, writable_dir
     from vdm.patch import read_patch
     from vdm.patch_checks import patch_problem
+    from vdm.render.renderer import PatchRenderer, write_views
+    from vdm.render.sheet import entry_from_views, write_contact_sheet
 
     mesh = read_patch(patch)
     problem = patch_problem(mesh)
     if problem is not None:
         raise VdmError(f"{patch} is not a patch (conventions section 1): {problem}")
     writable_dir(out)  # before the rendering
-    with PatchRenderer(size) as renderer:
+    with PatchRenderer(view.size) as renderer:
         views = renderer.render(mesh)
     with staged_files(out) as stage:  # every view appears together, or none does
-        written = write_views(stage, views, depth=depth)
+        written = write_views(stage, views, depth=depth_maps)
         if sheet:
             entry = entry_from_views(patch.stem, views)
-            written.append(write_contact_sheet(stage / SHEET_NAME, [entry], tile=size // 4))
+            written.append(write_contact_sheet(stage / SHEET_NAME, [entry], tile=view.size // 4))
     log.info("%d files written to %s", len(written), out)
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
-    app.command("render")(render_command)
+    app.command("render")(vdm_command(render_command))

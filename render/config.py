@@ -5,8 +5,26 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from render.lighting import Lighting
-from vdm.rig import PLANE_GREY
+from vdm.render.lighting import Lighting
+from vdm.rig import PLANE_GREY, RENDER_SIZE
+from vdm.settings import check_settings, setting
+
+
+def render_size() -> Any:
+    """The side of rendered views as a setting: the field of every config that renders the rig."""
+    return setting(
+        RENDER_SIZE, flag="--size", min=8, max=4096, label="render size", help="View side in pixels."
+    )
+
+
+@dataclass(frozen=True)
+class ViewSize:
+    """The side of the views `vdm render` writes."""
+
+    size: int = render_size()
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 
 @dataclass(frozen=True)

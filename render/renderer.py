@@ -26,14 +26,14 @@ from collections.abc import Iterable  # noqa: E402
 import numpy as np  # noqa: E402
 import pyrender  # noqa: E402
 
-from render.config import RenderConfig  # noqa: E402
-from render.geometry import corner_normals, pixel_barycentrics  # noqa: E402
-from render.lighting import to_linear  # noqa: E402
-from render.shaders import RigShaderCache  # noqa: E402
-from render.views import ViewImages, write_views  # noqa: E402
 from vdm.errors import VdmError  # noqa: E402
 from vdm.images import BACKGROUND, encode_normals  # noqa: E402
 from vdm.patch import PLANE, Patch  # noqa: E402
+from vdm.render.config import RenderConfig  # noqa: E402
+from vdm.render.geometry import corner_normals, pixel_barycentrics  # noqa: E402
+from vdm.render.lighting import to_linear  # noqa: E402
+from vdm.render.shaders import RigShaderCache  # noqa: E402
+from vdm.render.views import ViewImages, write_views  # noqa: E402
 from vdm.rig import RENDER_SIZE, VIEW_EXTENT, VIEWS, View, camera_to_world, project  # noqa: E402
 
 log = logging.getLogger(__name__)

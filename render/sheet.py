@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from render.views import ViewImages
 from vdm.images import compose_grid, write_png
+from vdm.render.views import ViewImages
 from vdm.rig import FRONT_VIEW, GRID_COLS, GRID_ROWS, GRID_VIEWS
 
 CAPTION = 14  # pixels of text under each cell

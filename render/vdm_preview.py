@@ -1,4 +1,4 @@
-"""The preview image: the VDM applied to a plane, shaded, from three angles of the rig, side by side."""
+"""The preview image of a VDM: the surface it encodes, shaded, from three angles of the rig."""
 
 from __future__ import annotations
 
@@ -6,20 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from vdm.vdm_file import vdm_to_patch
+from vdm.render.picture import PICTURE_SIZE, patch_picture
+from vdm.vdm_grid import vdm_to_patch
 
-PREVIEW_VIEWS = (1, 5, 4)  # az -30; el +45; az +60
-PREVIEW_SIZE = 320
 PREVIEW_MESH_RESOLUTION = 192
 
 
-def write_preview(path: str | Path, displacement: np.ndarray, size: int = PREVIEW_SIZE) -> Path:
-    """Render the displaced plane (PatchRenderer, lit RGB) and write the three views as one PNG."""
-    from render.renderer import PatchRenderer
+def write_preview(path: str | Path, displacement: np.ndarray, size: int = PICTURE_SIZE) -> Path:
+    """Render the displaced plane and write its three views as one PNG."""
     from vdm.images import write_png
 
     patch = vdm_to_patch(displacement, min(PREVIEW_MESH_RESOLUTION, displacement.shape[0]))
-    with PatchRenderer(size) as renderer:
-        views = renderer.render(patch, PREVIEW_VIEWS)
-    write_png(path, np.concatenate([views[k].rgb for k in PREVIEW_VIEWS], axis=1))
+    write_png(path, patch_picture(patch, size))
     return Path(path)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lasso.gui import LassoApp, init_viewer
-from lasso.ps_camera import apply_camera
+from vdm.lasso.gui import LassoApp, init_viewer
+from vdm.lasso.ps_camera import apply_camera
 from vdm.records import Camera
 
 log = logging.getLogger(__name__)

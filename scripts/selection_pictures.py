@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lasso.preview import PreviewView, contact_sheet, orbit, render_views
 from vdm.images import write_png
+from vdm.lasso.preview import PreviewView, contact_sheet, orbit, render_views
 from vdm.records import SelectionRecord, load_record, shipped_records
 from vdm.sources import load_source
 

@@ -2,7 +2,7 @@
 
     python scripts/stitching_gallery.py docs/img
 
-For each record in vdm/data/selections: the source with the selected faces in red beside the
+For each record in vdm/data/selections: the source with the selected faces highlighted beside the
 patch, written as `stitching_<name>.png`; a rejected record gets a line in the log instead.
 """
 
@@ -14,34 +14,24 @@ from pathlib import Path
 
 import numpy as np
 
-from lasso.engine import replay
-from stitching.config import StitchConfig
-from stitching.preview import render_mesh, render_patch
-from stitching.selection import stitch_selection
 from vdm.errors import Rejected
 from vdm.images import write_png
+from vdm.lasso.engine import replay
+from vdm.lasso.preview import PreviewView, render_views
 from vdm.records import load_record, shipped_records
+from vdm.render.picture import patch_picture
 from vdm.sources import load_source
+from vdm.stitching.config import StitchConfig
+from vdm.stitching.selection import stitch_selection
 
 log = logging.getLogger(__name__)
 
 
-def selection_picture(vertices: np.ndarray, faces: np.ndarray, ids: np.ndarray, size: int) -> np.ndarray:
-    """The source around the selection, selected faces red, seen from outside the selection."""
-    tri = vertices[faces]
-    colours = np.full((len(faces), 3), 0.78)
-    colours[ids] = (0.85, 0.2, 0.2)
-    chosen = tri[ids].reshape(-1, 3)
-    centre = chosen.mean(axis=0)
-    normal = np.cross(tri[ids, 1] - tri[ids, 0], tri[ids, 2] - tri[ids, 0]).sum(axis=0)
-    normal = normal / max(np.linalg.norm(normal), 1e-12)
-    reach = float(np.linalg.norm(chosen - centre, axis=1).max())
-    up = (0.0, 1.0, 0.0) if abs(normal[1]) < 0.9 else (0.0, 0.0, -1.0)
-    eye = centre + normal * 3.2 * reach + np.asarray(up) * 0.8 * reach
-    return render_mesh(
-        tri.reshape(-1, 3), np.arange(3 * len(faces)).reshape(-1, 3), np.repeat(colours, 3, axis=0),
-        eye=tuple(eye), target=tuple(centre), size=size, up=up,
-    )  # fmt: skip
+def selection_picture(mesh, record, ids: np.ndarray, size: int) -> np.ndarray:
+    """The source with the selected faces highlighted, seen from the record's first lasso camera."""
+    view = PreviewView(record.strokes[0].camera, (), "")
+    picture = render_views(mesh, ids, [view])[0]
+    return np.asarray(picture.resize((round(picture.width * size / picture.height), size)))
 
 
 def main(argv: list[str]) -> int:
@@ -51,9 +41,9 @@ def main(argv: list[str]) -> int:
         record = load_record(path)
         mesh = load_source(record.source)
         ids = replay(record, mesh, f"Selection record {path}")
-        left = selection_picture(mesh.vertices, mesh.faces, ids, 400)
+        left = selection_picture(mesh, record, ids, 400)
         try:
-            right = render_patch(stitch_selection(mesh, ids, StitchConfig()).patch, 400)
+            right = patch_picture(stitch_selection(mesh, ids, StitchConfig()).patch, 400, (1,))
         except Rejected as exc:
             log.warning("%s: rejected at %s: %s", path.stem, exc.stage, exc.reason)
             continue

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 from vdm.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from stitching.augment import augment_patch
-    from stitching.config import StitchConfig
-    from stitching.selection import stitch_selection
+    from vdm.stitching.augment import augment_patch
+    from vdm.stitching.config import StitchConfig
+    from vdm.stitching.selection import stitch_selection
 
 __all__ = ["StitchConfig", "augment_patch", "stitch_selection"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "StitchConfig": "stitching.config",
-        "augment_patch": "stitching.augment",
-        "stitch_selection": "stitching.selection",
+        "StitchConfig": "vdm.stitching.config",
+        "augment_patch": "vdm.stitching.augment",
+        "stitch_selection": "vdm.stitching.selection",
     },
 )

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stitching.config import StitchConfig
-from stitching.gates import check_gates, detail_change, measure_gates
-from stitching.meshtools import compact
-from stitching.plane import join_plane
 from vdm.errors import Rejected
+from vdm.meshtools import compact
 from vdm.patch import PLANE, Patch
+from vdm.stitching.config import StitchConfig
+from vdm.stitching.gates import check_gates, detail_change, measure_gates
+from vdm.stitching.plane import join_plane
 from vdm.topology import boundary_loops
 
 

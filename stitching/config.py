@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vdm.rig import FOOTPRINT_MARGIN
+from vdm.settings import check_settings, setting
 
 BACKENDS = ("pymeshlab", "open3d")
 
@@ -25,6 +26,26 @@ class GateThresholds:
 
 
 @dataclass(frozen=True)
+class Augmentations:
+    """How many seeded variants of each stitched patch there are (`vdm stitch`, `vdm mine`, `vdm synth`)."""
+
+    count: int = setting(
+        5,
+        flag="--augmentations",
+        min=1,
+        max=1000,
+        label="augmentation count",
+        help="Patches per selection, index 0 as stitched.",
+    )
+    seed: int = setting(
+        0, flag="--seed", label="seed", help="Seeds the augmentations; same seed, same bytes."
+    )
+
+    def __post_init__(self) -> None:
+        check_settings(self)
+
+
+@dataclass(frozen=True)
 class StitchConfig:
     """Everything that shapes a patch; the same config, mesh and faces always give the same bytes.
 
@@ -32,8 +53,16 @@ class StitchConfig:
     the others are in patch units (half the side of the square).
     """
 
-    depth: int = 8  # Screened Poisson octree depth
-    backend: str = "pymeshlab"  # "pymeshlab" | "open3d"
+    depth: int = setting(
+        8, flag="--poisson-depth", min=4, max=12, label="Poisson depth", help="Screened Poisson octree depth."
+    )
+    backend: str = setting(
+        "pymeshlab",
+        flag="--poisson-backend",
+        choices=BACKENDS,
+        label="Poisson backend",
+        help="Screened Poisson implementation.",
+    )
     seed: int = 0  # seeds the surface sampling
     # Extraction.
     sample_spacing_rel: float = 1.0 / 80.0  # mean distance between surface samples
@@ -52,9 +81,18 @@ class StitchConfig:
     host_tolerance: float = 0.02  # vertices this close to the host fit (x loop radius) are host
     border_smoothing: int = 8  # Laplacian passes over the flattened border's in-plane shape
     # Into the patch frame.
-    margin: float = FOOTPRINT_MARGIN  # the part's footprint stays inside [-1 + margin, 1 - margin]^2
+    margin: float = setting(  # the part's footprint stays inside [-1 + margin, 1 - margin]^2
+        FOOTPRINT_MARGIN, min=0.0, max=0.89, label="footprint margin", help="Margin of the part's footprint."
+    )
     max_height: float = 1.5  # the part is scaled down if it would rise above this
-    target_edge_length: float = 0.03  # remeshing target (patch units)
+    target_edge_length: float = setting(
+        0.03,
+        flag="--edge-length",
+        min=0.005,
+        max=0.5,
+        label="target edge length",
+        help="Remeshing target edge length in patch units.",
+    )
     remesh_iterations: int = 1  # isotropic remeshing passes after the decimation
     seam_band: float = 0.06  # width of the smoothed band around the seam (patch units)
     seam_iterations: int = 6
@@ -64,16 +102,7 @@ class StitchConfig:
     gates: GateThresholds = field(default_factory=GateThresholds)
 
     def __post_init__(self) -> None:
-        from vdm.errors import VdmError
-
-        if self.backend not in BACKENDS:
-            raise VdmError(f"Unknown Poisson backend '{self.backend}' (use {' or '.join(BACKENDS)}).")
-        if not 4 <= self.depth <= 12:
-            raise VdmError(f"Poisson depth {self.depth} is outside 4..12.")
-        if not 0.0 <= self.margin < 0.9:
-            raise VdmError(f"Margin {self.margin} must be in [0, 0.9).")
-        if self.target_edge_length <= 0.0 or self.target_edge_length > 0.5:
-            raise VdmError(f"Target edge length {self.target_edge_length} must be in (0, 0.5].")
+        check_settings(self)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -18,12 +18,11 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from stitching.config import StitchConfig
-from stitching.orient import oriented_asset
-from stitching.winding import winding_numbers
 from vdm.errors import Rejected
 from vdm.geometry import face_areas
 from vdm.sources import LoadedMesh
+from vdm.stitching.config import StitchConfig
+from vdm.stitching.orient import oriented_asset
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +90,8 @@ def sample_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfi
 
     # Which side of each sample is open air, and is even that side inside the asset?
     offset = 0.25 * spacing
-    w_front = winding_numbers(asset.tree, points + offset * normals)
-    w_back = winding_numbers(asset.tree, points - offset * normals)
+    w_front = asset.winding(points + offset * normals)
+    w_back = asset.winding(points - offset * normals)
     facing_in = w_front > w_back
     normals[facing_in] *= -1.0
     outer = np.minimum(w_front, w_back)

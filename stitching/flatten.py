@@ -24,10 +24,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.sparse.linalg import spsolve
 
-from stitching.config import StitchConfig
-from stitching.meshtools import graph_laplacian, loop_self_crossings, signed_area_2d
 from vdm.errors import Rejected
 from vdm.geometry import points_in_polygon
+from vdm.meshtools import graph_laplacian, loop_self_crossings, signed_area_2d
+from vdm.stitching.config import StitchConfig
 from vdm.topology import edge_counts
 
 WORLD_UP = np.array([0.0, 1.0, 0.0])

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from stitching.config import GateThresholds
-from stitching.meshtools import laplacian_coordinates, mean_edge_length
 from vdm.errors import Rejected
 from vdm.geometry import self_intersecting_faces
+from vdm.meshtools import laplacian_coordinates, mean_edge_length
 from vdm.patch import PART, Patch
 from vdm.patch_checks import border_gates, gate, topology_gates
+from vdm.stitching.config import GateThresholds
 
 
 def detail_change(before: np.ndarray, after: np.ndarray, faces: np.ndarray, mask: np.ndarray) -> float:

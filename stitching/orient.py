@@ -1,4 +1,4 @@
-"""Consistent, outward face orientation of a polygon soup, and its winding-number tree (cached).
+"""Consistent, outward face orientation of a polygon soup (cached per loaded mesh).
 
 Winding numbers add up signed solid angles, so a patch of flipped faces inside a shell makes the
 shell look hollow right there. Each connected shell (faces joined by edges used by exactly two of
@@ -16,30 +16,34 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from stitching.winding import WindingTree, build_tree
+from vdm.meshtools import winding_numbers
 from vdm.sources import LoadedMesh
 from vdm.topology import directed_edges
 
 
 @dataclass
 class OrientedAsset:
-    """The asset's faces wound consistently outward, and their winding-number tree."""
+    """The asset's faces wound consistently outward."""
 
+    vertices: np.ndarray
     faces: np.ndarray
     flipped_faces: int
-    tree: WindingTree
+
+    def winding(self, points: np.ndarray) -> np.ndarray:
+        """The winding number of the oriented asset at each point."""
+        return winding_numbers(self.vertices, self.faces, points)
 
 
 _CACHE: dict[int, tuple[weakref.ref, OrientedAsset]] = {}
 
 
 def oriented_asset(mesh: LoadedMesh) -> OrientedAsset:
-    """The (cached) oriented faces and winding tree of a loaded mesh."""
+    """The (cached) oriented faces of a loaded mesh."""
     hit = _CACHE.get(id(mesh))
     if hit is not None and hit[0]() is mesh:
         return hit[1]
     faces, flipped = orient_faces(mesh.vertices, mesh.faces)
-    asset = OrientedAsset(faces, flipped, build_tree(mesh.vertices, faces))
+    asset = OrientedAsset(mesh.vertices, faces, flipped)
     key = id(mesh)
     _CACHE[key] = (weakref.ref(mesh, lambda _ref, key=key: _CACHE.pop(key, None)), asset)
     return asset

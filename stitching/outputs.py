@@ -8,16 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from lasso.engine import replay
-from stitching.augment import augment_patch
-from stitching.config import StitchConfig
-from stitching.selection import stitch_selection
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import Rejected, VdmError
+from vdm.lasso.engine import with_face_ids
 from vdm.patch import write_patch
 from vdm.records import SelectionRecord, load_record
 from vdm.source_config import SourceConfig
 from vdm.sources import LoadedMesh, load_source
+from vdm.stitching.augment import augment_patch
+from vdm.stitching.config import Augmentations, StitchConfig
+from vdm.stitching.selection import stitch_selection
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,11 @@ log = logging.getLogger(__name__)
 def record_selection(
     record_path: Path, sources: SourceConfig | None = None
 ) -> tuple[SelectionRecord, LoadedMesh, np.ndarray]:
-    """A record file, its loaded source and the faces its strokes select (checked by `replay`)."""
+    """A record file (with its replayed face ids), its loaded source and those faces."""
     record = load_record(record_path)
     mesh = load_source(record.source, sources)
-    return record, mesh, replay(record, mesh, f"Selection record {record_path}")
+    record = with_face_ids(record, mesh, f"Selection record {record_path}")
+    return record, mesh, np.asarray(record.face_ids, dtype=np.int64)
 
 
 def rejection_error(selection_id: str, exc: Rejected) -> VdmError:
@@ -40,12 +41,13 @@ def stitch_record(
     record_path: Path,
     out: Path,
     config: StitchConfig,
-    augment: int = 0,
-    seed: int = 0,
+    augment: Augmentations | None = None,
     preview: bool = False,
     sources: SourceConfig | None = None,
 ) -> dict:
-    """Stitch one record into `out`; returns the report it writes. Rejections raise VdmError."""
+    """Stitch one record into `out` with `augment.count - 1` variants beside it (none by default);
+    returns the report it writes. Rejections raise VdmError."""
+    augment = augment or Augmentations(count=1)
     record, mesh, face_ids = record_selection(record_path, sources)
     writable_dir(out)  # before the Poisson solve
     selection = record.id
@@ -53,7 +55,7 @@ def stitch_record(
     log.debug("stitching %s: %d faces of %s", selection, len(face_ids), record.source.spec)
     try:
         result = stitch_selection(mesh, face_ids, config)
-        variants = augment_patch(result.patch, augment + 1, seed, config)[1:] if augment else []
+        variants = augment_patch(result.patch, augment.count, augment.seed, config)[1:]
     except Rejected as exc:
         report = {"selection_id": selection, "accepted": False, "stage": exc.stage, "reason": exc.reason}
         write_text_atomic(report_path, json.dumps(report, indent=1) + "\n")
@@ -65,15 +67,15 @@ def stitch_record(
         "selection_id": selection,
         **result.report,
         "augmentations": [{"index": i, **v.report} for i, v in enumerate(variants, start=1)],
-        "seed": seed,
+        "seed": augment.seed,
     }
     write_text_atomic(report_path, json.dumps(report, indent=1) + "\n")
     if preview:
-        from stitching.preview import render_patch
         from vdm.images import write_png
+        from vdm.render.picture import patch_picture
 
         for path, patch in zip(written, [result.patch, *(v.patch for v in variants)], strict=True):
-            write_png(path.with_suffix(".png"), render_patch(patch))
+            write_png(path.with_suffix(".png"), patch_picture(patch))
     for path in written:
         log.info("wrote %s", path)
     return report

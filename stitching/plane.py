@@ -14,14 +14,14 @@ from collections import deque
 import numpy as np
 from scipy.spatial import Delaunay, cKDTree
 
-from stitching.meshtools import (
+from vdm.errors import Rejected
+from vdm.geometry import points_in_polygon
+from vdm.meshtools import (
     distance_to_polyline,
     loop_self_crossings,
     segments_cross,
     signed_area_2d,
 )
-from vdm.errors import Rejected
-from vdm.geometry import points_in_polygon
 from vdm.patch import PART, PLANE
 
 
@@ -139,7 +139,7 @@ def smooth_seam(
     vertices: np.ndarray, faces: np.ndarray, seam: np.ndarray, band: float, iterations: int
 ) -> np.ndarray:
     """Laplacian smoothing of the vertices within `band` of the seam; the square's edge never moves."""
-    from stitching.meshtools import adjacency
+    from vdm.meshtools import adjacency
 
     near, _ = cKDTree(vertices[seam]).query(vertices, distance_upper_bound=band)
     on_square = np.abs(np.abs(vertices[:, :2]).max(axis=1) - 1.0) < 1e-12

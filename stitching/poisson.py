@@ -10,8 +10,8 @@ import logging
 
 import numpy as np
 
-from stitching.extract import Samples
 from vdm.errors import Rejected, short_reason
+from vdm.stitching.extract import Samples
 
 log = logging.getLogger(__name__)
 

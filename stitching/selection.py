@@ -9,17 +9,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from stitching.config import StitchConfig
-from stitching.extract import check_face_ids, sample_selection
-from stitching.flatten import border_plane, flatten_part
-from stitching.gates import check_gates, detail_change, measure_gates
-from stitching.meshtools import split_chords
-from stitching.plane import join_plane, smooth_seam
-from stitching.poisson import poisson_surface
-from stitching.remesh import remesh
-from stitching.trim import trim_to_samples
+from vdm.meshtools import split_chords
 from vdm.patch import PART, Patch
+from vdm.remesh import remesh
 from vdm.sources import LoadedMesh
+from vdm.stitching.config import StitchConfig
+from vdm.stitching.extract import check_face_ids, sample_selection
+from vdm.stitching.flatten import border_plane, flatten_part
+from vdm.stitching.gates import check_gates, detail_change, measure_gates
+from vdm.stitching.plane import join_plane, smooth_seam
+from vdm.stitching.poisson import poisson_surface
+from vdm.stitching.trim import trim_to_samples
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from stitching.meshtools import compact, largest_component, smooth_field
 from vdm.errors import Rejected
 from vdm.geometry import face_areas
+from vdm.meshtools import compact, largest_component, smooth_field
 from vdm.topology import boundary_half_edges, boundary_loops, edge_counts, loop_length, unique_pairs
 
 

@@ -46,7 +46,7 @@ class CliResult:
 @pytest.fixture
 def run_cli(capsys, monkeypatch):
     """Call `app.cli.main` with arguments; returns exit status, stdout and stderr."""
-    from app.cli import main
+    from vdm.app.cli import main
 
     def run(*args: str) -> CliResult:
         monkeypatch.setattr(sys, "argv", ["vdm", *map(str, args)])

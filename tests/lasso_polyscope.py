@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polyscope as ps
 
-from lasso.camera import camera_frame
+from vdm.lasso.camera import camera_frame
 from vdm.records import Camera
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lasso.engine import select_faces
+from vdm.lasso.engine import select_faces
 from vdm.records import Camera, SelectionRecord, Stroke
 from vdm.sources import load_source
 

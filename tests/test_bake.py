@@ -8,19 +8,20 @@ import pytest
 from conftest import assert_one_sentence_error
 from render_shapes import ball_patch, octahedra
 
-from bake.brush import bake_patch
-from bake.config import BakeConfig
-from bake.metrics import brush_scores
-from bake.sample import GridSample, sample_grid
-from bake.untangle import fold_counts, untangle
-from lasso.engine import replay
-from stitching import stitch_selection
+from vdm.bake.brush import bake_patch
+from vdm.bake.config import BakeConfig
+from vdm.bake.metrics import brush_scores
+from vdm.bake.sample import GridSample, sample_grid
+from vdm.bake.untangle import fold_counts, untangle
 from vdm.geometry import self_intersecting_faces, signed_areas_2d
+from vdm.lasso.engine import replay
 from vdm.patch import Patch, read_patch, write_patch
 from vdm.records import load_record, shipped_records
 from vdm.shapes import curled_horn_patch, folded_ear_patch, hook_patch, mushroom_patch
 from vdm.sources import load_source
-from vdm.vdm_file import read_vdm, vdm_to_patch
+from vdm.stitching import stitch_selection
+from vdm.vdm_file import read_vdm
+from vdm.vdm_grid import vdm_to_patch
 
 CHAMFER, SLIDE, CREASE, RECALL = 0.003, 0.005, 0.01, 0.98
 
@@ -113,7 +114,7 @@ def test_bake_is_the_same_bytes_every_time():
 
 
 def test_the_blend_file_holds_a_ready_brush_that_decodes_like_vdm2mesh(tmp_path, run_cli):
-    from bake.blend import check_blend
+    from blender_check import check_blend
 
     source = write_patch(tmp_path / "ball.ply", ball_patch(n_around=96, n_ball=32, n_plane=8))
     out = tmp_path / "brush"
@@ -173,7 +174,7 @@ def test_the_fold_repair_unfolds_the_grid_and_keeps_it_on_the_patch():
     assert fold_counts(broken.points, broken.normals).sum() > 0
     fixed = untangle(broken, patch)
     assert fixed.folded_before > 0 and fixed.folded_after == 0
-    from bake.metrics import mesh_distance
+    from vdm.bake.metrics import mesh_distance
 
     assert mesh_distance(fixed.grid.points.reshape(-1, 3), patch).max() < 1e-9
     decoded = vdm_to_patch(np.asarray(fixed.grid.points - (grid.points - brush.displacement), np.float32))
@@ -184,7 +185,7 @@ def test_the_repairs_count_near_the_part_is_the_exact_count_of_the_whole_grid():
     """bake.uncross tests only the faces that face down seen from +z and those over or under them;
     the count must still be the whole grid's, for a VDM folded through itself and for a block of
     bare plane slid over its neighbours (coplanar faces that overlap)."""
-    from bake.uncross import crossing_pixels
+    from vdm.bake.uncross import crossing_pixels
 
     n = 256
     ys, xs = np.mgrid[1 : -1 : n * 1j, -1 : 1 : n * 1j]
@@ -207,7 +208,7 @@ def test_the_dataset_gates_refuse_a_vdm_that_crosses_itself():
     count); a count of -1 (not counted) passes, as does a VDM that meets every limit."""
     from dataclasses import replace
 
-    from bake.metrics import BrushGates, BrushScores, gate_failure
+    from vdm.bake.metrics import BrushGates, BrushScores, gate_failure
 
     good = BrushScores(1e-4, 1e-4, 1e-4, 0.0, 0, 1.0, 0.2)
     assert gate_failure(good, BrushGates()) is None
@@ -224,10 +225,10 @@ def test_the_crossing_repair_smooths_apart_the_faces_that_cross():
     nothing crosses, only pixels near the crossing ones moved, and they stay near the patch."""
     from scipy.ndimage import binary_dilation
 
-    from bake.metrics import mesh_distance
-    from bake.parameterize import parameterize
-    from bake.sample import to_displacement
-    from bake.uncross import crossing_pixels, uncross
+    from vdm.bake.metrics import mesh_distance
+    from vdm.bake.parameterize import parameterize
+    from vdm.bake.sample import to_displacement
+    from vdm.bake.uncross import crossing_pixels, uncross
 
     patch, config = hook_patch(), BakeConfig()
     grid = untangle(sample_grid(patch, parameterize(patch, config), config.resolution), patch).grid
@@ -249,9 +250,9 @@ def test_the_crossing_repair_smooths_apart_the_faces_that_cross():
 def test_an_augmented_part_near_the_squares_edge_bakes_with_a_narrower_band():
     """Augmentation may move a part to within 0.92 of the edge; the band narrows there instead of
     the bake refusing (the demo's bunny-ear a1 did, before)."""
-    from mine.worker import augment_seed
-    from stitching import augment_patch
+    from vdm.mine.worker import augment_seed
     from vdm.records import shipped_record
+    from vdm.stitching import augment_patch
 
     record = load_record(shipped_record("bunny-ear"))
     moved = augment_patch(_stitched(shipped_record("bunny-ear")), 3, augment_seed(0, record.id))[1].patch

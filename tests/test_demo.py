@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.demo import DemoConfig, run_demo
+from vdm.app.demo import DemoConfig, run_demo
 from vdm.dataset import read_manifest
 from vdm.errors import VdmError
 from vdm.patch import read_patch
 from vdm.records import shipped_records
 from vdm.surface_metrics import compare
-from vdm.vdm_file import read_vdm, vdm_to_patch
+from vdm.vdm_file import read_vdm
+from vdm.vdm_grid import vdm_to_patch
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lasso.builtin_selections import main, replayed_record
-from lasso.engine import engine_for, replay
 from vdm.errors import VdmError
+from vdm.lasso.builtin_selections import main, replayed_record
+from vdm.lasso.engine import engine_for, replay
 from vdm.records import load_record, shipped_record, shipped_records
 from vdm.sources import load_source
 from vdm.sources.creature import creature_parts
@@ -59,7 +59,7 @@ def test_the_check_tool_passes_and_finds_a_stale_record(tmp_path, monkeypatch, c
     stale = tmp_path / "cow-ear.json"
     record = load_record(shipped_record("cow-ear"))
     stale.write_text(replace(record, face_ids=record.face_ids[1:]).dumps())
-    monkeypatch.setattr("lasso.builtin_selections.shipped_records", lambda: [stale])
+    monkeypatch.setattr("vdm.lasso.builtin_selections.shipped_records", lambda: [stale])
     assert main([]) == 1 and "cow-ear" in caplog.text
     assert main(["--update"]) == 0 and load_record(stale).face_ids == record.face_ids
 

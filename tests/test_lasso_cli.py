@@ -9,7 +9,7 @@ import pytest
 import trimesh
 from conftest import assert_one_sentence_error
 
-from lasso.engine import select_faces
+from vdm.lasso.engine import select_faces
 from vdm.records import Camera, SelectionRecord, Stroke
 from vdm.sources import load_source
 
@@ -52,14 +52,12 @@ def test_select_writes_the_face_ids_in_every_format(run_cli, sphere_and_record, 
 def test_select_preview_shows_the_selection_and_the_lasso(run_cli, sphere_and_record, tmp_path):
     from PIL import Image
 
-    from lasso.preview import ADD_OUTLINE, SELECTED_RGB
+    from vdm.lasso.preview import ADD_OUTLINE, SELECTED_RGB
 
     source, record_path, _ = sphere_and_record
-    preview = tmp_path / "preview.png"
+    preview = tmp_path / "ids.png"  # `--preview` writes beside --out
     assert (
-        run_cli(
-            "select", source, "--record", record_path, "--out", tmp_path / "ids.json", "--preview", preview
-        ).code
+        run_cli("select", source, "--record", record_path, "--out", tmp_path / "ids.json", "--preview").code
         == 0
     )
     pixels = np.asarray(Image.open(preview).convert("RGB")).reshape(-1, 3).astype(int)
@@ -82,8 +80,8 @@ def _mutated(record_path, tmp_path, mutate):
 def test_pictures_render_again_after_pyrender_made_its_own_context(sphere_and_record):
     """The demo pictures proposals (Polyscope, EGL), then renders patches (pyrender, its own EGL
     context); a selection picture after that must still render, with another window size."""
-    from lasso.preview import PreviewView, render_views
-    from render.renderer import PatchRenderer
+    from vdm.lasso.preview import PreviewView, render_views
+    from vdm.render.renderer import PatchRenderer
     from vdm.shapes import hook_patch
 
     path, _, ids = sphere_and_record
@@ -142,9 +140,9 @@ def test_bad_arguments_give_one_sentence(run_cli, sphere_and_record, tmp_path, m
 def test_source_lists_expand_folders_and_lvis_categories(tmp_path):
     import gzip
 
-    from lasso.source_list import expand_sources
     from vdm.errors import VdmError
     from vdm.sources import SourceConfig
+    from vdm.sources.listing import expand_sources
 
     folder = tmp_path / "meshes"
     folder.mkdir()

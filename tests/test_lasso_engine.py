@@ -9,10 +9,10 @@ import pytest
 import trimesh
 from lasso_polyscope import view_matrix
 
-from lasso.camera import pixel_rays, project_points
-from lasso.engine import replay, select_faces
 from vdm.errors import VdmError
 from vdm.geometry import points_in_polygon
+from vdm.lasso.camera import pixel_rays, project_points
+from vdm.lasso.engine import replay, select_faces
 from vdm.records import Camera, SelectionRecord, Stroke, load_record
 from vdm.sources import LoadedMesh, SourceRef
 from vdm.sources.mesh import canonical_sha256

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from lasso_polyscope import drag, ellipse, press_key, use_backend
 
-from lasso.camera import pixel_rays
-from lasso.engine import engine_for, replay, select_faces
-from lasso.gui import LassoApp
-from lasso.ps_camera import apply_camera
-from lasso.refine import keep_component
+from vdm.lasso.camera import pixel_rays
+from vdm.lasso.engine import engine_for, replay, select_faces
+from vdm.lasso.gui import LassoApp
+from vdm.lasso.ps_camera import apply_camera
+from vdm.lasso.refine import keep_component
 from vdm.records import Camera, load_record
 
 W, H = 1280, 720

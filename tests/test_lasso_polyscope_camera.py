@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from lasso_polyscope import use_backend, view_matrix
 
-from lasso.camera import pixel_rays, project_points
-from lasso.ps_camera import apply_camera, camera_from_polyscope
+from vdm.lasso.camera import pixel_rays, project_points
+from vdm.lasso.ps_camera import apply_camera, camera_from_polyscope
 from vdm.records import Camera
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import trimesh
 
-from lasso.engine import replay
-from lasso.refine import FaceGraph, drop_islands, grow, keep_component, keep_largest, shrink
 from vdm.errors import VdmError
+from vdm.lasso.engine import replay
+from vdm.lasso.refine import FaceGraph, drop_islands, grow, keep_component, keep_largest, shrink
 from vdm.records import Camera, Edit, SelectionRecord, Stroke, load_record, parse_record
 from vdm.sources import LoadedMesh, SourceRef
 from vdm.sources.mesh import canonical_sha256

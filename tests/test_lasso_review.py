@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from lasso_polyscope import drag, ellipse, press_key, use_backend
 
-from lasso.engine import replay
-from lasso.gui import LassoApp
-from lasso.review import JOURNAL
-from propose.config import ProposeConfig
-from propose.proposals import propose, write_proposals
+from vdm.lasso.engine import replay
+from vdm.lasso.gui import LassoApp
+from vdm.lasso.review import JOURNAL
 from vdm.proposal_index import read_proposals
+from vdm.propose.config import ProposeConfig
+from vdm.propose.proposals import propose, write_proposals
 from vdm.records import load_record
 from vdm.sources import load_source
 

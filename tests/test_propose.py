@@ -10,13 +10,13 @@ import pytest
 import trimesh
 from conftest import assert_one_sentence_error
 
-from lasso.engine import replay
-from propose.config import ProposeConfig
-from propose.overview import proposal_colours
-from propose.proposals import propose
-from propose.recall import found_parts
 from vdm.images import read_image
+from vdm.lasso.engine import replay
 from vdm.proposal_index import read_proposals
+from vdm.propose.config import ProposeConfig
+from vdm.propose.overview import proposal_colours
+from vdm.propose.proposals import propose
+from vdm.propose.recall import found_parts
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
 

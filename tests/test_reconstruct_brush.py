@@ -17,16 +17,19 @@ import pytest
 from conftest import GENVDM_DATA
 from normal_perturbation import perturb_views
 from render_shapes import ball_patch
+from scipy.spatial import cKDTree
 
-from bake.metrics import brush_scores
-from reconstruct.config import ReconstructConfig
-from reconstruct.pipeline import reconstruct
-from render.renderer import PatchRenderer
+from vdm.bake.config import BakeConfig
+from vdm.bake.metrics import brush_scores
 from vdm.patch import PART, Patch, read_patch
+from vdm.reconstruct.config import ReconstructConfig
+from vdm.reconstruct.pipeline import reconstruct
+from vdm.render.renderer import PatchRenderer
 from vdm.rig import GRID_VIEWS
 from vdm.shapes import curled_horn_patch, folded_ear_patch, hook_patch, mushroom_patch, under_cap_points
-from vdm.surface_metrics import one_sided, sample_surface
-from vdm.vdm_file import read_vdm, vdm_to_patch
+from vdm.surface_metrics import sample_surface
+from vdm.vdm_file import read_vdm
+from vdm.vdm_grid import vdm_to_patch
 
 VIEW_SIZE = 128  # the default (fast) quality's view size
 SHAPES = {
@@ -113,9 +116,16 @@ def test_normals_that_disagree_a_little_still_give_a_clean_brush(runs):
 
 def test_ear3_round_trip_with_the_disc_border(tmp_path):
     truth = vdm_to_patch(read_vdm(GENVDM_DATA / "ear3.exr"), 256)
-    result = reconstruct(normal_renders(truth), tmp_path, ReconstructConfig(border="disc", progress=False))
+    result = reconstruct(
+        normal_renders(truth), tmp_path, ReconstructConfig(bake=BakeConfig(border="disc"), progress=False)
+    )
     assert brush_scores(result.displacement, truth, intersections=False).chamfer < 0.015
     n = result.displacement.shape[0]
     c = (np.arange(n) + 0.5) / n * 2.0 - 1.0
     outside = np.hypot(*np.meshgrid(c, c)) > 1.0
     assert (result.displacement[outside] == 0.0).all()
+
+
+def one_sided(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance from the points a to the points b (how well b covers a)."""
+    return float(cKDTree(b).query(a)[0].mean())

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from reconstruct.encoding import GridConfig
-from reconstruct.inputs import load_normal_views
-from reconstruct.sdf import SdfConfig, build_rays, fit_sdf, silhouette
-from reconstruct.surface_patch import SurfaceConfig, surface_patch
-from render.renderer import PatchRenderer
 from vdm.patch import PART
 from vdm.patch_checks import patch_problem
+from vdm.reconstruct.encoding import GridConfig
+from vdm.reconstruct.inputs import load_normal_views
+from vdm.reconstruct.sdf import SdfConfig, build_rays, fit_sdf, silhouette
+from vdm.reconstruct.surface_patch import SurfaceConfig, surface_patch
+from vdm.render.renderer import PatchRenderer
 from vdm.shapes import mushroom_patch
 from vdm.surface_metrics import sample_surface
 

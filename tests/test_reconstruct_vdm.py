@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from conftest import GENVDM_DATA, assert_one_sentence_error
 
-from reconstruct.inputs import load_normal_views
 from vdm.errors import VdmError
 from vdm.images import compose_grid
 from vdm.patch import PART, PLANE, read_patch
+from vdm.reconstruct.inputs import load_normal_views
 from vdm.rig import GRID_VIEWS
 from vdm.surface_metrics import chamfer, fscore, normal_consistency, sample_surface
-from vdm.vdm_file import pixel_centres, read_vdm, vdm_to_patch, write_vdm
+from vdm.vdm_file import read_vdm, write_vdm
+from vdm.vdm_grid import pixel_centres, vdm_to_patch
 
 EAR3 = GENVDM_DATA / "ear3.exr"
 

@@ -8,10 +8,10 @@ from render_shapes import BALL_CLASS, PLANE_CLASS, analytic_view, ball_patch, oc
 from scipy import ndimage
 from scipy.spatial import ConvexHull
 
-from render.renderer import PatchRenderer, RenderConfig, render_views, write_views
 from vdm.errors import VdmError
 from vdm.images import decode_normals, read_image
 from vdm.patch import PART, PLANE, Patch
+from vdm.render.renderer import PatchRenderer, RenderConfig, render_views, write_views
 from vdm.rig import FRONT_VIEW, RENDER_SIZE, VIEWS, project
 from vdm.shapes import mushroom_patch
 
@@ -186,7 +186,7 @@ def test_render_command_writes_the_rig_views(tmp_path, run_cli):
     from vdm.patch import write_patch
 
     patch = write_patch(tmp_path / "ball.ply", ball_patch(n_around=64, n_ball=16, n_plane=4))
-    result = run_cli("render", patch, "--out", tmp_path / "views", "--size", "64", "--depth")
+    result = run_cli("render", patch, "--out", tmp_path / "views", "--size", "64", "--depth-maps")
     assert result.code == 0, result.err
     names = {p.name for p in (tmp_path / "views").iterdir()}
     expected = {

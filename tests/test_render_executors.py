@@ -9,11 +9,11 @@ import os
 import pytest
 from render_tasks import square_or_die, square_or_raise
 
-from mine.executors import ProcessExecutor, TaskFailure, WorkerError
-from mine.lock import LOCK_NAME
-from mine.worker import RecordResult
-from mine.writer import JOURNAL_DIR, DatasetWriter, dumps_line
 from vdm.errors import VdmError
+from vdm.mine.executors import ProcessExecutor, TaskFailure, WorkerError
+from vdm.mine.lock import LOCK_NAME
+from vdm.mine.worker import RecordResult
+from vdm.mine.writer import JOURNAL_DIR, DatasetWriter, dumps_line
 
 
 def test_a_dying_worker_fails_only_its_task():

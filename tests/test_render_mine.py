@@ -19,22 +19,24 @@ import pytest
 from conftest import assert_one_sentence_error, start_vdm
 from render_records import creature_records
 
-from bake.config import BakeConfig
-from bake.metrics import brush_scores
-from mine.config import MineConfig
-from mine.driver import SHEET_NAME, mine
-from mine.executors import ProcessExecutor, RayExecutor
-from mine.writer import JOURNAL_DIR
-from stitching import StitchConfig
+from vdm.bake.config import BakeConfig
+from vdm.bake.metrics import brush_scores
 from vdm.dataset import load_training_pair, read_jsonl, read_manifest, view_path
 from vdm.images import read_image
+from vdm.mine.config import MineConfig
+from vdm.mine.driver import SHEET_NAME, mine
+from vdm.mine.executors import ProcessExecutor, RayExecutor
+from vdm.mine.writer import JOURNAL_DIR
 from vdm.patch import read_patch
 from vdm.records import load_record
+from vdm.stitching.config import Augmentations, StitchConfig
 from vdm.vdm_file import read_vdm
 
 # Small and quick, every stage real: 2 augmentations, 96-pixel views, Poisson depth 6, 256-pixel VDMs.
-CONFIG = MineConfig(augmentations=2, size=96, stitch=StitchConfig(depth=6), bake=BakeConfig(resolution=256))
-CLI_OPTIONS = ["--augmentations", "2", "--size", "96", "--poisson-depth", "6", "--vdm-resolution", "256"]
+CONFIG = MineConfig(
+    augment=Augmentations(count=2), size=96, stitch=StitchConfig(depth=6), bake=BakeConfig(resolution=256)
+)
+CLI_OPTIONS = ["--augmentations", "2", "--size", "96", "--poisson-depth", "6", "--resolution", "256"]
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -197,7 +199,7 @@ def test_mine_imports_patch_files_and_dataset_stats_reports_the_make_up(tmp_path
     write_patch(patches / "horn-nudged.ply", nudged)
     write_patch(patches / "two.ply", octahedra(np.array([[0.0, 0.0, 0.5], [0.5, 0.5, 0.5]]), 0.1))
     out = tmp_path / "dataset"
-    options = ["--augmentations", "2", "--size", "64", "--vdm-resolution", "512", "--workers", "1"]
+    options = ["--augmentations", "2", "--size", "64", "--resolution", "512", "--workers", "1"]
     result = run_cli("mine", patches, "--out", out, *options)
     assert result.code == 0, result.err
     manifest = read_manifest(out)

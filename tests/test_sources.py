@@ -265,7 +265,7 @@ def test_unknown_builtin_lists_the_names(run_cli):
 def test_every_command_has_help(run_cli):
     from typer.main import get_command
 
-    from app.cli import app
+    from vdm.app.cli import app
 
     names = sorted(get_command(app).commands)
     assert {"info", "sources", "demo"} <= set(names)

@@ -13,8 +13,8 @@ import pytest
 import trimesh
 from conftest import assert_one_sentence_error
 
-from lasso.engine import replay
 from vdm.errors import VdmError
+from vdm.lasso.engine import replay
 from vdm.patch import read_patch, write_patch
 from vdm.records import Camera, SelectionRecord, Stroke
 from vdm.shapes import mushroom_patch

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from stitching_geometry import horn_asset, mushroom_asset, mushroom_error, two_balls_asset
 
-from stitching import StitchConfig, augment_patch, stitch_selection
-from stitching.gates import measure_gates
 from vdm.errors import Rejected
 from vdm.patch import PART, PLANE, Patch, patch_ply_bytes, read_patch, write_patch
 from vdm.sources import load_source
+from vdm.stitching import StitchConfig, augment_patch, stitch_selection
+from vdm.stitching.gates import measure_gates
 from vdm.topology import boundary_loops
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from test_stitching import assert_valid_patch
 
-from lasso.engine import replay
-from stitching import stitch_selection
+from vdm.lasso.engine import replay
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
+from vdm.stitching import stitch_selection
 
 EXPECTED = ["bunny-ear", "cow-ear", "cow-horn", "cow-nose", "creature-ear", "creature-horn", "creature-snout"]
 

@@ -11,12 +11,12 @@ import trimesh
 from conftest import assert_one_sentence_error
 from stitching_geometry import horn_asset, two_balls_asset
 
-from lasso.camera import project_points
-from lasso.engine import select_faces
-from stitching import stitch_selection
+from vdm.lasso.camera import project_points
+from vdm.lasso.engine import select_faces
 from vdm.patch import patch_ply_bytes, read_patch
 from vdm.records import Camera, SelectionRecord, Stroke
 from vdm.sources import LoadedMesh, load_source
+from vdm.stitching import stitch_selection
 
 TOP_CAMERA = Camera(eye=(0.0, 0.0, 5.0), target=(0.0, 0.0, 0.0), up=(0.0, 1.0, 0.0), width=640, height=480)
 
@@ -60,7 +60,7 @@ def test_stitch_writes_the_patch_its_augmentations_and_a_report(run_cli, horn_fi
     record, path = _record(mesh, tmp_path)
     ids = np.asarray(record.face_ids)
     out = tmp_path / "out"
-    result = run_cli("stitch", path, "--out", out, "--augment", "2", "--seed", "5", "--preview")
+    result = run_cli("stitch", path, "--out", out, "--augmentations", "3", "--seed", "5", "--preview")
     assert result.code == 0, result.err
     sid = record.id
     names = sorted(p.name for p in out.iterdir())
@@ -116,7 +116,7 @@ def test_a_changed_source_or_a_missing_record_is_one_sentence(run_cli, horn_file
     assert_one_sentence_error(
         run_cli("stitch", tmp_path / "nope.json", "--out", tmp_path / "o"), "does not exist"
     )
-    bad = run_cli("stitch", path, "--out", tmp_path / "o", "--backend", "cgal")
+    bad = run_cli("stitch", path, "--out", tmp_path / "o", "--poisson-backend", "cgal")
     assert_one_sentence_error(bad, "Unknown Poisson backend")
 
 

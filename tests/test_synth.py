@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from conftest import REPO
 
-from mine.synth import GENERATORS, draw_spec, synth_patch
 from vdm.dataset import read_manifest
+from vdm.mine.synth import GENERATORS, draw_spec, synth_patch
 from vdm.patch import read_patch
 from vdm.patch_checks import patch_problem
 from vdm.surface_metrics import chamfer, sample_surface
@@ -24,7 +24,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def test_procedural_parts_are_patches_that_vary_and_hold_undercuts():
-    from bake.metrics import undercut_points
+    from vdm.bake.metrics import undercut_points
 
     specs = [draw_spec(0, i) for i in range(60)]
     assert {s.generator for s in specs} == set(GENERATORS)  # every generator is drawn
@@ -52,10 +52,10 @@ def test_synth_writes_gated_patches_the_same_bytes_every_time(run_cli, tmp_path)
 
 
 def test_a_mixed_dataset_trains_the_tiny_model_and_stats_tell_its_make_up(run_cli, tmp_path):
-    from train.config import AugmentConfig, TrainConfig, ValidationConfig
-    from train.trainer import train
     from vdm.patch import write_patch
     from vdm.shapes import curled_horn_patch
+    from vdm.train.config import AugmentConfig, TrainConfig, ValidationConfig
+    from vdm.train.trainer import train
 
     data = tmp_path / "data"
     record = REPO / "vdm" / "data" / "selections" / "cow-horn.json"

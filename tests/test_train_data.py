@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from train.augment import augment_condition
-from train.config import AugmentConfig
-from train.data import StepBatchSampler, split_entries
+from vdm.train.augment import augment_condition
+from vdm.train.config import AugmentConfig
+from vdm.train.data import StepBatchSampler, split_entries
 
 
 def test_split_keeps_selections_whole_and_is_stable():
@@ -68,10 +68,10 @@ def test_the_genvdm_recipe_makes_its_augmentations():
     crop cut alike from the condition and every target tile, and the condition views 0, 1, 2."""
     import torch
 
-    from train.augment import crop_box, crop_grid, crop_image
-    from train.config import GENVDM_AUGMENT, TrainConfig, with_recipe
+    from vdm.train.augment import crop_box, crop_grid, crop_image
+    from vdm.train.config import GENVDM_AUGMENT, TrainConfig
 
-    config = with_recipe(TrainConfig(data=Path("d"), out=Path("o"), steps=7_000), "genvdm")
+    config = TrainConfig(data=Path("d"), out=Path("o"), steps=7_000, recipe="genvdm").with_preset()
     assert config.augment == GENVDM_AUGMENT and config.augment.condition_views == (0, 1, 2)
     assert (config.warmup_steps, config.batch_size, config.mixed_precision) == (0, 6, "no")
     assert config.cycles() == 3  # a hard restart every 3,000 steps

@@ -12,11 +12,11 @@ import pytest
 import torch
 from conftest import assert_one_sentence_error
 
-from train.loading import load_model, save_model
-from train.model import tiny_model
-from train.reference import ReferenceUNet
-from train.sampling import SampleConfig, sample_grids
 from vdm.errors import VdmError
+from vdm.train.loading import load_model, save_model
+from vdm.train.model import tiny_model
+from vdm.train.reference import ReferenceUNet
+from vdm.train.sampling import SampleConfig, sample_grids
 
 
 @pytest.fixture(autouse=True)
@@ -161,6 +161,9 @@ def test_a_hub_scheduler_samples_with_trailing_timesteps(saved_tiny, tmp_path):
     assert (timesteps[0], timesteps[-1]) == (999, 12)
     again = load_model(save_model(loaded, tmp_path / "saved"))
     assert again.scheduler.config.timestep_spacing == "trailing"
-    assert json.loads((tmp_path / "saved" / "scheduler" / "scheduler_config.json").read_text())[
-        "timestep_spacing"
-    ] == "trailing"
+    assert (
+        json.loads((tmp_path / "saved" / "scheduler" / "scheduler_config.json").read_text())[
+            "timestep_spacing"
+        ]
+        == "trailing"
+    )

@@ -8,8 +8,8 @@ import pytest
 from conftest import GENVDM_DATA, assert_one_sentence_error
 from PIL import Image
 
-from train.preprocess import OBJECT_FILL, condition_image, read_rgba, square_box
 from vdm.rig import FRONT_VIEW, PLANE_GREY, RENDER_SIZE
+from vdm.train.preprocess import OBJECT_FILL, condition_image, read_rgba, square_box
 
 INPUTS = sorted((GENVDM_DATA / "inputs").glob("*.png"))
 
@@ -46,7 +46,7 @@ def test_grey_square_is_the_base_plane_of_the_front_render():
     """A real front render's plane covers exactly the grey square, in the same grey."""
     from render_shapes import ball_patch
 
-    from render.renderer import PatchRenderer
+    from vdm.render.renderer import PatchRenderer
 
     with PatchRenderer(RENDER_SIZE) as renderer:
         view = renderer.render(ball_patch(n_around=64, n_ball=24, n_plane=6), views=[FRONT_VIEW])[FRONT_VIEW]

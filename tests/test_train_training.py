@@ -14,12 +14,11 @@ import pytest
 import torch
 from conftest import GENVDM_DATA, assert_one_sentence_error
 from PIL import Image
-from train_data import write_ball_dataset
+from train_data import unet_state, write_ball_dataset
 
-from train.checkpoints import unet_state
-from train.config import AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig
-from train.loading import checkpoints
-from train.trainer import train
+from vdm.train.config import AugmentConfig, GenerateConfig, TrainConfig, ValidationConfig
+from vdm.train.loading import checkpoints
+from vdm.train.trainer import train
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +48,9 @@ def test_tiny_model_overfits_two_samples(dataset, tmp_path):
 
 
 def test_the_evaluation_loss_does_not_depend_on_how_it_is_chunked(dataset, tmp_path):
-    from train.model import tiny_model
-    from train.reference import ReferenceUNet
-    from train.trainer import _eval_batch, evaluation_loss
+    from vdm.train.model import tiny_model
+    from vdm.train.reference import ReferenceUNet
+    from vdm.train.trainer import _eval_batch, evaluation_loss
 
     model = tiny_model(seed=1)
     net = ReferenceUNet(model.unet, model.train_scheduler().alphas_cumprod)
@@ -142,8 +141,8 @@ def test_bad_datasets_fail_in_one_sentence(run_cli, dataset, tmp_path):
 
 def _frozen_to_fp16(directory: Path) -> Path:
     """A tiny base model whose frozen parts are stored in fp16, as the hub's are."""
-    from train.loading import save_model
-    from train.model import tiny_model
+    from vdm.train.loading import save_model
+    from vdm.train.model import tiny_model
 
     model = tiny_model(seed=5)
     for module in (model.vae, model.vision_encoder, model.text_encoder):
@@ -154,9 +153,9 @@ def _frozen_to_fp16(directory: Path) -> Path:
 def test_checkpoints_name_the_frozen_parts_and_the_finished_run_exports_them_as_they_were(dataset, tmp_path):
     from safetensors.torch import load_file
 
-    from train.base_model import FROZEN, read_base
-    from train.loading import load_model
     from vdm.errors import VdmError
+    from vdm.train.base_model import FROZEN, read_base
+    from vdm.train.loading import load_model
 
     base = _frozen_to_fp16(tmp_path / "base16")
     run = tmp_path / "run"
@@ -225,11 +224,11 @@ def test_the_genvdm_recipe_trains_from_the_cli(run_cli, dataset, tmp_path):
 
 
 def test_lora_trains_the_tiny_model_saves_a_lean_adapter_and_exports_a_fused_model(dataset, tmp_path):
-    from train.base_model import read_base
-    from train.generate import generate
-    from train.loading import load_model
-    from train.lora import LORA_DIR, has_lora
-    from train.reference import ReferenceUNet
+    from vdm.train.base_model import read_base
+    from vdm.train.generate import generate
+    from vdm.train.loading import load_model
+    from vdm.train.lora import LORA_DIR, has_lora
+    from vdm.train.reference import ReferenceUNet
 
     run = tmp_path / "run"
     summary = train(_config(dataset, run, steps=250, cond_drop=0.0, lora_rank=16, learning_rate=1e-2))

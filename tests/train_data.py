@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 from render_shapes import ball_patch
 
-from render.views import view_pngs
 from vdm.atomic import write_bytes_atomic
 from vdm.images import png_bytes
+from vdm.render.views import view_pngs
 
 RENDER = 64  # render side: small, the tiny model trains on 32-pixel tiles
 
 
 def write_ball_dataset(root: Path, copies: int = 2) -> Path:
     """`copies` patches (different selections); copy i has its RGB renders tinted differently."""
-    from render.renderer import PatchRenderer
+    from vdm.render.renderer import PatchRenderer
 
     with PatchRenderer(RENDER) as renderer:
         views = renderer.render(ball_patch(n_around=64, n_ball=24, n_plane=6))
@@ -36,3 +36,15 @@ def write_ball_dataset(root: Path, copies: int = 2) -> Path:
         lines.append({"patch_id": patch_id, "selection_id": selection, "version": 1})
     (root / "manifest.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     return root
+
+
+def unet_state(checkpoint: Path) -> dict:
+    """The trained weights of a checkpoint, its UNet's or its LoRA adapter's (for comparisons)."""
+    from safetensors.torch import load_file
+
+    from vdm.train.checkpoints import UNET_WEIGHTS
+    from vdm.train.lora import LORA_DIR, LORA_WEIGHTS, is_lora_checkpoint
+
+    if is_lora_checkpoint(checkpoint):
+        return load_file(checkpoint / LORA_DIR / LORA_WEIGHTS)
+    return load_file(checkpoint / UNET_WEIGHTS)

@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING
 from vdm.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from train.config import HUB_ID, GenerateConfig, TrainConfig
-    from train.generate import generate
-    from train.trainer import train
+    from vdm.train.config import HUB_ID, GenerateConfig, TrainConfig
+    from vdm.train.generate import generate
+    from vdm.train.trainer import train
 
 __all__ = ["HUB_ID", "GenerateConfig", "TrainConfig", "generate", "train"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "HUB_ID": "train.config",
-        "GenerateConfig": "train.config",
-        "TrainConfig": "train.config",
-        "generate": "train.generate",
-        "train": "train.trainer",
+        "HUB_ID": "vdm.train.config",
+        "GenerateConfig": "vdm.train.config",
+        "TrainConfig": "vdm.train.config",
+        "generate": "vdm.train.generate",
+        "train": "vdm.train.trainer",
     },
 )

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from train.config import AugmentConfig
 from vdm.images import BACKGROUND
+from vdm.train.config import AugmentConfig
 
 NEARBY_VIEWS = (1, 3)  # azimuth -30 and +30 degrees, either side of the front view
 

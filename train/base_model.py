@@ -20,6 +20,7 @@ from pathlib import Path
 
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError
+from vdm.train.hub import MODEL_INDEX, download
 
 BASE_FILE = "base_model.json"
 FROZEN = (
@@ -91,8 +92,6 @@ def read_base(checkpoint: Path) -> BaseModel | None:
 def base_directory(checkpoint: Path, base: BaseModel) -> Path:
     """The directory holding the frozen parts, checked file by file against the record: a base that
     moved is looked up again by hub id and revision; one that changed is refused."""
-    from train.loading import download
-
     directory = Path(base.directory)
     if not directory.is_absolute():
         directory = checkpoint.parent / directory
@@ -112,8 +111,6 @@ def base_directory(checkpoint: Path, base: BaseModel) -> Path:
 
 def export_model(checkpoint: Path, out: Path) -> Path:
     """One complete Zero123++ directory from a lean checkpoint (written under a temporary name)."""
-    from train.loading import MODEL_INDEX
-
     base = read_base(checkpoint)
     if base is None:
         raise VdmError(f"{checkpoint} is not a training checkpoint (it has no {BASE_FILE}).")
@@ -126,7 +123,7 @@ def export_model(checkpoint: Path, out: Path) -> Path:
     if (checkpoint / "unet").is_dir():
         shutil.copytree(checkpoint / "unet", partial / "unet")
     else:  # a LoRA run: its adapter fused into the base's UNet
-        from train.lora import fused_unet
+        from vdm.train.lora import fused_unet
 
         fused_unet(source / "unet", checkpoint).save_pretrained(partial / "unet")
     shutil.copytree(checkpoint / "scheduler", partial / "scheduler")

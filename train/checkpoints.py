@@ -10,17 +10,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import torch
 from accelerate import Accelerator
 from safetensors import SafetensorError
-from safetensors.torch import load_file
 
-from train.base_model import BaseModel, write_base
-from train.loading import checkpoints, save_model, save_trained
-from train.lora import LORA_DIR, LORA_WEIGHTS, is_lora_checkpoint
-from train.model import Zero123PlusModel
 from vdm.atomic import os_reason, write_text_atomic
 from vdm.errors import VdmError, short_reason
+from vdm.train.base_model import BaseModel, write_base
+from vdm.train.loading import checkpoints, save_model, save_trained
+from vdm.train.model import Zero123PlusModel
 
 TRAINER_STATE = "trainer_state.json"
 LOW_SPACE = 64 << 20  # a checkpoint write that failed with less free space than this ran out of it
@@ -113,11 +110,3 @@ def save_checkpoint(
 def checkpoint_step(checkpoint: Path) -> int:
     """The training step a checkpoint was written at."""
     return int(json.loads((checkpoint / TRAINER_STATE).read_text(encoding="utf-8"))["step"])
-
-
-def unet_state(checkpoint: Path) -> dict[str, torch.Tensor]:
-    """The trained weights of a checkpoint, its UNet's or its LoRA adapter's (for comparisons in
-    tests and tools)."""
-    if is_lora_checkpoint(checkpoint):
-        return load_file(checkpoint / LORA_DIR / LORA_WEIGHTS)
-    return load_file(checkpoint / UNET_WEIGHTS)

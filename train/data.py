@@ -15,12 +15,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from train.augment import NEARBY_VIEWS, AugmentConfig, augment_condition, crop_box, crop_grid, crop_image
-from train.model import Zero123PlusModel
 from vdm.dataset import load_training_pair, read_manifest, view_path
 from vdm.errors import VdmError
 from vdm.images import read_image
 from vdm.rig import GRID_COLS, GRID_ROWS
+from vdm.train.augment import NEARBY_VIEWS, AugmentConfig, augment_condition, crop_box, crop_grid, crop_image
+from vdm.train.model import Zero123PlusModel
 
 
 def split_entries(

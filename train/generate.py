@@ -15,18 +15,18 @@ import numpy as np
 import torch
 from PIL import Image
 
-from train.config import GenerateConfig
-from train.model import Zero123PlusModel
-from train.normals import clean_normal_map
-from train.preprocess import condition_image, read_rgba
-from train.reference import ReferenceUNet
-from train.sampling import SampleConfig, sample_grids
 from vdm.atomic import writable_dir
 from vdm.dataset import view_file
 from vdm.errors import VdmError
 from vdm.images import compose_grid, split_grid
 from vdm.rig import TILE_SIZE
 from vdm.torch_runtime import pick_device, torch_threads
+from vdm.train.config import GenerateConfig
+from vdm.train.model import Zero123PlusModel
+from vdm.train.normals import clean_normal_map
+from vdm.train.preprocess import condition_image, read_rgba
+from vdm.train.reference import ReferenceUNet
+from vdm.train.sampling import SampleConfig, sample_grids
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,8 @@ def generate(
 def _generate(
     condition: np.ndarray, model: str | Path | Zero123PlusModel, out: Path, config: GenerateConfig
 ) -> list[Path]:
-    from train.loading import load_model
     from vdm.images import write_png
+    from vdm.train.loading import load_model
 
     device = pick_device(config.device)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32

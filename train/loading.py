@@ -13,23 +13,21 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import torch
 
-from train.base_model import base_directory, read_base
-from train.lora import has_lora, is_lora_checkpoint, load_lora, save_lora
-from train.model import SCHEDULE, Zero123PlusModel
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
 from vdm.rig import TILE_SIZE
+from vdm.train.base_model import base_directory, read_base
+from vdm.train.hub import HUB_ID_RE, MODEL_INDEX, download
+from vdm.train.lora import has_lora, is_lora_checkpoint, load_lora, save_lora
+from vdm.train.model import SCHEDULE, Zero123PlusModel
 
 log = logging.getLogger(__name__)
 
-MODEL_INDEX = "model_index.json"
 PIPELINE_CLASS = "Zero123PlusPipeline"
 # Component folder -> (library, class), as in the hub repository's model_index.json.
 COMPONENTS: dict[str, tuple[str, str]] = {
@@ -43,8 +41,6 @@ COMPONENTS: dict[str, tuple[str, str]] = {
     "feature_extractor_vae": ("transformers", "CLIPImageProcessor"),
 }
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
-HUB_ID_RE = re.compile(r"^[\w.-]+/[\w.-]+$")
-HUB_PATTERNS = ["*.json", "*.txt", "*.safetensors", "*.bin"]
 
 
 def save_model(model: Zero123PlusModel, directory: str | Path) -> Path:
@@ -112,35 +108,6 @@ def model_directory(source: str | Path) -> Path:
     return download(str(source))
 
 
-def download(repo_id: str, revision: str | None = None) -> Path:
-    """The hub snapshot (at `revision`, else the newest): from the local cache if present, else
-    downloaded; offline fails fast."""
-    from huggingface_hub import constants, snapshot_download
-
-    try:
-        return Path(
-            snapshot_download(repo_id, revision=revision, allow_patterns=HUB_PATTERNS, local_files_only=True)
-        )
-    except Exception:
-        log.debug("%s is not in the Hugging Face cache", repo_id)
-    if constants.HF_HUB_OFFLINE:
-        raise VdmError(f"Model {repo_id} is not in the Hugging Face cache and HF_HUB_OFFLINE is set.")
-    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
-    try:
-        socket.create_connection((host, 443), timeout=5).close()
-    except OSError as exc:
-        raise VdmError(
-            f"Model {repo_id} is not cached and {host} cannot be reached ({short_reason(exc)}); "
-            "download it elsewhere or pass a local directory"
-            "."
-        ) from exc
-    log.info("downloading %s from the Hugging Face hub", repo_id)
-    try:
-        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=HUB_PATTERNS))
-    except Exception as exc:
-        raise VdmError(f"Could not download model {repo_id} ({short_reason(exc)}).") from exc
-
-
 def _check_index(directory: Path) -> dict[str, Any]:
     index_path = directory / MODEL_INDEX
     try:
@@ -193,9 +160,7 @@ def load_model(
             parts[name] = cls.from_pretrained(where / name, **kwargs)
         except Exception as exc:
             reason = short_reason(exc).rstrip(".")
-            raise VdmError(
-                f"The {name} in {where} does not load as a {cls.__name__} ({reason})."
-            ) from exc
+            raise VdmError(f"The {name} in {where} does not load as a {cls.__name__} ({reason}).") from exc
     if is_lora_checkpoint(directory) and not (directory / "unet").is_dir():
         load_lora(parts["unet"], directory)
     config = {**dict(EulerAncestralDiscreteScheduler.load_config(directory / "scheduler"))}

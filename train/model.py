@@ -18,8 +18,8 @@ import transformers
 from diffusers import AutoencoderKL, DDPMScheduler, EulerAncestralDiscreteScheduler, UNet2DConditionModel
 from PIL import Image
 
-from train.latents import scale_image, scale_latents, unscale_image, unscale_latents
 from vdm.rig import TILE_SIZE
+from vdm.train.latents import scale_image, scale_latents, unscale_image, unscale_latents
 
 
 def quiet_libraries() -> None:

@@ -13,10 +13,10 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from train.config import GUIDANCE, SAMPLE_STEPS
-from train.model import Zero123PlusModel
-from train.reference import ReferenceUNet
 from vdm.rig import GRID_COLS, GRID_ROWS
+from vdm.train.config import GUIDANCE, SAMPLE_STEPS
+from vdm.train.model import Zero123PlusModel
+from vdm.train.reference import ReferenceUNet
 
 
 @dataclass(frozen=True)

@@ -23,18 +23,18 @@ from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_cosine_with_hard_restarts_schedule_with_warmup
 from tqdm import tqdm
 
-from train.base_model import BASE_FILE, BaseModel, describe_base, export_model, read_base
-from train.checkpoints import BASE_DIR, checkpoint_step, register_hooks, save_base_model, save_checkpoint
-from train.config import TINY, AugmentConfig, TrainConfig
-from train.data import GridDataset, StepBatchSampler, load_entries, split_entries
-from train.loading import checkpoints, load_model, model_directory
-from train.lora import add_lora, lora_rank, make_trainable, trainable_parameters
-from train.model import Zero123PlusModel, tiny_model
-from train.reference import ReferenceUNet
-from train.validation import validate
 from vdm.atomic import writable_dir
 from vdm.errors import VdmError
 from vdm.torch_runtime import torch_threads
+from vdm.train.base_model import BASE_FILE, BaseModel, describe_base, export_model, read_base
+from vdm.train.checkpoints import BASE_DIR, checkpoint_step, register_hooks, save_base_model, save_checkpoint
+from vdm.train.config import TINY, AugmentConfig, TrainConfig
+from vdm.train.data import GridDataset, StepBatchSampler, load_entries, split_entries
+from vdm.train.loading import checkpoints, load_model, model_directory
+from vdm.train.lora import add_lora, lora_rank, make_trainable, trainable_parameters
+from vdm.train.model import Zero123PlusModel, tiny_model
+from vdm.train.reference import ReferenceUNet
+from vdm.train.validation import validate
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,6 @@ def evaluation_loss(
 
 def train(config: TrainConfig) -> TrainSummary:
     """Run (or resume) training; returns the losses, speed and the last checkpoint."""
-    config.check()
     writable_dir(config.out)  # before loading a model: a bad --out fails at once
     deterministic = torch.are_deterministic_algorithms_enabled()
     try:
@@ -364,6 +363,7 @@ def _user_errors(loader: Any) -> Any:
 
 def _flat_config(config: TrainConfig) -> dict[str, Any]:
     """The config as TensorBoard hyper-parameters (scalars and strings only)."""
+
     def scalar(value: Any) -> Any:
         return value if isinstance(value, int | float | str | bool) else str(value)
 

@@ -13,15 +13,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from train.config import ValidationConfig
-from train.model import Zero123PlusModel
-from train.normals import mean_angular_error
-from train.reference import ReferenceUNet
-from train.sampling import SampleConfig, sample_grids
 from vdm.atomic import write_text_atomic
 from vdm.dataset import load_training_pair
 from vdm.images import BACKGROUND, split_grid, write_png
 from vdm.rig import GRID_COLS, GRID_ROWS, GRID_VIEWS
+from vdm.train.config import ValidationConfig
+from vdm.train.model import Zero123PlusModel
+from vdm.train.normals import mean_angular_error
+from vdm.train.reference import ReferenceUNet
+from vdm.train.sampling import SampleConfig, sample_grids
 
 
 def validation_path(run: Path, step: int, suffix: str = ".png") -> Path:

@@ -1,5 +1,5 @@
 """`python -m vdm` runs the `vdm` console script."""
 
-from app.cli import main
+from vdm.app.cli import main
 
 main()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from vdm.settings import check_settings, setting
 
 DEFAULT_MAX_FACES = 5_000_000
 OBJAVERSE_CACHE_ENV = "VDM_OBJAVERSE_CACHE"
@@ -19,12 +21,19 @@ def default_objaverse_cache() -> Path:
 class SourceConfig:
     """Limits and locations used when loading sources."""
 
-    max_faces: int = DEFAULT_MAX_FACES
-    objaverse_cache: Path = field(default_factory=default_objaverse_cache)
+    max_faces: int = setting(
+        DEFAULT_MAX_FACES,
+        flag="--max-faces",
+        min=1,
+        label="face limit",
+        help="Refuse meshes with more faces than this.",
+    )
+    objaverse_cache: Path = setting(
+        flag="--objaverse-cache",
+        factory=default_objaverse_cache,
+        label="Objaverse cache",
+        help=f"Objaverse cache directory (default ${OBJAVERSE_CACHE_ENV} or ~/.objaverse).",
+    )
 
-
-def source_config(max_faces: int = DEFAULT_MAX_FACES, objaverse_cache: Path | None = None) -> SourceConfig:
-    """A SourceConfig from the command-line options (no cache given: the default one)."""
-    if objaverse_cache is None:
-        return SourceConfig(max_faces=max_faces)
-    return SourceConfig(max_faces=max_faces, objaverse_cache=objaverse_cache)
+    def __post_init__(self) -> None:
+        check_settings(self)

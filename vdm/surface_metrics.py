@@ -67,11 +67,6 @@ def normal_consistency(a: SurfaceSample, b: SurfaceSample) -> float:
     return 0.5 * float(cos_a.mean() + cos_b.mean())
 
 
-def one_sided(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean distance from the points a to the points b (how well b covers a)."""
-    return float(_nearest(a, b)[0].mean())
-
-
 @dataclass(frozen=True)
 class SurfaceScores:
     """Chamfer, F-score at 0.02 and 0.05, and normal consistency of a surface against the truth."""

@@ -7,12 +7,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vdm.errors import VdmError
+from vdm.settings import setting
 
 if TYPE_CHECKING:
     import torch
+
+
+def device_setting() -> Any:
+    """The torch device as a setting (the field of every config that runs torch)."""
+    return setting(
+        None,
+        flag="--device",
+        label="device",
+        help="Torch device: cpu, cuda, cuda:1 ... (default CUDA when present).",
+    )
+
+
+def threads_setting(default: int | None = None) -> Any:
+    """The CPU thread count of torch as a setting (None: torch's own default)."""
+    return setting(default, flag="--threads", min=1, label="thread count", help="CPU threads for torch.")
 
 
 def pick_device(name: str | None) -> torch.device:

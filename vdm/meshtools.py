@@ -136,3 +136,16 @@ def loop_self_crossings(loop_xy: np.ndarray) -> int:
         if len(j):
             crossings += int(segments_cross(a[i], b[i], a[j], b[j]).sum())
     return crossings
+
+
+def winding_numbers(vertices: np.ndarray, faces: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Generalised winding number of a triangle soup at each point (libigl's fast approximation,
+    Barill et al. 2018): about 1 inside a closed outward-wound shell, 0 outside, 2 inside two
+    overlapping shells; it degrades gracefully on soups with gaps."""
+    import igl
+
+    return igl.fast_winding_number(
+        np.ascontiguousarray(vertices, dtype=np.float64),
+        np.ascontiguousarray(faces, dtype=np.int64),
+        np.ascontiguousarray(points, dtype=np.float64),
+    )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from stitching.meshtools import largest_component
 from vdm.errors import Rejected
 from vdm.geometry import face_areas
+from vdm.meshtools import largest_component
 from vdm.topology import boundary_loops
 
 
