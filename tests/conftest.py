@@ -3,6 +3,7 @@ start it as its own process group (for tests that interrupt or kill it)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -16,6 +17,10 @@ import pytest
 # tests with nothing beside it, and a missing fixture fails the test that reads it.
 GENVDM_DATA = Path(__file__).resolve().parent / "data" / "genvdm"
 REPO = Path(__file__).resolve().parents[1]
+# A refusal that must come before the work, in seconds: the work takes tens of seconds to minutes
+# (a demo, a training run, a reconstruction), a refusal well under a second on a quiet machine; the
+# bound leaves room for a machine busy with the other half of the suite (pytest-xdist).
+BEFORE_THE_WORK_S = 20.0
 
 
 def start_vdm(*args: object, stdout: int = subprocess.PIPE) -> subprocess.Popen:
@@ -34,6 +39,28 @@ def start_vdm(*args: object, stdout: int = subprocess.PIPE) -> subprocess.Popen:
         )
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@functools.cache
+def stitched_shipped(name: str):
+    """The shipped selection `name` (vdm/data/selections/<name>.json) replayed on its built-in mesh
+    and stitched with the default settings, once per test process: the bake, stitching and brush
+    tests all start from these."""
+    from vdm.lasso.engine import replay
+    from vdm.records import load_record, shipped_record
+    from vdm.stitching import stitch_selection
+
+    record = load_record(shipped_record(name))
+    mesh = builtin_mesh(record.source.spec)
+    return stitch_selection(mesh, replay(record, mesh, f"{name}.json"))
+
+
+@functools.cache
+def builtin_mesh(spec: str):
+    """A built-in source loaded once per test process (tests must not change it)."""
+    from vdm.sources import load_source
+
+    return load_source(spec)
 
 
 @dataclass

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from conftest import builtin_mesh
 
 from vdm.lasso.engine import select_faces
 from vdm.records import Camera, SelectionRecord, Stroke
-from vdm.sources import load_source
 
 WIDTH, HEIGHT = 640, 480
 
@@ -29,7 +29,7 @@ def circle(radius: float, n: int = 24) -> tuple[tuple[float, float], ...]:
 
 def creature_records(directory: Path, parts: list | None = None) -> list[Path]:
     """Write one record per part (face ids cached, as the lasso saves them); returns their paths."""
-    mesh = load_source("builtin:creature")
+    mesh = builtin_mesh("builtin:creature")
     paths = []
     for note, eye, target, radius in parts or PARTS:
         camera = Camera(eye=eye, target=target, up=(0.0, 1.0, 0.0), width=WIDTH, height=HEIGHT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_one_sentence_error
+from conftest import assert_one_sentence_error, stitched_shipped
 from render_shapes import ball_patch, octahedra
 
 from vdm.bake.brush import bake_patch
@@ -14,22 +14,13 @@ from vdm.bake.metrics import brush_scores
 from vdm.bake.sample import GridSample, sample_grid
 from vdm.bake.untangle import fold_counts, untangle
 from vdm.geometry import self_intersecting_faces, signed_areas_2d
-from vdm.lasso.engine import replay
 from vdm.patch import Patch, read_patch, write_patch
 from vdm.records import load_record, shipped_records
 from vdm.shapes import curled_horn_patch, folded_ear_patch, hook_patch, mushroom_patch
-from vdm.sources import load_source
-from vdm.stitching import stitch_selection
 from vdm.vdm_file import read_vdm
 from vdm.vdm_grid import vdm_to_patch
 
 CHAMFER, SLIDE, CREASE, RECALL = 0.003, 0.005, 0.01, 0.98
-
-
-def _stitched(path) -> Patch:
-    record = load_record(path)
-    mesh = load_source(record.source)
-    return stitch_selection(mesh, replay(record, mesh)).patch
 
 
 def _assert_good_brush(patch: Patch, name: str, config: BakeConfig | None = None) -> None:
@@ -55,7 +46,7 @@ def _assert_good_brush(patch: Patch, name: str, config: BakeConfig | None = None
 
 @pytest.mark.parametrize("path", shipped_records(), ids=lambda p: p.stem)
 def test_every_shipped_selection_bakes_into_a_good_brush(path):
-    _assert_good_brush(_stitched(path), path.stem)
+    _assert_good_brush(stitched_shipped(path.stem).patch, path.stem)
 
 
 ANALYTIC = {
@@ -218,6 +209,7 @@ def test_the_dataset_gates_refuse_a_vdm_that_crosses_itself():
     )
 
 
+@pytest.mark.slow
 def test_the_crossing_repair_smooths_apart_the_faces_that_cross():
     """The true hook mapped at the first band, without the wider bands a bake would try: its stem
     base, squeezed into its footprint, crosses itself where the wall meets the plane. The repair's
@@ -255,6 +247,6 @@ def test_an_augmented_part_near_the_squares_edge_bakes_with_a_narrower_band():
     from vdm.stitching import augment_patch
 
     record = load_record(shipped_record("bunny-ear"))
-    moved = augment_patch(_stitched(shipped_record("bunny-ear")), 3, augment_seed(0, record.id))[1].patch
+    moved = augment_patch(stitched_shipped("bunny-ear").patch, 3, augment_seed(0, record.id))[1].patch
     assert np.abs(moved.vertices[moved.labels == 1, :2]).max() > 0.9
     _assert_good_brush(moved, "bunny-ear a1")

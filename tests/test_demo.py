@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import builtin_mesh
 from PIL import Image
 
 from vdm.app.demo import DemoConfig, run_demo
@@ -18,6 +19,8 @@ from vdm.records import shipped_records
 from vdm.surface_metrics import compare
 from vdm.vdm_file import read_vdm
 from vdm.vdm_grid import vdm_to_patch
+
+pytestmark = pytest.mark.slow  # minutes in all: `make test` runs it, `make test-fast` leaves it out
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +45,9 @@ def test_mined_dataset_matches_the_table(demo):
 
 def test_proposals_find_the_shipped_parts_of_the_creature(demo):
     from vdm.proposal_index import read_proposals
-    from vdm.sources import load_source
 
     p = demo.figures["propose"]
-    records = read_proposals(demo.out / "proposals", load_source("builtin:creature").source)
+    records = read_proposals(demo.out / "proposals", builtin_mesh("builtin:creature").source)
     assert len(records) == p["proposals"] > 0 and p["shipped_found"] == p["shipped"] == 3
     assert Path(p["overview"]).is_file()
 

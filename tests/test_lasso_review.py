@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import builtin_mesh
 from lasso_polyscope import drag, ellipse, press_key, use_backend
 
 from vdm.lasso.engine import replay
@@ -46,7 +47,7 @@ def test_accept_reject_edit_and_resume_a_review(proposals_dir, tmp_path):
     import polyscope.imgui as psim
 
     out = tmp_path / "selections"
-    cow = read_proposals(proposals_dir, load_source("builtin:cow").source)
+    cow = read_proposals(proposals_dir, builtin_mesh("builtin:cow").source)
     app = _review(proposals_dir, out)
     try:
         assert app.review.current.id == cow[0].id  # best first, shown as its strokes and edits
@@ -81,7 +82,7 @@ def test_accept_reject_edit_and_resume_a_review(proposals_dir, tmp_path):
     try:
         assert resumed.review.current.id == cow[3].id
         press_key(psim.ImGuiKey_A)  # the cow is done: the creature opens at its best proposal
-        creature = read_proposals(proposals_dir, load_source("builtin:creature").source)
+        creature = read_proposals(proposals_dir, builtin_mesh("builtin:creature").source)
         assert resumed.session.mesh.source.ref == "creature" and resumed.review.current.id == creature[0].id
         press_key(psim.ImGuiKey_R)
         press_key(psim.ImGuiKey_R)

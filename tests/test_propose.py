@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import trimesh
-from conftest import assert_one_sentence_error
+from conftest import assert_one_sentence_error, builtin_mesh
 
 from vdm.images import read_image
 from vdm.lasso.engine import replay
@@ -39,9 +39,9 @@ def sphere_with_arms(path) -> None:
     trimesh.util.concatenate(shells).export(path)
 
 
-@pytest.mark.parametrize("name", ["cow", "bunny", "creature"])
+@pytest.mark.parametrize("name", [pytest.param("cow", marks=pytest.mark.slow), "bunny", "creature"])
 def test_the_top_ten_find_the_shipped_parts_and_most_stitch(name):
-    mesh = load_source(f"builtin:{name}")
+    mesh = builtin_mesh(f"builtin:{name}")
     found = propose(mesh, ProposeConfig(count=10), progress=False)
     records = [load_record(p) for p in shipped_records() if p.stem.startswith(f"{name}-")]
     hits = found_parts([r.face_ids for r in records], [p.face_ids for p in found.proposals])
@@ -55,6 +55,7 @@ def test_the_top_ten_find_the_shipped_parts_and_most_stitch(name):
         assert proposal.iou > 0.5 and proposal.record.note.startswith(f"proposal {proposal.rank}:")
 
 
+@pytest.mark.slow
 def test_propose_finds_the_arms_of_a_soup_resumes_and_records_a_bad_source(tmp_path, run_cli):
     soup = tmp_path / "sphere-arms.ply"
     sphere_with_arms(soup)

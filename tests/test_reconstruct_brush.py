@@ -31,6 +31,8 @@ from vdm.surface_metrics import sample_surface
 from vdm.vdm_file import read_vdm
 from vdm.vdm_grid import vdm_to_patch
 
+pytestmark = pytest.mark.slow  # minutes in all: `make test` runs it, `make test-fast` leaves it out
+
 VIEW_SIZE = 128  # the default (fast) quality's view size
 SHAPES = {
     "mushroom": mushroom_patch,

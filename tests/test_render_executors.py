@@ -16,6 +16,7 @@ from vdm.mine.worker import RecordResult
 from vdm.mine.writer import JOURNAL_DIR, DatasetWriter, dumps_line
 
 
+@pytest.mark.xdist_group("processes")
 def test_a_dying_worker_fails_only_its_task():
     outcomes = list(ProcessExecutor(2).run(square_or_die, list(range(6))))
     failures = [o for o in outcomes if isinstance(o, TaskFailure)]
@@ -91,6 +92,7 @@ def test_other_settings_are_refused_naming_each_difference(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # refused before changing anything
 
 
+@pytest.mark.xdist_group("processes")
 def test_one_miner_per_dataset_and_a_dead_owner_is_taken_over(tmp_path, caplog):
     owner = rf"being mined by process {os.getpid()}"
     with DatasetWriter(tmp_path, SETTINGS), pytest.raises(VdmError, match=owner):

@@ -32,6 +32,8 @@ from vdm.records import load_record
 from vdm.stitching.config import Augmentations, StitchConfig
 from vdm.vdm_file import read_vdm
 
+pytestmark = pytest.mark.xdist_group("processes")  # it starts worker processes of its own
+
 # Small and quick, every stage real: 2 augmentations, 96-pixel views, Poisson depth 6, 256-pixel VDMs.
 CONFIG = MineConfig(
     augment=Augmentations(count=2), size=96, stitch=StitchConfig(depth=6), bake=BakeConfig(resolution=256)
@@ -110,6 +112,7 @@ def _lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
+@pytest.mark.slow
 def test_sigkill_then_rerun_gives_the_clean_dataset(clean, records, tmp_path, run_cli):
     out = tmp_path / "dataset"
     run = start_vdm("mine", records, "--out", out, *CLI_OPTIONS, "--workers", "1", stdout=subprocess.DEVNULL)
@@ -144,6 +147,7 @@ def test_sigkill_then_rerun_gives_the_clean_dataset(clean, records, tmp_path, ru
     assert tree(out) == tree(clean)
 
 
+@pytest.mark.slow
 def test_ray_gives_the_same_bytes_as_the_process_pool(clean, records, tmp_path):
     import ray
 
@@ -184,6 +188,7 @@ def test_retry_rejected_mines_the_rejected_selections_again(clean, records, run_
     assert (out / "manifest.jsonl").read_bytes() == manifest
 
 
+@pytest.mark.slow
 def test_mine_imports_patch_files_and_dataset_stats_reports_the_make_up(tmp_path, run_cli):
     from render_shapes import octahedra
 

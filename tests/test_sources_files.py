@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
-from conftest import assert_one_sentence_error
+from conftest import BEFORE_THE_WORK_S, assert_one_sentence_error
 
 from vdm.errors import VdmError
 from vdm.lasso.engine import replay
@@ -87,7 +87,7 @@ def test_face_limits_come_from_the_header_before_parsing(tmp_path, run_cli):
     start = time.perf_counter()
     result = run_cli("info", ply, "--max-faces", "1000000")
     assert_one_sentence_error(result, "declares 5,770,000 faces", "--max-faces")
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < BEFORE_THE_WORK_S  # the body (5.77 M faces) is never read
     stl = tmp_path / "many.stl"
     stl.write_bytes(bytes(80) + struct.pack("<I", 3) + bytes(50 * 3))
     (tmp_path / "many.off").write_text("OFF\n# a comment\n4 2000000 0\n")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import builtin_mesh
 from stitching_geometry import horn_asset, mushroom_asset, mushroom_error, two_balls_asset
 
 from vdm.errors import Rejected
 from vdm.patch import PART, PLANE, Patch, patch_ply_bytes, read_patch, write_patch
-from vdm.sources import load_source
 from vdm.stitching import StitchConfig, augment_patch, stitch_selection
 from vdm.stitching.gates import measure_gates
 from vdm.topology import boundary_loops
@@ -185,6 +185,6 @@ def test_bad_selections_are_rejected_with_one_clear_reason(case, stage, words):
 
 
 def test_a_few_scattered_faces_are_refused_as_too_small_not_as_buried():
-    mesh = load_source("builtin:creature")
+    mesh = builtin_mesh("builtin:creature")
     with pytest.raises(Rejected, match=r"too small to stitch: its 12 faces give \d+ surface samples"):
         stitch_selection(mesh, np.arange(0, mesh.n_faces, mesh.n_faces // 12)[:12])

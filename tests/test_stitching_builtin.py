@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import builtin_mesh, stitched_shipped
 from test_stitching import assert_valid_patch
 
 from vdm.lasso.engine import replay
 from vdm.records import load_record, shipped_records
-from vdm.sources import load_source
-from vdm.stitching import stitch_selection
 
 EXPECTED = ["bunny-ear", "cow-ear", "cow-horn", "cow-nose", "creature-ear", "creature-horn", "creature-snout"]
 
@@ -18,17 +17,12 @@ def test_every_builtin_part_has_a_shipped_record():
     assert [p.stem for p in shipped_records()] == EXPECTED
 
 
-_MESHES: dict = {}
-
-
 @pytest.mark.parametrize("path", shipped_records(), ids=lambda p: p.stem)
 def test_shipped_selection_stitches_into_a_valid_patch(path):
     record = load_record(path)
-    if record.source.spec not in _MESHES:
-        _MESHES[record.source.spec] = load_source(record.source)
-    mesh = _MESHES[record.source.spec]
+    mesh = builtin_mesh(record.source.spec)
     ids = replay(record, mesh, path.name)
-    result = stitch_selection(mesh, ids)
+    result = stitched_shipped(path.stem)
     assert result.report["accepted"]
     assert_valid_patch(result.patch)
     part = result.patch.vertices[result.patch.labels == 1]

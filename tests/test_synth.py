@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import REPO
 
 from vdm.dataset import read_manifest
@@ -15,6 +16,8 @@ from vdm.mine.synth import GENERATORS, draw_spec, synth_patch
 from vdm.patch import read_patch
 from vdm.patch_checks import patch_problem
 from vdm.surface_metrics import chamfer, sample_surface
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("processes")]  # minutes; it starts workers of its own
 
 OPTIONS = ["--augmentations", "1", "--size", "64", "--workers", "2", "--no-sheet"]
 

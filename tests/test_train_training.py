@@ -40,6 +40,7 @@ def _config(dataset: Path, out: Path, **changes) -> TrainConfig:
     return TrainConfig(data=dataset, out=out, **(settings | changes))
 
 
+@pytest.mark.slow
 def test_tiny_model_overfits_two_samples(dataset, tmp_path):
     summary = train(_config(dataset, tmp_path / "run", steps=150, cond_drop=0.0))
     assert summary.step == 150 and summary.checkpoint == tmp_path / "run" / "checkpoint-150"
@@ -192,6 +193,8 @@ def _launch(*args) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("processes")
 def test_two_processes_with_gradient_checkpointing_train_and_resume_exactly(dataset, tmp_path):
     steps = ["--steps", "4", "--checkpoint-every", "2"]
     first = _launch("--data", dataset, "--out", tmp_path / "a", *steps, "--stop-at", "2")
@@ -223,6 +226,7 @@ def test_the_genvdm_recipe_trains_from_the_cli(run_cli, dataset, tmp_path):
     assert_one_sentence_error(bad, "recipe")
 
 
+@pytest.mark.slow
 def test_lora_trains_the_tiny_model_saves_a_lean_adapter_and_exports_a_fused_model(dataset, tmp_path):
     from vdm.train.base_model import read_base
     from vdm.train.generate import generate
