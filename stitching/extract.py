@@ -27,6 +27,10 @@ from vdm.stitching.orient import oriented_asset
 log = logging.getLogger(__name__)
 
 MIN_SAMPLES = 50  # fewer surface samples than this cannot be fused into a surface
+# A sample's normal is turned only when the winding number behind it is lower than in front by this
+# much: across a surface it steps by 1, while both offset points on one side (a tip thinner than the
+# offset, or inside another shell) differ only by the approximation's noise.
+REORIENT_MARGIN = 0.5
 
 
 @dataclass
@@ -92,7 +96,7 @@ def sample_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfi
     offset = 0.25 * spacing
     w_front = asset.winding(points + offset * normals)
     w_back = asset.winding(points - offset * normals)
-    facing_in = w_front > w_back
+    facing_in = w_front - w_back > REORIENT_MARGIN
     normals[facing_in] *= -1.0
     outer = np.minimum(w_front, w_back)
     buried = outer > config.buried_winding
