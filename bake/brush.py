@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,40 +25,41 @@ import numpy as np
 
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.bake.config import RESOLUTIONS, BakeConfig
-from vdm.bake.metrics import BrushGates, away_from_footprint, plane_slide
+from vdm.bake.metrics import BrushGates, BrushScores, away_from_footprint, brush_scores, plane_slide
 from vdm.bake.parameterize import Parameterization, parameterize, part_stretch
 from vdm.bake.sample import sample_grid, to_displacement
+from vdm.bake.stamp import StampFit, in_stamp_frame, stamp_fit
 from vdm.bake.uncross import uncross
 from vdm.bake.untangle import Untangled, untangle
 from vdm.errors import VdmError
 from vdm.patch import Patch, write_patch
 from vdm.patch_checks import patch_problem
 from vdm.vdm_file import write_vdm
-from vdm.vdm_grid import vdm_to_patch
+from vdm.vdm_grid import pixel_centres, vdm_to_patch
 
 BAND_STEPS = (1.0, 1.5, 2.0, 2.5)  # the transition band's multiples a bake tries while its grid folds
 
 
 @dataclass
 class BakedBrush:
-    """A patch's VDM (N, N, 3) and how it was made."""
+    """A patch's VDM (N, N, 3), the patch in the VDM's frame (the brush's fit applied), how it was made."""
 
     displacement: np.ndarray
     mapping: Parameterization
+    patch: Patch
     report: dict = field(default_factory=dict)
+    fit: StampFit | None = None
 
 
-def needed_resolution(stretch: float, config: BakeConfig) -> int:
-    """The VDM side at which neighbouring pixels land at most `max_spacing` apart on the part."""
-    return math.ceil(2.0 * stretch / config.max_spacing)
+def needed_resolution(stretch: float, config: BakeConfig, scale: float = 1.0) -> int:
+    """The VDM side at which neighbouring pixels land at most `max_spacing` apart on the part
+    (patch units; a brush's fit scales the part by `scale`)."""
+    return math.ceil(2.0 * stretch / (config.max_spacing * scale))
 
 
-def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, Untangled]:
-    """The map at `config`'s band, refused when the part needs more pixels than it gives, and its
-    sampled grid after the fold repair."""
-    mapping = parameterize(patch, config)
-    stretch = part_stretch(patch, mapping.uv)
-    need = needed_resolution(stretch, config)
+def _needs_pixels(stretch: float, config: BakeConfig, scale: float = 1.0) -> int:
+    """The VDM side the part needs; more than `config.resolution` is refused in one sentence."""
+    need = needed_resolution(stretch, config, scale)
     if need > config.resolution:
         fits = next((2**k for k in range(8, 12) if 2**k >= need), None)
         advice = f"--resolution {fits} would do" if fits else f"not even {RESOLUTIONS[1]} pixels would do"
@@ -65,17 +67,48 @@ def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, U
             f"The part needs a VDM of at least {need} pixels to keep its surface within "
             f"{config.max_spacing} (it is {config.resolution}); {advice}."
         )
+    return need
+
+
+def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, Untangled]:
+    """The map at `config`'s band, refused when the part needs more pixels than it gives, and its
+    sampled grid (patch frame) after the fold repair."""
+    mapping = parameterize(patch, config)
+    stretch = part_stretch(patch, mapping.uv)
+    need = _needs_pixels(stretch, config)
     report = {**mapping.report, "band": config.band, "part_stretch": stretch, "needed_resolution": need}
     return mapping, report, untangle(sample_grid(patch, mapping, config.resolution), patch)
+
+
+def _as_brush(patch: Patch, baked: BakedBrush, config: BakeConfig, widen_band: bool) -> BakedBrush:
+    """The same map sampled at a brush's pixel centres: its moved region centred and fitted into
+    Blender's circle (stamp_fit), the patch moved with it and joined into a fresh plane."""
+    fit = stamp_fit(patch, baked.mapping)
+    stretch = baked.report["part_stretch"]
+    need = (
+        needed_resolution(stretch, config, fit.scale)
+        if widen_band
+        else _needs_pixels(stretch, config, fit.scale)
+    )
+    framed, mapping = in_stamp_frame(patch, baked.mapping, fit)
+    grid = untangle(sample_grid(framed, mapping, config.resolution), framed)
+    report = baked.report | {
+        "fit": fit.to_json(),
+        "needed_resolution": need,
+        "folded_sampled": grid.folded_before,
+        "folded": grid.folded_after,
+    }
+    return BakedBrush(to_displacement(grid.grid.points, config.border), mapping, framed, report, fit)
 
 
 def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool = False) -> BakedBrush:
     """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
     `config.resolution` gives, is refused in one sentence. Where the grid folds, the map is made
     again with a wider band (BAND_STEPS): the one that folds least is kept, a wider one only while
-    its plane slide stays within BrushGates.slide; faces that still cross are smoothed apart
-    (bake.uncross). With `widen_band` (reconstruction: the user's resolution stands), a part that
-    needs more pixels is not refused but mapped with a wider band."""
+    its plane slide stays within BrushGates.slide (all decided in the patch frame, where the gates
+    are set); a brush (`frame` "brush") then samples that map at its own pixels; faces that still
+    cross are smoothed apart (bake.uncross). With `widen_band` (reconstruction: the user's
+    resolution stands), a part that needs more pixels is not refused but mapped with a wider band."""
     config = config or BakeConfig()
     problem = patch_problem(patch)
     if problem is not None:
@@ -90,7 +123,7 @@ def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool 
             refusal = refusal or exc
             continue
         report |= {"folded_sampled": grid.folded_before, "folded": grid.folded_after}
-        brush = BakedBrush(to_displacement(grid.grid.points, config.border), mapping, report)
+        brush = BakedBrush(to_displacement(grid.grid.points, config.border), mapping, patch, report)
         if best is None:
             best = brush
         elif grid.folded_after < best.report["folded"]:
@@ -102,29 +135,45 @@ def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool 
             break
     if best is None:
         raise refusal
-    repaired = uncross(best.displacement)
-    best.report |= {"crossing_sampled": repaired.crossing_before, "crossing": repaired.crossing_after}
-    return replace(best, displacement=repaired.displacement)
+    return _repaired(_as_brush(patch, best, config, widen_band) if config.frame == "brush" else best)
+
+
+def _repaired(baked: BakedBrush) -> BakedBrush:
+    """The VDM with its crossing faces smoothed apart (bake.uncross); a brush's also exactly 0
+    outside Blender's circle (the fit leaves a margin there; the report says what it cut: 0)."""
+    repaired = uncross(baked.displacement)
+    baked.report |= {"crossing_sampled": repaired.crossing_before, "crossing": repaired.crossing_after}
+    displacement = repaired.displacement
+    if baked.fit is not None:
+        outside = np.hypot(*pixel_centres(displacement.shape[0])) > 1.0
+        baked.report["outside_circle"] = float(np.abs(displacement[outside]).max())
+        displacement = np.where(outside[..., None], np.float32(0.0), displacement)
+    return replace(baked, displacement=displacement)
 
 
 def write_brush(
-    out: Path, patch: Patch, brush: BakedBrush, config: BakeConfig, scores: dict
-) -> dict[str, Path]:
-    """Write the brush's files into `out`; returns them by name."""
+    out: Path, brush: BakedBrush, config: BakeConfig, previews: Executor
+) -> tuple[dict[str, Path], BrushScores]:
+    """Write the brush's files into `out` and score it (section 6b, into report.json); returns the
+    files by name and the scores. `previews` (vdm.render.vdm_preview's preview_process) writes the
+    EXR and draws the preview meanwhile."""
     from vdm.render.vdm_preview import write_preview
 
     out = writable_dir(out)
-    paths = {
-        "vdm": write_vdm(out / "vdm.exr", brush.displacement, config.half, config.compression),
-        "mesh": write_patch(out / "mesh.ply", vdm_to_patch(brush.displacement)),
-        "preview": write_preview(out / "preview.png", brush.displacement),
-    }
+    exr = previews.submit(write_vdm, out / "vdm.exr", brush.displacement, config.half, config.compression)
+    preview = previews.submit(write_preview, out / "preview.png", brush.displacement)
+    decoded = vdm_to_patch(brush.displacement)
+    paths = {"mesh": write_patch(out / "mesh.ply", decoded)}
+    scores = brush_scores(
+        brush.displacement, brush.patch, crossings=brush.report["crossing"], decoded=decoded
+    )
+    paths |= {"vdm": exr.result(), "preview": preview.result()}
     report = {
         "config": config.to_json(),
         "map": brush.report,
-        "scores": scores,
-        "patch_faces": len(patch.faces),
+        "scores": scores.to_json(),
+        "patch_faces": len(brush.patch.faces),
     }
     write_text_atomic(out / "report.json", json.dumps(report, indent=1) + "\n")
     paths["report"] = out / "report.json"
-    return paths
+    return paths, scores

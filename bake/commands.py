@@ -43,7 +43,7 @@ def bake_command(
         Path, typer.Option("--out", help="Directory for vdm.exr, mesh.ply, preview.png, report.json.")
     ],
     *,
-    config: BakeConfig,
+    config: BakeConfig = BakeConfig(frame="brush"),  # noqa: B008 (a brush, unless --frame patch)
     blend: Annotated[
         bool,
         typer.Option("--blend", help="Also write brush.blend: a Blender file with a ready sculpt brush."),
@@ -53,17 +53,16 @@ def bake_command(
     """Bake a patch (or a lassoed selection, stitched first) straight into a VDM sculpt brush."""
     from vdm.atomic import writable_dir
     from vdm.bake.brush import bake_patch, write_brush
-    from vdm.bake.metrics import brush_scores
 
     writable_dir(out)
     if blend:
         from vdm.bake.blend import blender_python
 
         blender_python()  # before the work: a missing Blender module is one sentence at once
-    patch = _patch_of(source, sources)
-    brush = bake_patch(patch, config)
-    scores = brush_scores(brush.displacement, patch)
-    paths = write_brush(out, patch, brush, config, scores.to_json())
+    from vdm.render.vdm_preview import preview_process
+
+    with preview_process() as previews:  # the renderer loads beside the map, the preview beside the scores
+        paths, scores = write_brush(out, bake_patch(_patch_of(source, sources), config), config, previews)
     if blend:
         from vdm.bake.blend import write_blend
 

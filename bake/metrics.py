@@ -11,6 +11,11 @@
   from the rig's views (`vdm reconstruct`) is scored on the undercut points those views see
   (`seen_by`): no fitting recovers what no view shows, e.g. a mushroom cap's underside.
 
+- `centre_offset`: distance of the moved region's centre (the mean of the pixel centres whose
+  displacement is not 0: the part's footprint and its band) from the brush centre.
+- `outside_circle`: the largest |displacement| at pixel centres outside the inscribed circle, which
+  Blender's brush never applies (conventions 6c: 0 for a brush).
+
 GenVDM's own ear3.exr slides 0.003 away from its ear: a reference point.
 """
 
@@ -20,9 +25,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
+from vdm.bake.stamp import StampFit
 from vdm.bake.uncross import crossing_pixels
+from vdm.geometry import face_areas, signed_areas_2d
 from vdm.patch import PART, Patch
 from vdm.surface_metrics import sample_surface
 from vdm.vdm_grid import pixel_centres, vdm_to_patch
@@ -31,6 +37,7 @@ AWAY = 0.1  # pixels farther than this (patch units) from the part's footprint a
 CREASE_DEG = 10.0
 KEPT = 0.05  # an undercut point is kept when the decoded surface passes this close
 SAMPLES = 20_000
+NEAR_PIXELS = 4  # the faces this many pixels around the moved region are searched for nearest points
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class BrushScores:
     self_intersections: int
     undercut_recall: float  # nan when the patch has no undercut
     undercut_share: float  # share of the patch's surface a height field cannot hold
+    centre_offset: float
+    outside_circle: float
 
     def to_json(self) -> dict[str, Any]:
         return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in asdict(self).items()}
@@ -119,19 +128,40 @@ def seen_points(patch: Patch, samples: np.ndarray, normals: np.ndarray, views: t
     return seen
 
 
-def away_from_footprint(patch: Patch, resolution: int) -> np.ndarray:
-    """(N, N) mask of the pixels farther than AWAY from the part's footprint (its xy shadow)."""
-    xs, ys = pixel_centres(resolution)
+def away_from_footprint(patch: Patch, resolution: int, scale: float = 1.0) -> np.ndarray:
+    """(N, N) mask of the pixels farther than AWAY (times a brush's fit `scale`) from the part's
+    footprint (its xy shadow: the pixel centres its faces cover seen from +z, and the pixels its
+    vertices fall in), measured by a Euclidean distance transform of the pixel grid."""
+    from scipy.ndimage import distance_transform_edt
+
+    from vdm.bake.sample import locate
+
     part_faces = patch.faces[(patch.labels[patch.faces] == PART).any(axis=1)]
-    shadow = sample_surface(Patch(patch.vertices, part_faces, patch.labels), SAMPLES).points[:, :2]
-    distance, _ = cKDTree(shadow).query(np.column_stack([xs.ravel(), ys.ravel()]))
+    shadow = np.zeros(resolution * resolution, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):  # faces standing on edge cover no centre
+        shadow[locate(patch.vertices[:, :2], part_faces, resolution)[0]] = True
+    corners = patch.vertices[np.unique(part_faces), :2]
+    cols = np.clip(np.floor((corners[:, 0] + 1.0) * resolution / 2.0), 0, resolution - 1).astype(np.int64)
+    rows = np.clip(np.floor((1.0 - corners[:, 1]) * resolution / 2.0), 0, resolution - 1).astype(np.int64)
+    shadow[rows * resolution + cols] = True
+    distance = distance_transform_edt(~shadow.reshape(resolution, resolution)) * (2.0 / resolution)
+    xs, ys = pixel_centres(resolution)
     inner = (np.abs(xs) < 1.0 - 1.5 / resolution) & (np.abs(ys) < 1.0 - 1.5 / resolution)
-    return (distance.reshape(xs.shape) > AWAY) & inner
+    return (distance > AWAY * scale) & inner
 
 
 def plane_slide(displacement: np.ndarray, away: np.ndarray) -> float:
     """`slide`: mean |(R, G)| over the `away` pixels (away_from_footprint), 0 when there are none."""
     return float(np.linalg.norm(displacement[..., :2], axis=-1)[away].mean()) if away.any() else 0.0
+
+
+def stamp_placement(displacement: np.ndarray) -> tuple[float, float]:
+    """`centre_offset` and `outside_circle` of a VDM (conventions 6c)."""
+    xs, ys = pixel_centres(displacement.shape[0])
+    moved = np.abs(displacement).max(axis=-1) > 0.0
+    offset = float(np.hypot(xs[moved].mean(), ys[moved].mean())) if moved.any() else 0.0
+    outside = np.hypot(xs, ys) > 1.0
+    return offset, float(np.abs(displacement[outside]).max()) if outside.any() else 0.0
 
 
 def decoded_normals(displacement: np.ndarray) -> np.ndarray:
@@ -144,35 +174,106 @@ def decoded_normals(displacement: np.ndarray) -> np.ndarray:
     return normals / np.maximum(np.linalg.norm(normals, axis=-1, keepdims=True), 1e-12)
 
 
+def _moved_grid(displacement: np.ndarray) -> np.ndarray:
+    """(N + 2, N + 2) mask over the decoder's grid (the pixel centres and the ring on the square's
+    edge, vdm_to_patch) of the vertices the VDM moves."""
+    n = displacement.shape[0]
+    moved = np.zeros((n + 2, n + 2), dtype=bool)
+    moved[1:-1, 1:-1] = np.abs(displacement).max(axis=-1) > 0.0
+    return moved
+
+
+def _decoded_sample(moved: np.ndarray, decoded: Patch, seed: int) -> tuple[np.ndarray, int]:
+    """Points sampled by area on the decoded surface where it moves (faces with a displaced corner),
+    and how many of the SAMPLES drawn over the whole surface fell on the still plane instead: those
+    lie on the patch's own plane, at distance 0, so they are counted and not measured."""
+    n = moved.shape[0] - 2
+    faces = decoded.faces[moved.ravel()[decoded.faces].any(axis=1)]
+    c = np.concatenate([[-1.0], -1.0 + (2.0 * np.arange(n) + 1.0) / n, [1.0]])
+    flat = np.stack(np.meshgrid(c, -c), axis=-1).reshape(-1, 2)  # the grid before it is displaced
+    still_area = 4.0 - float(np.abs(signed_areas_2d(flat, faces)).sum())
+    moved_area = float(face_areas(decoded.vertices, faces).sum())
+    rng = np.random.default_rng(seed)
+    count = int(rng.binomial(SAMPLES, moved_area / (moved_area + still_area))) if len(faces) else 0
+    if count == 0:
+        return np.zeros((0, 3)), SAMPLES
+    return sample_surface(Patch(decoded.vertices, faces, decoded.labels), count, seed).points, SAMPLES - count
+
+
+def _to_decoded(points: np.ndarray, moved: np.ndarray, decoded: Patch) -> np.ndarray:
+    """Distance from each point to the decoded surface. A point on the plane (z = 0) over a still
+    cell lies on that flat cell: 0. The others are measured against the faces near the moved
+    region (libigl's AABB tree over a fifth of the grid, typically) and against the still cell
+    below them, |z|, whichever is nearer; the flat plane farther off is never nearer than both."""
+    from scipy.ndimage import binary_dilation
+
+    n = moved.shape[0] - 2
+    c = np.concatenate([[-1.0], -1.0 + (2.0 * np.arange(n) + 1.0) / n, [1.0]])
+    col = np.clip(np.searchsorted(c, points[:, 0]) - 1, 0, n)
+    row = np.clip(np.searchsorted(c, -points[:, 1]) - 1, 0, n)  # grid rows run toward -y
+    cell_moved = moved[row, col] | moved[row + 1, col] | moved[row, col + 1] | moved[row + 1, col + 1]
+    distance = np.zeros(len(points))
+    measure = (points[:, 2] != 0.0) | cell_moved
+    near = binary_dilation(moved, iterations=NEAR_PIXELS).ravel()
+    faces = decoded.faces[near[decoded.faces].any(axis=1)]
+    if measure.any() and len(faces):
+        below = np.where(cell_moved[measure], np.inf, np.abs(points[measure, 2]))
+        distance[measure] = np.minimum(
+            mesh_distance(points[measure], Patch(decoded.vertices, faces, decoded.labels)), below
+        )
+    elif measure.any():
+        distance[measure] = np.abs(points[measure, 2])
+    return distance
+
+
 def brush_scores(
     displacement: np.ndarray,
     patch: Patch,
     seed: int = 0,
-    intersections: bool = True,
+    crossings: int | None = None,
     seen_by: tuple[int, ...] | None = None,
+    decoded: Patch | None = None,
+    fit: StampFit | None = None,
 ) -> BrushScores:
-    """All the section-6b figures of a VDM (an (N, N, 3) displacement) against its patch (without
-    `intersections`, the self-intersection count, which a bake has already made, is -1; with
-    `seen_by`, undercuts count only where those rig views see them)."""
-    decoded = vdm_to_patch(displacement)
+    """All the section-6b figures of a VDM (an (N, N, 3) displacement) against its patch. `crossings`
+    is the exact count a bake has already made (BakedBrush.report["crossing"]; -1: not counted);
+    None counts it here. With `seen_by`, undercuts count only where those rig views see them.
+    `decoded` is the VDM's surface (vdm_to_patch) when the caller has made it already. For a brush
+    (its `fit`, BakedBrush.fit) the bare plane is the patch frame's: from AWAY * scale off the part,
+    and the plane of the patch's square that lies beyond the brush's square counts, unmoved; the
+    figures are in the brush's own units (a scale times the patch frame's)."""
+    decoded = decoded if decoded is not None else vdm_to_patch(displacement)
     sample = sample_surface(patch, SAMPLES, seed)
     truth = sample.points
-    got = sample_surface(decoded, SAMPLES, seed + 1).points
-    away = away_from_footprint(patch, displacement.shape[0])
-    slide = plane_slide(displacement, away)
-    lift = float(np.abs(displacement[..., 2])[away].mean()) if away.any() else 0.0
+    moved = _moved_grid(displacement)
+    got, still = _decoded_sample(moved, decoded, seed + 1)
+    away = away_from_footprint(patch, displacement.shape[0], fit.scale if fit else 1.0)
+    plane_pixels = away.sum() + (fit.outside_square(displacement.shape[0]) if fit else 0.0)
     tilt = np.degrees(np.arccos(np.clip(decoded_normals(displacement)[..., 2], -1.0, 1.0)))
-    crease = float((tilt[away] > CREASE_DEG).mean()) if away.any() else 0.0
-    to_decoded = mesh_distance(truth, decoded)
+    slide, lift, crease = (
+        float(value[away].sum() / plane_pixels) if plane_pixels else 0.0
+        for value in (
+            np.linalg.norm(displacement[..., :2], axis=-1),
+            np.abs(displacement[..., 2]),
+            (tilt > CREASE_DEG).astype(np.float64),
+        )
+    )
+    to_decoded = _to_decoded(truth, moved, decoded)
     under = undercut_points(patch, truth)
     scored = under & seen_points(patch, truth, sample.normals, seen_by) if seen_by is not None else under
     recall = float((to_decoded[scored] < KEPT).mean()) if scored.any() else float("nan")
+    centre_offset, outside_circle = stamp_placement(displacement)
+    to_patch = float(mesh_distance(got, patch).sum()) / (len(got) + still) if len(got) else 0.0
+    if crossings is None:
+        crossings = crossing_pixels(displacement, decoded)[0]
     return BrushScores(
-        chamfer=0.5 * float(mesh_distance(got, patch).mean() + to_decoded.mean()),
+        chamfer=0.5 * (to_patch + float(to_decoded.mean())),
         slide=slide,
         lift=lift,
         crease=crease,
-        self_intersections=crossing_pixels(displacement, decoded)[0] if intersections else -1,
+        self_intersections=crossings,
         undercut_recall=recall,
         undercut_share=float(under.mean()),
+        centre_offset=centre_offset,
+        outside_circle=outside_circle,
     )

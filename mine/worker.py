@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -288,8 +288,7 @@ def _bake(patch_id: str, patch: Any, config: MineConfig, result: RecordResult) -
     bake = config.bake
     try:
         brush = bake_patch(patch, bake)
-        scores = brush_scores(brush.displacement, patch, intersections=False)  # the bake counted them
-        scores = replace(scores, self_intersections=brush.report["crossing"])
+        scores = brush_scores(brush.displacement, brush.patch, crossings=brush.report["crossing"])
     except VdmError as exc:
         result.reject(patch_id, "bake", str(exc))
         return None

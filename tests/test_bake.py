@@ -3,6 +3,8 @@ that encode them, leave the plane alone and keep the undercuts (conventions sect
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import assert_one_sentence_error, stitched_shipped
@@ -15,33 +17,44 @@ from vdm.bake.sample import GridSample, sample_grid
 from vdm.bake.untangle import fold_counts, untangle
 from vdm.geometry import self_intersecting_faces, signed_areas_2d
 from vdm.patch import Patch, read_patch, write_patch
+from vdm.patch_checks import patch_problem
 from vdm.records import load_record, shipped_records
 from vdm.shapes import curled_horn_patch, folded_ear_patch, hook_patch, mushroom_patch
 from vdm.vdm_file import read_vdm
 from vdm.vdm_grid import vdm_to_patch
 
 CHAMFER, SLIDE, CREASE, RECALL = 0.003, 0.005, 0.01, 0.98
+CENTRED = 0.05  # a brush's moved region centred this close to the brush centre (conventions 6c)
 
 
 def _assert_good_brush(patch: Patch, name: str, config: BakeConfig | None = None) -> None:
     """Section 6b: encodes the patch, leaves the plane alone, keeps the undercuts, border exactly 0,
-    and no face of the decoded grid crosses another (exact test)."""
+    and no face of the decoded grid crosses another (exact test); in both frames, and as a brush
+    (6c) centred on the brush centre with nothing outside Blender's circle."""
     config = config or BakeConfig()
-    brush = bake_patch(patch, config)
-    d = brush.displacement
-    assert d.shape == (config.resolution, config.resolution, 3) and d.dtype == np.float32
-    assert not d[[0, -1]].any() and not d[:, [0, -1]].any(), "border pixels exactly 0"
-    scores = brush_scores(d, patch)
-    assert scores.chamfer < CHAMFER, (name, scores)
-    assert scores.slide < SLIDE and scores.lift < SLIDE and scores.crease < CREASE, (name, scores)
-    if scores.undercut_share > 0.01:
-        assert scores.undercut_recall >= RECALL, (name, scores)
-    assert scores.self_intersections == 0, (name, scores)
-    # The map itself folds nowhere and leaves the plane away from the part exactly in place.
-    mapping = brush.mapping
-    assert (signed_areas_2d(mapping.uv, patch.faces) > 0).all(), name
-    fixed = ~mapping.free
-    assert np.array_equal(mapping.uv[fixed], patch.vertices[fixed, :2])
+    for frame in ("patch", "brush"):
+        framed = replace(config, frame=frame)
+        brush = bake_patch(patch, framed)
+        d = brush.displacement
+        assert d.shape == (config.resolution, config.resolution, 3) and d.dtype == np.float32
+        assert not d[[0, -1]].any() and not d[:, [0, -1]].any(), "border pixels exactly 0"
+        scale = brush.fit.scale if brush.fit else 1.0  # a brush's fit scales every length (6c)
+        scores = brush_scores(d, brush.patch, fit=brush.fit)
+        assert scores.chamfer < CHAMFER * scale, (name, frame, scores)
+        assert scores.slide < SLIDE * scale and scores.lift < SLIDE * scale, (name, frame, scores)
+        assert scores.crease < CREASE, (name, frame, scores)
+        if scores.undercut_share > 0.01:
+            assert scores.undercut_recall >= RECALL, (name, frame, scores)
+        assert scores.self_intersections == 0, (name, frame, scores)
+        if frame == "brush":
+            assert scores.centre_offset < CENTRED and scores.outside_circle == 0.0, (name, scores)
+            assert brush.report["outside_circle"] == 0.0, "the fit leaves the circle's edge untouched"
+            assert patch_problem(brush.patch) is None, "a brush's patch is a patch of section 1"
+        # The map itself folds nowhere and leaves the plane away from the part exactly in place.
+        mapping = brush.mapping
+        assert (signed_areas_2d(mapping.uv, brush.patch.faces) > 0).all(), name
+        fixed = ~mapping.free
+        assert np.array_equal(mapping.uv[fixed], brush.patch.vertices[fixed, :2])
 
 
 @pytest.mark.parametrize("path", shipped_records(), ids=lambda p: p.stem)
@@ -80,11 +93,13 @@ def test_bake_command_writes_the_brush_in_every_encoding(tmp_path, run_cli):
     mesh = read_patch(out / "mesh.ply")
     assert len(mesh.vertices) == (256 + 2) ** 2  # vdm2mesh's grid of the written VDM
     disc = tmp_path / "disc"
-    assert run_cli("bake", source, "--out", disc, "--border", "disc").code == 0
+    assert run_cli("bake", source, "--out", disc, "--frame", "patch", "--border", "disc").code == 0
     d = read_vdm(disc / "vdm.exr")
     c = -1.0 + (2.0 * np.arange(512) + 1.0) / 512
     radius = np.hypot(*np.meshgrid(c, c))
     assert not d[radius >= 1.0].any() and d[radius < 0.5].any()
+    refused = run_cli("bake", source, "--out", disc, "--border", "disc")  # a brush (the default)
+    assert_one_sentence_error(refused, "--border disc is for --frame patch")
 
 
 def test_bad_input_is_one_sentence(tmp_path, run_cli, immutable):
@@ -201,7 +216,7 @@ def test_the_dataset_gates_refuse_a_vdm_that_crosses_itself():
 
     from vdm.bake.metrics import BrushGates, BrushScores, gate_failure
 
-    good = BrushScores(1e-4, 1e-4, 1e-4, 0.0, 0, 1.0, 0.2)
+    good = BrushScores(1e-4, 1e-4, 1e-4, 0.0, 0, 1.0, 0.2, 0.0, 0.0)
     assert gate_failure(good, BrushGates()) is None
     assert gate_failure(replace(good, self_intersections=-1), BrushGates()) is None
     assert gate_failure(replace(good, self_intersections=3), BrushGates()) == (

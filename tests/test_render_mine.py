@@ -95,7 +95,7 @@ def test_dataset_layout(clean, records):
         assert brush["chamfer"] < 0.003 and brush["slide"] < 0.005
         displacement = read_vdm(clean / entry["files"]["vdm"])
         assert displacement.shape == (256, 256, 3)
-        again = brush_scores(displacement, patch, intersections=False)  # from the files, in float32
+        again = brush_scores(displacement, patch, crossings=-1)  # from the files, in float32
         assert again.chamfer == pytest.approx(brush["chamfer"], rel=0.05)
         pair = load_training_pair(clean, entry)  # the trainer's view of it
         assert pair.condition.shape == (96, 96, 3) and pair.normal_grid.shape == (960, 640, 3)
