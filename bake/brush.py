@@ -30,7 +30,7 @@ from vdm.bake.parameterize import Parameterization, parameterize, part_stretch
 from vdm.bake.sample import sample_grid, to_displacement
 from vdm.bake.stamp import StampFit, in_stamp_frame, stamp_fit
 from vdm.bake.uncross import uncross
-from vdm.bake.untangle import Untangled, untangle
+from vdm.bake.untangle import untangle
 from vdm.errors import VdmError
 from vdm.patch import Patch, write_patch
 from vdm.patch_checks import patch_problem
@@ -70,72 +70,64 @@ def _needs_pixels(stretch: float, config: BakeConfig, scale: float = 1.0) -> int
     return need
 
 
-def _mapped(patch: Patch, config: BakeConfig) -> tuple[Parameterization, dict, Untangled]:
-    """The map at `config`'s band, refused when the part needs more pixels than it gives, and its
-    sampled grid (patch frame) after the fold repair."""
+def _mapped(patch: Patch, config: BakeConfig) -> BakedBrush:
+    """The map at `config`'s band, refused when the part needs more pixels than it gives, sampled
+    at the VDM's pixel centres (a brush's: its moved region centred and fitted into Blender's circle,
+    the patch moved with it) and its grid's folds repaired."""
     mapping = parameterize(patch, config)
     stretch = part_stretch(patch, mapping.uv)
-    need = _needs_pixels(stretch, config)
+    fit = stamp_fit(patch, mapping) if config.frame == "brush" else None
+    need = _needs_pixels(stretch, config, fit.scale if fit else 1.0)
     report = {**mapping.report, "band": config.band, "part_stretch": stretch, "needed_resolution": need}
-    return mapping, report, untangle(sample_grid(patch, mapping, config.resolution), patch)
+    if fit is not None:
+        patch, mapping = in_stamp_frame(patch, mapping, fit)
+        report["fit"] = fit.to_json()
+    grid = untangle(sample_grid(patch, mapping, config.resolution), patch)
+    report |= {"folded_sampled": grid.folded_before, "folded": grid.folded_after}
+    return BakedBrush(to_displacement(grid.grid.points, config.border), mapping, patch, report, fit)
 
 
-def _as_brush(patch: Patch, baked: BakedBrush, config: BakeConfig, widen_band: bool) -> BakedBrush:
-    """The same map sampled at a brush's pixel centres: its moved region centred and fitted into
-    Blender's circle (stamp_fit), the patch moved with it and joined into a fresh plane."""
-    fit = stamp_fit(patch, baked.mapping)
-    stretch = baked.report["part_stretch"]
-    need = (
-        needed_resolution(stretch, config, fit.scale)
-        if widen_band
-        else _needs_pixels(stretch, config, fit.scale)
-    )
-    framed, mapping = in_stamp_frame(patch, baked.mapping, fit)
-    grid = untangle(sample_grid(framed, mapping, config.resolution), framed)
-    report = baked.report | {
-        "fit": fit.to_json(),
-        "needed_resolution": need,
-        "folded_sampled": grid.folded_before,
-        "folded": grid.folded_after,
-    }
-    return BakedBrush(to_displacement(grid.grid.points, config.border), mapping, framed, report, fit)
+def _slide_in_patch_units(baked: BakedBrush) -> float:
+    """The bare plane's slide as the dataset gate measures it (a brush's fit scales lengths, and its
+    square holds less of the patch's plane: brush_scores says how that is counted)."""
+    n = baked.displacement.shape[0]
+    scale = baked.fit.scale if baked.fit else 1.0
+    away = away_from_footprint(baked.patch, n, scale)
+    extra = baked.fit.outside_square(n) if baked.fit else 0.0
+    return plane_slide(baked.displacement, away, extra) / scale
 
 
 def bake_patch(patch: Patch, config: BakeConfig | None = None, widen_band: bool = False) -> BakedBrush:
     """The VDM of a patch; a mesh that is not a patch, or a part that needs more pixels than
     `config.resolution` gives, is refused in one sentence. Where the grid folds, the map is made
     again with a wider band (BAND_STEPS): the one that folds least is kept, a wider one only while
-    its plane slide stays within BrushGates.slide (all decided in the patch frame, where the gates
-    are set); a brush (`frame` "brush") then samples that map at its own pixels; faces that still
-    cross are smoothed apart (bake.uncross). With `widen_band` (reconstruction: the user's
-    resolution stands), a part that needs more pixels is not refused but mapped with a wider band."""
+    its plane slide stays within BrushGates.slide; faces that still cross are smoothed apart
+    (bake.uncross). A brush (`frame` "brush") is sampled at its own pixels throughout. With
+    `widen_band` (reconstruction: the user's resolution stands), a part that needs more pixels is
+    not refused but mapped with a wider band."""
     config = config or BakeConfig()
     problem = patch_problem(patch)
     if problem is not None:
         raise VdmError(f"The mesh is not a patch (conventions section 1): {problem}")
-    best, refusal, away = None, None, None
+    best, refusal = None, None
     for step in BAND_STEPS:
         try:
-            mapping, report, grid = _mapped(patch, replace(config, band=config.band * step))
+            baked = _mapped(patch, replace(config, band=config.band * step))
         except VdmError as exc:  # the part needs more pixels at this band (or no map was found)
             if step == BAND_STEPS[0] and not widen_band:
                 raise
             refusal = refusal or exc
             continue
-        report |= {"folded_sampled": grid.folded_before, "folded": grid.folded_after}
-        brush = BakedBrush(to_displacement(grid.grid.points, config.border), mapping, patch, report)
-        if best is None:
-            best = brush
-        elif grid.folded_after < best.report["folded"]:
-            if away is None:  # the bare plane's pixels: the same at every band
-                away = away_from_footprint(patch, config.resolution)
-            if plane_slide(brush.displacement, away) <= BrushGates().slide:
-                best = brush
+        if best is None or (
+            baked.report["folded"] < best.report["folded"]
+            and _slide_in_patch_units(baked) <= BrushGates().slide
+        ):
+            best = baked
         if best.report["folded"] == 0:
             break
     if best is None:
         raise refusal
-    return _repaired(_as_brush(patch, best, config, widen_band) if config.frame == "brush" else best)
+    return _repaired(best)
 
 
 def _repaired(baked: BakedBrush) -> BakedBrush:

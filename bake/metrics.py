@@ -150,9 +150,11 @@ def away_from_footprint(patch: Patch, resolution: int, scale: float = 1.0) -> np
     return (distance > AWAY * scale) & inner
 
 
-def plane_slide(displacement: np.ndarray, away: np.ndarray) -> float:
-    """`slide`: mean |(R, G)| over the `away` pixels (away_from_footprint), 0 when there are none."""
-    return float(np.linalg.norm(displacement[..., :2], axis=-1)[away].mean()) if away.any() else 0.0
+def plane_slide(displacement: np.ndarray, away: np.ndarray, extra: float = 0.0) -> float:
+    """`slide`: mean |(R, G)| over the `away` pixels (away_from_footprint) and `extra` more unmoved
+    ones (a brush's share of the patch's plane beyond its square); 0 when there are none."""
+    count = away.sum() + extra
+    return float(np.linalg.norm(displacement[..., :2], axis=-1)[away].sum() / count) if count else 0.0
 
 
 def stamp_placement(displacement: np.ndarray) -> tuple[float, float]:
@@ -248,15 +250,13 @@ def brush_scores(
     moved = _moved_grid(displacement)
     got, still = _decoded_sample(moved, decoded, seed + 1)
     away = away_from_footprint(patch, displacement.shape[0], fit.scale if fit else 1.0)
-    plane_pixels = away.sum() + (fit.outside_square(displacement.shape[0]) if fit else 0.0)
+    extra = fit.outside_square(displacement.shape[0]) if fit else 0.0
+    plane_pixels = away.sum() + extra
+    slide = plane_slide(displacement, away, extra)
     tilt = np.degrees(np.arccos(np.clip(decoded_normals(displacement)[..., 2], -1.0, 1.0)))
-    slide, lift, crease = (
+    lift, crease = (
         float(value[away].sum() / plane_pixels) if plane_pixels else 0.0
-        for value in (
-            np.linalg.norm(displacement[..., :2], axis=-1),
-            np.abs(displacement[..., 2]),
-            (tilt > CREASE_DEG).astype(np.float64),
-        )
+        for value in (np.abs(displacement[..., 2]), (tilt > CREASE_DEG).astype(np.float64))
     )
     to_decoded = _to_decoded(truth, moved, decoded)
     under = undercut_points(patch, truth)

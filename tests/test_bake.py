@@ -107,7 +107,7 @@ def test_bad_input_is_one_sentence(tmp_path, run_cli, immutable):
     assert_one_sentence_error(run_cli("bake", two, "--out", tmp_path / "o"), "not a patch")
     tall = write_patch(tmp_path / "tall.ply", mushroom_patch())
     horn = write_patch(tmp_path / "horn.ply", curled_horn_patch())
-    small = run_cli("bake", horn, "--out", tmp_path / "o", "--resolution", "256")
+    small = run_cli("bake", horn, "--out", tmp_path / "o", "--resolution", "256", "--frame", "patch")
     assert_one_sentence_error(small, "needs a VDM of at least", "--resolution 512 would do")
     assert_one_sentence_error(run_cli("bake", tall, "--out", immutable / "o"), "Cannot write")
     assert not (tmp_path / "o").exists()
