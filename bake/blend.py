@@ -1,25 +1,49 @@
-"""brush.blend: the VDM as a ready sculpt brush in a Blender file, made with Blender's own Python
-module (bpy, on PyPI) in its separate environment.
+"""Blender brushes from VDMs: one .blend of brush assets (with Blender-rendered previews) and the
+catalog file of its asset library, made with Blender's own Python module (bpy, on PyPI) in its
+separate environment.
 
-bpy 4.5 is built against numpy 1.26 and the toolkit runs on numpy 2, so bpy lives in its own
-virtual environment (`.venv-blender`, made by `make setup`; or the Python `$VDM_BLENDER_PYTHON`
-names) and runs `bake/blend_script.py` there. Files written by bpy 4.5 open in Blender 4.5 LTS and
-later (brushes are assets from Blender 4.3 on).
+bpy is built against numpy 1.26 and the toolkit runs on numpy 2, so bpy lives in its own virtual
+environment (`.venv-blender`, made by `make setup`; or the Python `$VDM_BLENDER_PYTHON` names) and
+runs `bake/blend_script.py` there. Files written by bpy 4.5 LTS open in Blender 4.5 and 5.0 (brushes
+are assets from Blender 4.3 on; the tests open them in both).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vdm.atomic import atomic_path
+from vdm.atomic import atomic_path, write_text_atomic
 from vdm.errors import VdmError, short_reason
 
 SCRIPT = Path(__file__).with_name("blend_script.py")
 BLENDER_VENV = Path(__file__).resolve().parents[1] / ".venv-blender"
 BLENDER_PYTHON_ENV = "VDM_BLENDER_PYTHON"
-TIMEOUT_S = 300
+TIMEOUT_S = 3600  # a library of thousands of brushes renders a preview each
+CATALOG_FILE = "blender_assets.cats.txt"
+CATALOG_ROOT = "VDM"
+# Catalog ids are derived from their paths, so the same path has the same id in every library.
+CATALOG_NAMESPACE = uuid.UUID("5b0c5e3e-9d7e-4a39-8d0e-6a1f3c2b7e11")
+NAME_LENGTH = 63  # Blender's longest ID name (bytes)
+
+
+@dataclass(frozen=True)
+class BrushAsset:
+    """One brush of a .blend: what the asset shelf shows and where its VDM is."""
+
+    name: str
+    vdm: Path
+    description: str
+    tags: tuple[str, ...]
+    catalog: str  # a catalog path below CATALOG_ROOT, e.g. "horn/cow"
+    preview: Path  # where Blender's rendered icon is also written (PNG)
+    license: str = ""
+    author: str = ""
 
 
 def blender_python() -> Path:
@@ -28,17 +52,17 @@ def blender_python() -> Path:
     python = Path(given) if given else BLENDER_VENV / "bin" / "python"
     if not python.is_file():
         raise VdmError(
-            f"--blend needs Blender's Python module (bpy 4.5): run `make setup` (it makes "
+            f"Brushes for Blender need Blender's Python module (bpy 4.5): run `make setup` (it makes "
             f"{BLENDER_VENV.name}) or set {BLENDER_PYTHON_ENV} to a Python that has bpy."
         )
     return python
 
 
-def run_blender_script(script: Path, *arguments: str) -> str:
+def run_blender_script(script: Path, *arguments: str, python: Path | None = None) -> str:
     """Run a script with Blender's Python; its stdout, or one sentence when it fails."""
     try:
         done = subprocess.run(
-            [str(blender_python()), str(script), *arguments],
+            [str(python or blender_python()), str(script), *arguments],
             capture_output=True,
             text=True,
             timeout=TIMEOUT_S,
@@ -51,8 +75,52 @@ def run_blender_script(script: Path, *arguments: str) -> str:
     return done.stdout
 
 
-def write_blend(vdm: Path, out: Path) -> Path:
-    """Write `out` (a .blend) holding a Draw brush that stamps the VDM file `vdm` (packed inside)."""
-    with atomic_path(out) as tmp:
-        run_blender_script(SCRIPT, "write", str(Path(vdm).resolve()), str(tmp.resolve()))
+def catalog_id(catalog: str) -> str:
+    """The catalog's UUID, the same for the same path everywhere."""
+    return str(uuid.uuid5(CATALOG_NAMESPACE, f"{CATALOG_ROOT}/{catalog}"))
+
+
+def write_catalogs(folder: Path, catalogs: list[str]) -> Path:
+    """`blender_assets.cats.txt` of an asset library folder: each catalog path and its parents, in
+    the format of Blender's manual (files/asset_libraries/catalogs)."""
+    paths: set[str] = set()
+    for catalog in catalogs:
+        parts = [CATALOG_ROOT, *(p for p in catalog.split("/") if p)]
+        paths |= {"/".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    lines = [
+        "# This is an Asset Catalog Definition file for Blender.",
+        "#",
+        "# Empty lines and lines starting with `#` will be ignored.",
+        "# The first non-ignored line should be the version indicator.",
+        '# Other lines are of the format "UUID:catalog/path/for/assets:simple catalog name"',
+        "",
+        "VERSION 1",
+        "",
+    ]
+    for path in sorted(paths):
+        below = path.removeprefix(CATALOG_ROOT).lstrip("/")
+        lines.append(f"{catalog_id(below)}:{path}:{path.replace('/', '-')}")
+    return write_text_atomic(folder / CATALOG_FILE, "\n".join(lines) + "\n")
+
+
+def write_blend(assets: list[BrushAsset], out: Path) -> Path:
+    """Write `out` (a .blend) holding one sculpt brush asset per entry (VDMs packed inside)."""
+    names = [a.name for a in assets]
+    if len(set(names)) != len(names):
+        raise VdmError("Two brushes of one .blend share a name; each needs its own.")
+    entries = [
+        {
+            **{k: v for k, v in asdict(a).items() if k not in ("vdm", "preview", "catalog", "tags")},
+            "exr": str(Path(a.vdm).resolve()),
+            "preview": str(Path(a.preview).resolve()),
+            "tags": list(a.tags),
+            "catalog_id": catalog_id(a.catalog),
+        }
+        for a in assets
+    ]
+    with tempfile.TemporaryDirectory(prefix="vdm-blend-") as folder:
+        manifest = Path(folder) / "brushes.json"
+        manifest.write_text(json.dumps({"brushes": entries}), encoding="utf-8")
+        with atomic_path(out) as tmp:
+            run_blender_script(SCRIPT, str(manifest), str(Path(tmp).resolve()))
     return out

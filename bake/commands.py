@@ -17,10 +17,11 @@ from vdm.source_config import SourceConfig
 log = logging.getLogger(__name__)
 
 
-def _patch_of(path: Path, sources: SourceConfig) -> Patch:
-    """The patch to bake: a patch .ply as it is, or a selection record stitched first."""
+def _patch_of(path: Path, sources: SourceConfig) -> tuple[Patch, str, str]:
+    """The patch to bake (a patch .ply as it is, or a selection record stitched first), the note
+    of its record ("" for a .ply) and its source."""
     if path.suffix.lower() == ".ply":
-        return read_patch(path)
+        return read_patch(path), "", str(path)
     if path.suffix.lower() != ".json":
         raise VdmError(f"{path} is neither a patch .ply nor a selection record .json.")
     from vdm.errors import Rejected
@@ -29,7 +30,7 @@ def _patch_of(path: Path, sources: SourceConfig) -> Patch:
 
     record, mesh, face_ids = record_selection(path, sources)
     try:
-        return stitch_selection(mesh, face_ids).patch
+        return stitch_selection(mesh, face_ids).patch, record.note, record.source.spec
     except Rejected as exc:
         raise rejection_error(record.id, exc) from exc
 
@@ -46,28 +47,46 @@ def bake_command(
     config: BakeConfig = BakeConfig(frame="brush"),  # noqa: B008 (a brush, unless --frame patch)
     blend: Annotated[
         bool,
-        typer.Option("--blend", help="Also write brush.blend: a Blender file with a ready sculpt brush."),
+        typer.Option(
+            "--blend",
+            help="Also write brush.blend (a Blender 4.5+ sculpt brush asset with its preview) and the "
+            "folder's asset catalog.",
+        ),
     ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The brush's name (default: its record's note, or the file's name)."),
+    ] = None,
     sources: SourceConfig,
 ) -> None:
     """Bake a patch (or a lassoed selection, stitched first) straight into a VDM sculpt brush."""
     from vdm.atomic import writable_dir
     from vdm.bake.brush import bake_patch, write_brush
+    from vdm.render.vdm_preview import preview_process
 
     writable_dir(out)
     if blend:
         from vdm.bake.blend import blender_python
 
         blender_python()  # before the work: a missing Blender module is one sentence at once
-    from vdm.render.vdm_preview import preview_process
-
     with preview_process() as previews:  # the renderer loads beside the map, the preview beside the scores
-        paths, scores = write_brush(out, bake_patch(_patch_of(source, sources), config), config, previews)
+        patch, note, origin = _patch_of(source, sources)
+        paths, scores = write_brush(out, bake_patch(patch, config), config, previews)
     if blend:
-        from vdm.bake.blend import write_blend
+        from vdm.bake.asset import brush_asset, part_name
+        from vdm.bake.blend import write_blend, write_catalogs
 
-        paths["blend"] = write_blend(paths["vdm"], out / "brush.blend")
-        log.info("wrote %s (Blender 4.5 and later)", paths["blend"])
+        asset = brush_asset(
+            part_name(name or note, source.stem),
+            paths["vdm"],
+            out / "icon.png",
+            origin,
+            note,
+            config.resolution,
+        )
+        paths["blend"] = write_blend([asset], out / "brush.blend")
+        write_catalogs(out, [asset.catalog])
+        log.info("wrote %s: the brush %r (Blender 4.5 and later)", paths["blend"], asset.name)
     log.info(
         "wrote %s: Chamfer %.2g, slide %.2g, crease %.1f%%, undercut recall %s",
         paths["vdm"],

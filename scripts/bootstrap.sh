@@ -37,17 +37,22 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
-# Blender's Python module, for `vdm bake --blend`, in its own environment: bpy 4.5 is built
-# against numpy 1.26, the toolkit runs on numpy 2 (bake/blend.py says how it is found).
-BLENDER_VENV=.venv-blender
-blender_stamp="$BLENDER_VENV/.vdm-installed"
-blender_want=$(sha256sum blender-requirements.txt | cut -d' ' -f1)
+# Blender's Python module, for `vdm bake --blend` and `vdm pack` (4.5 LTS, .venv-blender) and for the
+# tests that open those files in Blender 5.0 too (.venv-blender5), each in its own environment: bpy
+# is built against numpy 1.26, the toolkit runs on numpy 2 (bake/blend.py says how it is found).
+install_blender() {  # VENV REQUIREMENTS
+  local venv=$1 requirements=$2 stamp="$1/.vdm-installed" want
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then return; fi
+  echo "bootstrap: installing Blender's Python module ($(grep -m1 '^bpy' "$requirements")) into $venv"
+  [[ -x $venv/bin/python ]] || "$PYTHON" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -r "$requirements"
+  echo "$want" > "$stamp"
+}
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-  echo "bootstrap: bpy 4.5 needs Python 3.11; skipping $BLENDER_VENV (vdm bake --blend will say so)"
-elif [[ ! -f $blender_stamp || $(cat "$blender_stamp") != "$blender_want" ]]; then
-  echo "bootstrap: installing Blender's Python module (bpy) into $BLENDER_VENV"
-  [[ -x $BLENDER_VENV/bin/python ]] || "$PYTHON" -m venv "$BLENDER_VENV"
-  "$BLENDER_VENV/bin/python" -m pip install -q --upgrade pip
-  "$BLENDER_VENV/bin/python" -m pip install -q -r blender-requirements.txt
-  echo "$blender_want" > "$blender_stamp"
+  echo "bootstrap: bpy needs Python 3.11; skipping .venv-blender (vdm bake --blend will say so)"
+else
+  install_blender .venv-blender blender-requirements.txt
+  install_blender .venv-blender5 blender5-requirements.txt
 fi

@@ -18,7 +18,7 @@ from vdm.bake.untangle import fold_counts, untangle
 from vdm.geometry import self_intersecting_faces, signed_areas_2d
 from vdm.patch import Patch, read_patch, write_patch
 from vdm.patch_checks import patch_problem
-from vdm.records import load_record, shipped_records
+from vdm.records import load_record, shipped_record, shipped_records
 from vdm.shapes import curled_horn_patch, folded_ear_patch, hook_patch, mushroom_patch
 from vdm.vdm_file import read_vdm
 from vdm.vdm_grid import vdm_to_patch
@@ -119,29 +119,53 @@ def test_bake_is_the_same_bytes_every_time():
     assert bake_patch(patch, BakeConfig(resolution=256)).displacement.tobytes() == first.tobytes()
 
 
-def test_the_blend_file_holds_a_ready_brush_that_decodes_like_vdm2mesh(tmp_path, run_cli):
-    from blender_check import check_blend
+@pytest.mark.parametrize("version", ["4.5", "5.0"])
+def test_the_blend_file_is_a_named_brush_asset_that_blender_stamps_as_mesh_ply(tmp_path, run_cli, version):
+    """bpy 4.5 LTS and 5.0 open the brush a selection bakes to: named after its part, set up as
+    Blender's own baker sets one (plus no pressure on strength), an asset with a description, tags,
+    a catalog of the folder's catalog file and a preview Blender rendered; Blender's own decoding of
+    its texture where the brush acts (inside its circle) is mesh.ply's surface, nothing cut off."""
+    from blender_check import inspect_blend
 
-    source = write_patch(tmp_path / "ball.ply", ball_patch(n_around=96, n_ball=32, n_plane=8))
+    from vdm.bake.blend import CATALOG_FILE, catalog_id
+    from vdm.surface_metrics import chamfer
+
     out = tmp_path / "brush"
-    result = run_cli("bake", source, "--out", out, "--resolution", "256", "--blend")
+    result = run_cli("bake", shipped_record("cow-horn"), "--out", out, "--blend")
     assert result.code == 0, result.err
-    settings, surface = check_blend(out / "brush.blend")  # opened by Blender itself (bpy)
-    assert settings["version"].startswith("4.5")
-    assert settings["map_mode"] == "AREA_PLANE" and settings["vector_displacement"]
-    assert settings["stroke_method"] == "ANCHORED" and settings["colorspace"] == "Non-Color"
-    assert settings["packed"] and not settings["clamp"] and settings["asset"]
-    assert settings["size"] == [256, 256]
-    # Blender's Displace modifier (RGB to XYZ, UV, mid-level 0) makes mesh.ply's surface of the EXR.
-    grid = read_patch(out / "mesh.ply").vertices.reshape(258, 258, 3)[1:-1, 1:-1]
-    assert np.abs(surface - grid).max() < 1e-5
+    (brush,), surfaces = inspect_blend(out / "brush.blend", version)
+    assert brush["version"].startswith(version) and brush["name"] == "Right horn"
+    assert brush["map_mode"] == "AREA_PLANE" and brush["vector_displacement"]
+    assert brush["stroke_method"] == "ANCHORED" and brush["falloff"] == "CONSTANT"
+    assert brush["strength"] == 1.0 and not brush["pressure_strength"]
+    assert brush["extension"] == "EXTEND" and not brush["clamp"] and brush["colorspace"] == "Non-Color"
+    assert brush["packed"] and brush["size"] == [512, 512]
+    assert brush["asset"] and brush["sculpt_shelf"] and "right horn" in brush["description"]
+    assert {"vdm", "horn", "cow", "512px"} <= set(brush["tags"])
+    assert (
+        brush["catalog_id"] == catalog_id("horn/cow")
+        and brush["catalog_id"] in (out / CATALOG_FILE).read_text()
+    )
+    assert brush["preview_custom"] and brush["preview_size"][0] >= 128 and brush["preview_spread"] > 0.05
+    grid = read_patch(out / "mesh.ply").vertices.reshape(514, 514, 3)[1:-1, 1:-1]
+    stamped, everywhere = surfaces["Right horn"], surfaces["Right horn unmasked"]
+    assert chamfer(stamped.reshape(-1, 3), grid.reshape(-1, 3)) < 0.002
+    assert np.abs(stamped - grid).max() < 1e-5 and np.array_equal(stamped, everywhere), "nothing cut off"
+    if version == "4.5":  # the check has teeth: the patch frame's horn reaches past the circle
+        square = tmp_path / "square"
+        assert (
+            run_cli("bake", shipped_record("cow-horn"), "--out", square, "--frame", "patch", "--blend").code
+            == 0
+        )
+        _, surfaces = inspect_blend(square / "brush.blend", version)
+        assert np.abs(surfaces["Right horn"] - surfaces["Right horn unmasked"]).max() > 0.005
 
 
 def test_blend_without_blender_is_one_sentence_before_the_work(tmp_path, run_cli, monkeypatch):
     monkeypatch.setenv("VDM_BLENDER_PYTHON", str(tmp_path / "no-python"))
     source = write_patch(tmp_path / "ball.ply", ball_patch(n_around=32, n_ball=8, n_plane=2))
     result = run_cli("bake", source, "--out", tmp_path / "brush", "--blend")
-    assert_one_sentence_error(result, "--blend needs Blender's Python module")
+    assert_one_sentence_error(result, "Brushes for Blender need Blender's Python module")
     assert not (tmp_path / "brush").exists()
 
 

@@ -1,0 +1,63 @@
+"""What a brush is called and says about itself in Blender's asset shelf: its name (from the part's
+note, its file, or the user), a description, tags (source, category, size) and its catalog."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from vdm.bake.blend import NAME_LENGTH, BrushAsset
+
+# Words a curator's note (or a procedural part's generator) names a part by: the catalog below
+# VDM/ that groups like parts, in this order of precedence.
+CATEGORIES = (
+    "horn", "antler", "ear", "nose", "snout", "muzzle", "beak", "tail", "claw", "tooth", "fang",
+    "spike", "fin", "wing", "tentacle", "hook", "mushroom", "bulb", "eye", "lip", "brow", "scale",
+    "bump", "leg", "arm", "hand", "foot",
+)  # fmt: skip
+
+
+def part_name(note: str, fallback: str) -> str:
+    """A brush name a person reads: the note's first clause ("right horn, with the skin..." ->
+    "Right horn"), else the fallback (a file's stem), at most Blender's name length."""
+    first = re.split(r"[,;(\n]", note.strip(), maxsplit=1)[0].strip() if note else ""
+    name = first or fallback.replace("_", " ").replace("-", " ").strip() or "VDM brush"
+    name = name[0].upper() + name[1:]
+    return name.encode("utf-8")[:NAME_LENGTH].decode("utf-8", errors="ignore").strip()
+
+
+def category(*texts: str) -> str:
+    """The first part word found in the texts (note, name, generator), else "other"."""
+    words = set(re.findall(r"[a-z]+", " ".join(texts).lower()))
+    words |= {w.removesuffix("s") for w in words}
+    return next((c for c in CATEGORIES if c in words), "other")
+
+
+def source_name(spec: str) -> str:
+    """A short name of a mesh source: builtin:cow -> cow, a path -> its stem, objaverse:<uid> -> the
+    uid's first 8 characters."""
+    kind, _, ref = spec.partition(":")
+    if kind == "builtin":
+        return ref
+    if kind == "objaverse":
+        return f"objaverse-{ref[:8]}"
+    return Path(spec).stem or "patch"
+
+
+def brush_asset(
+    name: str, vdm: Path, preview: Path, source: str, note: str, resolution: int, license: str = ""
+) -> BrushAsset:
+    """The asset of one brush: catalog VDM/<category>/<source>, tags of source, category and size."""
+    where = source_name(source)
+    kind = category(note, name)
+    words = f"{note.strip()}. " if note.strip() and note.strip() != name else ""
+    description = f"{name}: a vector displacement stamp. {words}Made by vdm from {source}, {resolution} px."
+    return BrushAsset(
+        name=name,
+        vdm=vdm,
+        description=description,
+        tags=("vdm", kind, where, f"{resolution}px"),
+        catalog=f"{kind}/{where}",
+        preview=preview,
+        license=license,
+    )
