@@ -103,12 +103,8 @@ def write_catalogs(folder: Path, catalogs: list[str]) -> Path:
     return write_text_atomic(folder / CATALOG_FILE, "\n".join(lines) + "\n")
 
 
-def write_blend(assets: list[BrushAsset], out: Path) -> Path:
-    """Write `out` (a .blend) holding one sculpt brush asset per entry (VDMs packed inside)."""
-    names = [a.name for a in assets]
-    if len(set(names)) != len(names):
-        raise VdmError("Two brushes of one .blend share a name; each needs its own.")
-    entries = [
+def _entries(assets: list[BrushAsset]) -> list[dict]:
+    return [
         {
             **{k: v for k, v in asdict(a).items() if k not in ("vdm", "preview", "catalog", "tags")},
             "exr": str(Path(a.vdm).resolve()),
@@ -118,9 +114,26 @@ def write_blend(assets: list[BrushAsset], out: Path) -> Path:
         }
         for a in assets
     ]
+
+
+def _run_on(assets: list[BrushAsset], command: str, *arguments: str) -> None:
     with tempfile.TemporaryDirectory(prefix="vdm-blend-") as folder:
         manifest = Path(folder) / "brushes.json"
-        manifest.write_text(json.dumps({"brushes": entries}), encoding="utf-8")
-        with atomic_path(out) as tmp:
-            run_blender_script(SCRIPT, str(manifest), str(Path(tmp).resolve()))
+        manifest.write_text(json.dumps({"brushes": _entries(assets)}), encoding="utf-8")
+        run_blender_script(SCRIPT, command, str(manifest), *arguments)
+
+
+def render_icons(assets: list[BrushAsset]) -> None:
+    """Blender renders the icon of each asset whose preview PNG is not there yet."""
+    _run_on(assets, "icons")
+
+
+def write_blend(assets: list[BrushAsset], out: Path) -> Path:
+    """Write `out` (a .blend) holding one sculpt brush asset per entry (VDMs packed inside), each
+    with its icon (rendered by Blender where its PNG is missing)."""
+    names = [a.name for a in assets]
+    if len(set(names)) != len(names):
+        raise VdmError("Two brushes of one .blend share a name; each needs its own.")
+    with atomic_path(out) as tmp:
+        _run_on(assets, "write", str(Path(tmp).resolve()))
     return out

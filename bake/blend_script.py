@@ -1,10 +1,12 @@
 """Run by Blender's Python (bpy 4.5 or 5.0): brushes that stamp VDMs, as Blender's own VDM Brush
 Baker sets one up, saved as assets in one .blend, each with a preview that Blender renders itself.
 
-    python blend_script.py BRUSHES.json OUT.blend
+    python blend_script.py icons BRUSHES.json            # render the icons not rendered yet
+    python blend_script.py write BRUSHES.json OUT.blend  # the brushes, with their icons (rendered if missing)
 
 BRUSHES.json: {"brushes": [{"name", "exr", "description", "tags", "license", "author", "catalog_id",
-"preview"}]}; `preview` is where the rendered icon (PNG) is also written. It imports bpy, numpy (the
+"preview"}]}; `preview` is the icon's PNG (Blender's render of the stamp): several processes can
+render the icons of one library's shards, and one then writes the library. It imports bpy, numpy (the
 one bpy ships with) and the standard library only: it runs in the separate environment that holds
 Blender's module (`.venv-blender`), started by `bake/blend.py`.
 
@@ -29,7 +31,7 @@ import numpy as np
 PREVIEW_SIZE = 192  # pixels of the square icon
 PREVIEW_SAMPLES = 12
 GRID = 160  # vertices along the side of the preview's grid
-CLAY = (0.62, 0.40, 0.28, 1.0)
+CLAY = (0.55, 0.30, 0.18, 1.0)
 GREY = (0.36, 0.36, 0.36, 1.0)
 VIEW_ELEVATION_DEG = 40.0
 VIEW_AZIMUTH_DEG = -25.0
@@ -104,12 +106,12 @@ def _preview_scene() -> tuple[bpy.types.Object, bpy.types.Object, bpy.types.Shad
     scene.collection.objects.link(camera)
     scene.camera = camera
     sun = bpy.data.objects.new("sun", bpy.data.lights.new("sun", "SUN"))
-    sun.data.energy = 3.5
+    sun.data.energy = 3.0
     sun.rotation_euler = (math.radians(35), math.radians(-25), math.radians(20))
     scene.collection.objects.link(sun)
     scene.world = bpy.data.worlds.new("sky")
     scene.world.use_nodes = True
-    scene.world.node_tree.nodes["Background"].inputs["Strength"].default_value = 0.8
+    scene.world.node_tree.nodes["Background"].inputs["Strength"].default_value = 0.55
     scene.render.engine = "CYCLES"
     scene.cycles.device = "CPU"
     scene.cycles.samples = PREVIEW_SAMPLES
@@ -138,8 +140,8 @@ def _frame(camera: bpy.types.Object, image: bpy.types.Image) -> None:
     camera.data.ortho_scale = 2.3 + 0.9 * height
 
 
-def _render_preview(grid, camera, image_node, texture, path: str) -> np.ndarray:
-    """The icon: RGBA float pixels (Blender's rows, bottom first), also written as a PNG."""
+def _render_preview(grid, camera, image_node, texture, path: str) -> None:
+    """The icon, written as a PNG: the stamp as Blender shows it."""
     grid.modifiers.clear()
     displace = grid.modifiers.new("VDM", type="DISPLACE")
     displace.texture = texture
@@ -151,11 +153,39 @@ def _render_preview(grid, camera, image_node, texture, path: str) -> np.ndarray:
     _frame(camera, texture.image)
     bpy.context.scene.render.filepath = path
     bpy.ops.render.render(write_still=True)
-    rendered = bpy.data.images.load(path)
-    pixels = np.empty(PREVIEW_SIZE * PREVIEW_SIZE * 4, dtype=np.float32)
-    rendered.pixels.foreach_get(pixels)
-    bpy.data.images.remove(rendered)
-    return pixels
+
+
+def _icon_pixels(path: str) -> tuple[tuple[int, int], np.ndarray]:
+    """An icon PNG's size and RGBA float pixels as Blender holds them (rows bottom first)."""
+    icon = bpy.data.images.load(path)
+    size = tuple(icon.size)
+    pixels = np.empty(size[0] * size[1] * 4, dtype=np.float32)
+    icon.pixels.foreach_get(pixels)
+    bpy.data.images.remove(icon)
+    return size, pixels
+
+
+def _texture(entry: dict) -> bpy.types.Texture:
+    image = bpy.data.images.load(entry["exr"])
+    image.name = entry["name"]
+    image.colorspace_settings.name = "Non-Color"
+    texture = bpy.data.textures.new(entry["name"], type="IMAGE")
+    texture.image = image
+    texture.extension = "EXTEND"
+    texture.use_clamp = False
+    return texture
+
+
+def icons(manifest: str) -> None:
+    """Render the icon of every brush whose PNG is not there yet."""
+    entries = json.loads(Path(manifest).read_text(encoding="utf-8"))["brushes"]
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = _preview_scene()
+    for entry in entries:
+        if not Path(entry["preview"]).is_file():
+            texture = _texture(entry)
+            _render_preview(*scene, texture, entry["preview"])
+            bpy.data.textures.remove(texture)
 
 
 def _brush(entry: dict, texture: bpy.types.Texture) -> bpy.types.Brush:
@@ -182,27 +212,24 @@ def _brush(entry: dict, texture: bpy.types.Texture) -> bpy.types.Brush:
 
 
 def write(manifest: str, out: str) -> None:
+    """The library: one brush asset per entry, its icon the entry's PNG (rendered first if missing)."""
     entries = json.loads(Path(manifest).read_text(encoding="utf-8"))["brushes"]
+    if not all(Path(e["preview"]).is_file() for e in entries):
+        icons(manifest)
     _sculpt_context()
-    grid, camera, image_node = _preview_scene()
     brushes = set()
     for entry in entries:
-        image = bpy.data.images.load(entry["exr"])
-        image.name = entry["name"]
-        image.colorspace_settings.name = "Non-Color"
-        texture = bpy.data.textures.new(entry["name"], type="IMAGE")
-        texture.image = image
-        texture.extension = "EXTEND"
-        texture.use_clamp = False
-        pixels = _render_preview(grid, camera, image_node, texture, entry["preview"])
-        image.pack()
+        texture = _texture(entry)
+        texture.image.pack()
         brush = _brush(entry, texture)
+        size, pixels = _icon_pixels(entry["preview"])
         preview = brush.preview_ensure()
-        preview.image_size = (PREVIEW_SIZE, PREVIEW_SIZE)
+        preview.image_size = size
         preview.image_pixels_float.foreach_set(pixels)
         brushes.add(brush)
     bpy.data.libraries.write(out, brushes, fake_user=True, compress=True)
 
 
 if __name__ == "__main__":
-    write(*sys.argv[1:])
+    command, *arguments = sys.argv[1:]
+    {"icons": icons, "write": write}[command](*arguments)

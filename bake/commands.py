@@ -9,12 +9,14 @@ from typing import Annotated
 import typer
 
 from vdm.bake.config import BakeConfig
-from vdm.cli_options import vdm_command
+from vdm.bake.formats import FORMATS
+from vdm.cli_options import Exclude, vdm_command
 from vdm.errors import VdmError
 from vdm.patch import Patch, read_patch
 from vdm.source_config import SourceConfig
 
 log = logging.getLogger(__name__)
+OTHER_TOOLS = tuple(name for name in FORMATS if name != "blender")
 
 
 def _patch_of(path: Path, sources: SourceConfig) -> tuple[Patch, str, str]:
@@ -97,6 +99,48 @@ def bake_command(
     )
 
 
+def pack_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="SOURCE...",
+            help="Datasets, folders of patch meshes (.ply) or selection records (.json), or `vdm bake` "
+            "outputs.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The library folder (created, or resumed).")],
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help=f"Also write each brush for another sculptor: {', '.join(OTHER_TOOLS)} (repeatable).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Bakes at once (default: the CPU count).")
+    ] = None,
+    *,
+    config: Annotated[BakeConfig, Exclude("frame", "border")] = BakeConfig(half=True),  # noqa: B008
+) -> None:
+    """Many parts as one brush library: a Blender asset library (.blend, catalogs, icons), the EXRs,
+    a contact sheet and INSTALL.md; resumable."""
+    import os
+
+    from vdm.bake.blend import blender_python
+    from vdm.bake.pack import pack
+    from vdm.console import table_console
+
+    unknown = sorted(set(formats or ()) - set(FORMATS))
+    if unknown:
+        raise VdmError(f"Unknown --format {unknown[0]!r}: use {', '.join(FORMATS)}.")
+    blender_python()  # before the work: a missing Blender module is one sentence at once
+    summary = pack(
+        inputs, out, config, tuple(formats or ()), workers or os.cpu_count() or 1, table_console(True)
+    )
+    typer.echo(f"{len(summary.brushes)} brushes in {summary.library}; {len(summary.refused)} parts left out.")
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the `vdm` app."""
     app.command("bake")(vdm_command(bake_command))
+    app.command("pack")(vdm_command(pack_command))

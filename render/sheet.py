@@ -5,12 +5,13 @@ What a person looks at to judge a render or a dataset at a glance.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from vdm.images import compose_grid, write_png
 from vdm.render.views import ViewImages
@@ -78,3 +79,33 @@ def write_contact_sheet(
     path = Path(path)
     write_png(path, contact_sheet(entries, tile, columns))
     return path
+
+
+def icon_sheet(
+    icons: Sequence[tuple[str, np.ndarray]], title: str, columns: int = 8, tile: int = 160
+) -> np.ndarray:
+    """Named pictures (a brush library's icons) in rows of `columns` under a title, each name
+    written under its picture: what a person scans to find a brush."""
+    if not icons:
+        raise ValueError("a sheet needs at least one picture")
+    font = ImageFont.load_default(size=13)
+    head = ImageFont.load_default(size=20)
+    caption, title_height = 34, 36
+    columns = min(columns, len(icons))
+    rows = -(-len(icons) // columns)
+    sheet = Image.new(
+        "RGB", (columns * (tile + GAP) + GAP, title_height + rows * (tile + caption + GAP)), "white"
+    )
+    draw = ImageDraw.Draw(sheet)
+    draw.text((GAP, 8), title, fill=(0, 0, 0), font=head)
+    for i, (name, picture) in enumerate(icons):
+        r, c = divmod(i, columns)
+        x, y = GAP + c * (tile + GAP), title_height + r * (tile + caption + GAP)
+        image = Image.fromarray(picture)
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image.convert("RGB"), mask=image.getchannel("A") if image.mode == "RGBA" else None)
+        sheet.paste(background.resize((tile, tile), Image.Resampling.LANCZOS), (x, y))
+        lines = textwrap.wrap(name, width=max(8, tile // 7))[:2]
+        for k, line in enumerate(lines):
+            draw.text((x + 2, y + tile + 2 + 15 * k), line, fill=(0, 0, 0), font=font)
+    return np.asarray(sheet)

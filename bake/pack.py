@@ -1,0 +1,358 @@
+"""`vdm pack`: many parts as one brush library for Blender (and the other sculptors).
+
+The parts: a dataset (its patches, named by their records' notes), folders of patch meshes or
+selection records, or `vdm bake` outputs (their brush VDMs as they are). Each part is baked as a
+brush (centred, inside Blender's circle) in a worker process into its own folder under
+PACK/.work/<key> (the key: a hash of its file and the bake's settings), so a run that stops is
+resumed by running it again; a part the bake refuses gets one sentence and the rest go on. Then
+Blender renders the missing icons (one process per core) and writes the library:
+
+    PACK/vdm-brushes.blend        every brush as an asset, with its icon, in catalogs VDM/<part>/<source>
+    PACK/blender_assets.cats.txt  the catalogs
+    PACK/vdm/<name>.exr           each brush's VDM, half + ZIP (Blender's baker's default)
+    PACK/<tool>/<name>...         with --format zbrush|mudbox|3dcoat: each tool's file (bake.formats)
+    PACK/previews/<name>.png      the icons; contact_sheet.png: all of them with their names
+    PACK/INSTALL.md               how to use the library in each tool
+    PACK/pack.json                what is in it, and what was left out and why
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, replace
+from multiprocessing import get_context
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from vdm.atomic import writable_dir, write_text_atomic
+from vdm.bake.asset import brush_asset, category, part_name, source_name
+from vdm.bake.blend import BrushAsset, render_icons, write_blend, write_catalogs
+from vdm.bake.config import BakeConfig
+from vdm.bake.formats import FORMATS, write_format
+from vdm.dataset import read_manifest
+from vdm.errors import Rejected, VdmError, short_reason
+
+log = logging.getLogger(__name__)
+
+LIBRARY = "vdm-brushes.blend"
+WORK = ".work"
+DONE = "part.json"  # written last in a part's work folder: the part is settled
+UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # not in a file name on any of the sculptors' systems
+
+
+@dataclass(frozen=True)
+class PackPart:
+    """One part to make a brush of, and what names it."""
+
+    key: str
+    label: str  # the part as the user gave it, for messages
+    kind: str  # "patch" (a .ply), "record" (a selection, stitched first) or "brush" (a vdm bake output)
+    path: Path
+    note: str
+    source: str  # the mesh source, for the catalog and the description
+
+
+@dataclass
+class PackSummary:
+    brushes: list[dict]
+    refused: list[dict]
+    library: Path
+
+
+def _digest(path: Path, settings: str) -> str:
+    return hashlib.sha256(path.read_bytes() + settings.encode()).hexdigest()[:16]
+
+
+def _dataset_parts(folder: Path, settings: str) -> list[PackPart]:
+    """A dataset's patches, named by their records' notes (or their generators)."""
+    parts = []
+    for entry in read_manifest(folder):
+        patch = folder / entry["files"]["patch"]
+        source = entry.get("source", {})
+        note = entry.get("note") or entry.get("generator", {}).get("generator", "")
+        kind, ref = source.get("kind", ""), source.get("ref", "")
+        spec = f"{kind}:{ref}" if kind in ("builtin", "objaverse") else (ref if kind == "file" else kind)
+        parts.append(
+            PackPart(_digest(patch, settings), entry["patch_id"], "patch", patch, note, spec or folder.name)
+        )
+    return parts
+
+
+def gather(inputs: list[Path], settings: str) -> list[PackPart]:
+    """The parts of the inputs, in the order given (folders: sorted by name)."""
+    parts: list[PackPart] = []
+    for given in inputs:
+        path = Path(given)
+        if path.is_dir() and (path / "manifest.jsonl").is_file():
+            parts += _dataset_parts(path, settings)
+        elif path.is_dir() and (path / "vdm.exr").is_file():
+            parts.append(
+                PackPart(
+                    _digest(path / "vdm.exr", settings), str(path), "brush", path / "vdm.exr", "", path.name
+                )
+            )
+        elif path.is_dir():
+            children = sorted(
+                p for p in path.iterdir() if p.suffix.lower() in (".ply", ".json") or p.is_dir()
+            )
+            parts += gather(children, settings) if children else []
+        elif path.suffix.lower() in (".ply", ".json") and path.is_file():
+            parts.append(_file_part(path, settings))
+        elif not path.exists():
+            raise VdmError(f"{path} does not exist.")
+        else:
+            raise VdmError(
+                f"{path} is not a dataset, a folder, a patch .ply, a selection .json or a `vdm bake` output."
+            )
+    return parts
+
+
+def _file_part(path: Path, settings: str) -> PackPart:
+    if path.suffix.lower() == ".ply":
+        return PackPart(_digest(path, settings), str(path), "patch", path, "", str(path))
+    from vdm.records import load_record
+
+    record = load_record(path)
+    return PackPart(_digest(path, settings), str(path), "record", path, record.note, record.source.spec)
+
+
+def bake_part(part: PackPart, config: BakeConfig, folder: Path) -> dict:
+    """Bake one part as a brush into `folder` (vdm.exr and part.json, the latter last); a refusal
+    is written as the part's reason. Runs in a worker process."""
+    from vdm.bake.brush import bake_patch
+    from vdm.vdm_file import read_vdm, write_vdm
+
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"label": part.label, "note": part.note, "source": part.source, "kind": part.kind}
+    try:
+        if part.kind == "brush":
+            displacement = read_vdm(part.path)
+            report = (
+                json.loads((part.path.parent / "report.json").read_text(encoding="utf-8"))
+                if (part.path.parent / "report.json").is_file()
+                else {}
+            )
+            if report.get("config", {}).get("frame") != "brush":
+                raise VdmError("it was baked in the patch frame; bake it again with `vdm bake --frame brush`")
+            meta["map"] = report.get("map", {})
+        else:
+            baked = bake_patch(_patch(part), config)
+            displacement, meta["map"] = baked.displacement, baked.report
+            if baked.report["crossing"]:
+                raise VdmError(f"its VDM's surface still crosses itself at {baked.report['crossing']} faces")
+        write_vdm(folder / "vdm.exr", displacement)
+        meta["status"] = "ok"
+    except (VdmError, Rejected) as exc:
+        reason = exc.reason if isinstance(exc, Rejected) else str(exc)
+        meta |= {"status": "refused", "reason": reason.rstrip(".")}
+    except Exception as exc:  # a bug or a library failure: this part is left out, the rest go on
+        meta |= {"status": "refused", "reason": f"unexpected {type(exc).__name__} ({short_reason(exc)})"}
+    write_text_atomic(folder / DONE, json.dumps(meta, indent=1, default=str) + "\n")
+    return meta
+
+
+def _patch(part: PackPart):
+    from vdm.patch import read_patch
+
+    if part.kind == "patch":
+        return read_patch(part.path)
+    from vdm.stitching.outputs import record_selection
+    from vdm.stitching.selection import stitch_selection
+
+    _, mesh, face_ids = record_selection(part.path)
+    return stitch_selection(mesh, face_ids).patch
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _bake_all(
+    parts: list[PackPart], config: BakeConfig, work: Path, workers: int, console: Console
+) -> dict[str, dict]:
+    """Every part's settled result, baking those not settled before (in `workers` processes)."""
+    settled = {
+        p.key: json.loads((work / p.key / DONE).read_text(encoding="utf-8"))
+        for p in parts
+        if (work / p.key / DONE).is_file()
+    }
+    todo = [p for p in parts if p.key not in settled]
+    if settled:
+        log.info("resuming: %d of %d parts baked before", len(settled), len(parts))
+    with (
+        _progress(console) as progress,
+        ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool,
+    ):
+        task = progress.add_task("baking brushes", total=len(todo))
+        futures = {pool.submit(bake_part, p, config, work / p.key): p for p in todo}
+        for future in as_completed(futures):
+            settled[futures[future].key] = future.result()
+            progress.advance(task)
+    return settled
+
+
+def _names(parts: list[PackPart], settled: dict[str, dict]) -> dict[str, str]:
+    """A unique brush name per baked part: its note's (or file's) name, then its source, then a number."""
+    base = {p.key: part_name(p.note, Path(p.label).stem) for p in parts if settled[p.key]["status"] == "ok"}
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    by_base: dict[str, list[PackPart]] = {}
+    for part in parts:
+        if part.key in base:
+            by_base.setdefault(base[part.key], []).append(part)
+    for name, group in sorted(by_base.items()):
+        for part in group:
+            candidate = name if len(group) == 1 else f"{name} ({source_name(part.source)})"
+            number = 2
+            unique = candidate
+            while unique in taken:
+                unique, number = f"{candidate} {number}", number + 1
+            taken.add(unique)
+            names[part.key] = unique
+    return names
+
+
+def file_stem(name: str) -> str:
+    """A brush's name as a file name (characters no file system takes become '-')."""
+    return UNSAFE.sub("-", name).strip(" .") or "brush"
+
+
+def _icons(assets: list[BrushAsset], workers: int) -> None:
+    """Blender renders the missing icons, the assets split among `workers` processes."""
+    missing = [a for a in assets if not a.preview.is_file()]
+    shards = [missing[i::workers] for i in range(workers) if missing[i::workers]]
+    with ThreadPoolExecutor(max(1, len(shards))) as threads:
+        for done in [threads.submit(render_icons, shard) for shard in shards]:
+            done.result()
+
+
+def pack(
+    inputs: list[Path],
+    out: Path,
+    config: BakeConfig,
+    formats: tuple[str, ...],
+    workers: int,
+    console: Console,
+) -> PackSummary:
+    """Make the library (module docstring) in `out`; parts baked before are not baked again."""
+    config = replace(config, frame="brush")
+    out = writable_dir(out, create=True)
+    work = out / WORK
+    settings = json.dumps(config.to_json(), sort_keys=True)
+    parts = gather(inputs, settings)
+    if not parts:
+        raise VdmError("There is nothing to pack: no patch, selection, dataset or brush in the inputs.")
+    settled = _bake_all(parts, config, work, workers, console)
+    refused = [
+        {"part": p.label, "reason": settled[p.key]["reason"]}
+        for p in parts
+        if settled[p.key]["status"] != "ok"
+    ]
+    for item in refused:
+        log.warning("%s is left out: %s.", item["part"], item["reason"])
+    names = _names(parts, settled)
+    if not names:
+        raise VdmError(f"No part of the {len(parts)} could be made a brush (the reasons are above).")
+    assets = _assets(parts, names, out, config, formats)
+    _icons(assets, workers)
+    library = write_blend(assets, out / LIBRARY)
+    write_catalogs(out, [a.catalog for a in assets])
+    brushes = _finish(assets, parts, names, out, refused)
+    log.info("%d brushes in %s (%d parts left out)", len(assets), library, len(refused))
+    return PackSummary(brushes, refused, library)
+
+
+def _assets(parts, names, out: Path, config: BakeConfig, formats: tuple[str, ...]) -> list[BrushAsset]:
+    """The library's brushes sorted by catalog and name, their files written beside the library."""
+    from vdm.vdm_file import read_vdm
+
+    assets = []
+    for part in parts:
+        if part.key not in names:
+            continue
+        name, folder = names[part.key], out / WORK / part.key
+        displacement = read_vdm(folder / "vdm.exr")
+        stem = file_stem(name)
+        vdm = write_format(writable_dir(out / "vdm", create=True), stem, displacement, "blender")
+        for fmt in formats:
+            if fmt != "blender":
+                write_format(writable_dir(out / fmt, create=True), stem, displacement, fmt)
+        asset = brush_asset(name, vdm, folder / "icon.png", part.source, part.note, config.resolution)
+        assets.append(
+            replace(asset, catalog=f"{category(part.note, name, part.label)}/{source_name(part.source)}")
+        )
+    return sorted(assets, key=lambda a: (a.catalog, a.name))
+
+
+def _finish(assets: list[BrushAsset], parts, names, out: Path, refused: list[dict]) -> list[dict]:
+    """Icons beside the library, the contact sheet, INSTALL.md and pack.json."""
+    from vdm.images import read_image, write_png
+    from vdm.render.sheet import icon_sheet
+
+    previews = writable_dir(out / "previews", create=True)
+    icons = []
+    for asset in assets:
+        shutil.copyfile(asset.preview, previews / f"{file_stem(asset.name)}.png")
+        icons.append((f"{asset.name}  ({asset.catalog})", read_image(asset.preview, "RGBA")))
+    title = f"vdm brush library: {len(assets)} brushes ({out.name})"
+    write_png(out / "contact_sheet.png", icon_sheet(icons, title))
+    write_text_atomic(out / "INSTALL.md", install_text(len(assets)))
+    by_key = {p.key: p for p in parts}
+    key_of = {name: key for key, name in names.items()}
+    brushes = [
+        {
+            "name": a.name,
+            "catalog": a.catalog,
+            "file": f"vdm/{Path(a.vdm).name}",
+            **_origin(by_key[key_of[a.name]]),
+        }
+        for a in assets
+    ]
+    write_text_atomic(
+        out / "pack.json", json.dumps({"brushes": brushes, "left_out": refused}, indent=1) + "\n"
+    )
+    return brushes
+
+
+def _origin(part: PackPart) -> dict:
+    return {k: v for k, v in asdict(part).items() if k in ("label", "note", "source")}
+
+
+def install_text(count: int) -> str:
+    """INSTALL.md: the library in Blender 4.5 / 5.0 and the other sculptors."""
+    tools = "\n".join(f"- `{name}/`: {fmt.tool}" for name, fmt in FORMATS.items() if name != "blender")
+    return f"""# A library of {count} VDM sculpt brushes
+
+## Blender 4.5 LTS and 5.0
+1. Edit > Preferences > File Paths > Asset Libraries: **+**, and choose this folder. Name it, e.g. "VDM".
+2. Open a mesh, enter **Sculpt Mode**. The brushes are in the asset shelf at the bottom of the 3D view
+   (and in the brush selector of the tool settings), under the catalogs VDM > part > source.
+3. Click a brush, then click and drag on the mesh: the stamp grows under the cursor (Anchored stroke);
+   the drag sets its size. Blender's brush acts inside its circle only: every stamp lies inside it.
+
+The brushes keep their VDMs packed inside `{LIBRARY}`; `vdm/` holds the same EXRs (half float, ZIP).
+
+## Other sculptors
+With `vdm pack --format ...` a folder per tool holds each brush in that tool's convention:
+{tools}
+
+- ZBrush: Preferences > ImportExport > Vector Displacement Map: TangentFlipAndSwitch 25, Mid 0;
+  use a file as a VDM alpha on a plane (its brushes store meshes: stamp once, then Brush > Create).
+- Mudbox: Stamp tray > Add Stamp with a `_vdm` file; sculpt with strength 100.
+- 3DCoat: put the files in a folder under Brushes (32-bit EXR are VDM alphas); flip X/Y there if a
+  stamp comes out mirrored.
+"""
