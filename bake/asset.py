@@ -8,6 +8,8 @@ from pathlib import Path
 
 from vdm.bake.blend import NAME_LENGTH, BrushAsset
 
+UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # not in a file name on any of the sculptors' systems
+
 # Words a curator's note (or a procedural part's generator) names a part by: the catalog below
 # VDM/ that groups like parts, in this order of precedence.
 CATEGORIES = (
@@ -61,3 +63,8 @@ def brush_asset(
         preview=preview,
         license=license,
     )
+
+
+def file_stem(name: str) -> str:
+    """A brush's name as a file name (characters no file system takes become '-')."""
+    return UNSAFE.sub("-", name).strip(" .") or "brush"

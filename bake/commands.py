@@ -37,6 +37,12 @@ def _patch_of(path: Path, sources: SourceConfig) -> tuple[Patch, str, str]:
         raise rejection_error(record.id, exc) from exc
 
 
+def _check_formats(formats: list[str] | None) -> None:
+    unknown = sorted(set(formats or ()) - set(FORMATS))
+    if unknown:
+        raise VdmError(f"Unknown --format {unknown[0]!r}: use {', '.join(FORMATS)}.")
+
+
 def bake_command(
     source: Annotated[
         Path,
@@ -59,6 +65,13 @@ def bake_command(
         str | None,
         typer.Option("--name", help="The brush's name (default: its record's note, or the file's name)."),
     ] = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help=f"Also write the brush for another sculptor: {', '.join(OTHER_TOOLS)} (repeatable).",
+        ),
+    ] = None,
     sources: SourceConfig,
 ) -> None:
     """Bake a patch (or a lassoed selection, stitched first) straight into a VDM sculpt brush."""
@@ -66,6 +79,7 @@ def bake_command(
     from vdm.bake.brush import bake_patch, write_brush
     from vdm.render.vdm_preview import preview_process
 
+    _check_formats(formats)
     writable_dir(out)
     if blend:
         from vdm.bake.blend import blender_python
@@ -73,19 +87,21 @@ def bake_command(
         blender_python()  # before the work: a missing Blender module is one sentence at once
     with preview_process() as previews:  # the renderer loads beside the map, the preview beside the scores
         patch, note, origin = _patch_of(source, sources)
-        paths, scores = write_brush(out, bake_patch(patch, config), config, previews)
+        brush = bake_patch(patch, config)
+        paths, scores = write_brush(out, brush, config, previews)
+    from vdm.bake.asset import file_stem, part_name
+
+    brush_name = part_name(name or note, source.stem)
+    if formats:
+        from vdm.bake.formats import write_format
+
+        for tool in formats:
+            paths[tool] = write_format(out, file_stem(brush_name), brush.displacement, tool)
     if blend:
-        from vdm.bake.asset import brush_asset, part_name
+        from vdm.bake.asset import brush_asset
         from vdm.bake.blend import write_blend, write_catalogs
 
-        asset = brush_asset(
-            part_name(name or note, source.stem),
-            paths["vdm"],
-            out / "icon.png",
-            origin,
-            note,
-            config.resolution,
-        )
+        asset = brush_asset(brush_name, paths["vdm"], out / "icon.png", origin, note, config.resolution)
         paths["blend"] = write_blend([asset], out / "brush.blend")
         write_catalogs(out, [asset.catalog])
         log.info("wrote %s: the brush %r (Blender 4.5 and later)", paths["blend"], asset.name)
@@ -130,9 +146,7 @@ def pack_command(
     from vdm.bake.pack import pack
     from vdm.console import table_console
 
-    unknown = sorted(set(formats or ()) - set(FORMATS))
-    if unknown:
-        raise VdmError(f"Unknown --format {unknown[0]!r}: use {', '.join(FORMATS)}.")
+    _check_formats(formats)
     blender_python()  # before the work: a missing Blender module is one sentence at once
     summary = pack(
         inputs, out, config, tuple(formats or ()), workers or os.cpu_count() or 1, table_console(True)

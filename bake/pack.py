@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import shutil
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
@@ -32,7 +31,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from vdm.atomic import writable_dir, write_text_atomic
-from vdm.bake.asset import brush_asset, category, part_name, source_name
+from vdm.bake.asset import brush_asset, category, file_stem, part_name, source_name
 from vdm.bake.blend import BrushAsset, render_icons, write_blend, write_catalogs
 from vdm.bake.config import BakeConfig
 from vdm.bake.formats import FORMATS, write_format
@@ -44,7 +43,6 @@ log = logging.getLogger(__name__)
 LIBRARY = "vdm-brushes.blend"
 WORK = ".work"
 DONE = "part.json"  # written last in a part's work folder: the part is settled
-UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # not in a file name on any of the sculptors' systems
 
 
 @dataclass(frozen=True)
@@ -224,11 +222,6 @@ def _names(parts: list[PackPart], settled: dict[str, dict]) -> dict[str, str]:
             taken.add(unique)
             names[part.key] = unique
     return names
-
-
-def file_stem(name: str) -> str:
-    """A brush's name as a file name (characters no file system takes become '-')."""
-    return UNSAFE.sub("-", name).strip(" .") or "brush"
 
 
 def _icons(assets: list[BrushAsset], workers: int) -> None:
