@@ -10,7 +10,6 @@ machine that drifts affects both alike.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
