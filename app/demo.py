@@ -26,7 +26,6 @@ from rich.console import Console
 from rich.table import Table
 
 from vdm.atomic import writable_dir, write_text_atomic
-from vdm.bake.blend import write_blend
 from vdm.console import table_console
 from vdm.dataset import read_jsonl, read_manifest
 from vdm.errors import VdmError
@@ -78,6 +77,27 @@ class DemoResult:
 def _split_records(heldout: str) -> tuple[list[Path], Path]:
     held = shipped_record(heldout)
     return [p for p in shipped_records() if p != held], held
+
+
+def _heldout_brush(patch_path: Path, entry: dict, out: Path) -> Path:
+    """The held-out part as an artist gets it from `vdm bake --blend`: a brush (centred, inside
+    Blender's circle) and its brush.blend."""
+    from vdm.bake.asset import part_name, write_tool_files
+    from vdm.bake.brush import bake_patch, write_brush
+    from vdm.bake.config import BakeConfig
+    from vdm.render.vdm_preview import preview_process
+
+    config = BakeConfig(frame="brush")
+    with preview_process() as previews:
+        brush = bake_patch(read_patch(patch_path), config)
+        paths, _ = write_brush(out, brush, config, previews)
+    source = entry["source"]
+    spec = f"{source['kind']}:{source['ref']}"
+    note = entry.get("note", "")
+    files = write_tool_files(
+        out, brush.displacement, paths["vdm"], part_name(note, "held-out part"), note, spec, True, ()
+    )
+    return files["blend"]
 
 
 def _mine(records: list[Path], dataset: Path, config: DemoConfig, augmentations: int) -> dict[str, Any]:
@@ -251,7 +271,7 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
     figures["bake"] = heldout["quality"]["brush"]
     baked = out / "heldout" / heldout["files"]["vdm"]
     baked_preview = write_preview(out / "heldout" / "baked_preview.png", read_vdm(baked))
-    brush_blend = write_blend(baked, out / "heldout" / "brush.blend")
+    brush_blend = _heldout_brush(patch_path, heldout, out / "heldout" / "brush")
     figures["seconds"] = time.perf_counter() - start
 
     paths = {

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+
 from vdm.bake.blend import NAME_LENGTH, BrushAsset
 
 UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # not in a file name on any of the sculptors' systems
@@ -68,3 +70,26 @@ def brush_asset(
 def file_stem(name: str) -> str:
     """A brush's name as a file name (characters no file system takes become '-')."""
     return UNSAFE.sub("-", name).strip(" .") or "brush"
+
+
+def write_tool_files(
+    out: Path,
+    displacement: np.ndarray,
+    vdm: Path,
+    name: str,
+    note: str,
+    source: str,
+    blend: bool,
+    formats: tuple[str, ...] | list[str],
+) -> dict[str, Path]:
+    """Beside a brush's vdm.exr: each other sculptor's file, and with `blend` brush.blend (the brush
+    asset, its Blender-rendered icon.png) and the folder's catalog file; returns them by name."""
+    from vdm.bake.blend import write_blend, write_catalogs
+    from vdm.bake.formats import write_format
+
+    paths = {tool: write_format(out, file_stem(name), displacement, tool) for tool in formats}
+    if blend:
+        asset = brush_asset(name, vdm, out / "icon.png", source, note, displacement.shape[0])
+        paths["blend"] = write_blend([asset], out / "brush.blend")
+        paths["catalogs"] = write_catalogs(out, [asset.catalog])
+    return paths

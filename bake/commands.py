@@ -89,22 +89,14 @@ def bake_command(
         patch, note, origin = _patch_of(source, sources)
         brush = bake_patch(patch, config)
         paths, scores = write_brush(out, brush, config, previews)
-    from vdm.bake.asset import file_stem, part_name
+    from vdm.bake.asset import part_name, write_tool_files
 
     brush_name = part_name(name or note, source.stem)
-    if formats:
-        from vdm.bake.formats import write_format
-
-        for tool in formats:
-            paths[tool] = write_format(out, file_stem(brush_name), brush.displacement, tool)
+    paths |= write_tool_files(
+        out, brush.displacement, paths["vdm"], brush_name, note, origin, blend, formats or ()
+    )
     if blend:
-        from vdm.bake.asset import brush_asset
-        from vdm.bake.blend import write_blend, write_catalogs
-
-        asset = brush_asset(brush_name, paths["vdm"], out / "icon.png", origin, note, config.resolution)
-        paths["blend"] = write_blend([asset], out / "brush.blend")
-        write_catalogs(out, [asset.catalog])
-        log.info("wrote %s: the brush %r (Blender 4.5 and later)", paths["blend"], asset.name)
+        log.info("wrote %s: the brush %r (Blender 4.5 and later)", paths["blend"], brush_name)
     log.info(
         "wrote %s: Chamfer %.2g, slide %.2g, crease %.1f%%, undercut recall %s",
         paths["vdm"],
