@@ -11,6 +11,9 @@
   from the rig's views (`vdm reconstruct`) is scored on the undercut points those views see
   (`seen_by`): no fitting recovers what no view shows, e.g. a mushroom cap's underside.
 
+- `stray_share` / `stray_p99`: of the decoded surface where it leaves the plane (faces with a corner
+  off z = 0), sampled by area, the share farther than STRAY from the patch and the 99th percentile of
+  that distance: curls, flaps and blobs the part does not have, which a mean Chamfer averages away.
 - `centre_offset`: distance of the moved region's centre (the mean of the pixel centres whose
   displacement is not 0: the part's footprint and its band) from the brush centre.
 - `outside_circle`: the largest |displacement| at pixel centres outside the inscribed circle, which
@@ -37,6 +40,7 @@ AWAY = 0.1  # pixels farther than this (patch units) from the part's footprint a
 CREASE_DEG = 10.0
 KEPT = 0.05  # an undercut point is kept when the decoded surface passes this close
 SAMPLES = 20_000
+STRAY = 0.02  # decoded surface farther than this from the patch is stray geometry (conventions 6b)
 NEAR_PIXELS = 4  # the faces this many pixels around the moved region are searched for nearest points
 
 
@@ -51,6 +55,8 @@ class BrushScores:
     self_intersections: int
     undercut_recall: float  # nan when the patch has no undercut
     undercut_share: float  # share of the patch's surface a height field cannot hold
+    stray_share: float
+    stray_p99: float
     centre_offset: float
     outside_circle: float
 
@@ -68,6 +74,7 @@ class BrushGates:
     crease: float = 0.01
     undercut_recall: float = 0.98
     self_intersections: int = 0
+    stray_share: float = 0.01
 
 
 def gate_failure(scores: BrushScores, gates: BrushGates) -> str | None:
@@ -82,6 +89,11 @@ def gate_failure(scores: BrushScores, gates: BrushGates) -> str | None:
     if not np.isnan(scores.undercut_recall) and scores.undercut_recall < gates.undercut_recall:
         kept = f"{scores.undercut_recall:.1%}"
         return f"Its VDM keeps only {kept} of the undercuts (limit {gates.undercut_recall:.0%})."
+    if scores.stray_share > gates.stray_share:
+        return (
+            f"{scores.stray_share:.1%} of its VDM's raised surface lies farther than {STRAY} from the patch "
+            f"(limit {gates.stray_share:.0%})."
+        )
     if scores.self_intersections > gates.self_intersections:  # -1: not counted
         crossing, limit = scores.self_intersections, gates.self_intersections
         return f"Its VDM's surface crosses itself at {crossing} faces (limit {limit})."
@@ -228,6 +240,16 @@ def _to_decoded(points: np.ndarray, moved: np.ndarray, decoded: Patch) -> np.nda
     return distance
 
 
+def stray_geometry(decoded: Patch, patch: Patch, seed: int) -> tuple[float, float]:
+    """`stray_share` and `stray_p99` (module docstring); 0 and 0 where nothing leaves the plane."""
+    raised = decoded.faces[(decoded.vertices[decoded.faces, 2] != 0.0).any(axis=1)]
+    if not len(raised):
+        return 0.0, 0.0
+    points = sample_surface(Patch(decoded.vertices, raised, decoded.labels), SAMPLES, seed).points
+    distance = mesh_distance(points, patch)
+    return float((distance > STRAY).mean()), float(np.percentile(distance, 99))
+
+
 def brush_scores(
     displacement: np.ndarray,
     patch: Patch,
@@ -263,6 +285,7 @@ def brush_scores(
     scored = under & seen_points(patch, truth, sample.normals, seen_by) if seen_by is not None else under
     recall = float((to_decoded[scored] < KEPT).mean()) if scored.any() else float("nan")
     centre_offset, outside_circle = stamp_placement(displacement)
+    stray_share, stray_p99 = stray_geometry(decoded, patch, seed + 2)
     to_patch = float(mesh_distance(got, patch).sum()) / (len(got) + still) if len(got) else 0.0
     if crossings is None:
         crossings = crossing_pixels(displacement, decoded)[0]
@@ -274,6 +297,8 @@ def brush_scores(
         self_intersections=crossings,
         undercut_recall=recall,
         undercut_share=float(under.mean()),
+        stray_share=stray_share,
+        stray_p99=stray_p99,
         centre_offset=centre_offset,
         outside_circle=outside_circle,
     )

@@ -240,7 +240,7 @@ def test_the_dataset_gates_refuse_a_vdm_that_crosses_itself():
 
     from vdm.bake.metrics import BrushGates, BrushScores, gate_failure
 
-    good = BrushScores(1e-4, 1e-4, 1e-4, 0.0, 0, 1.0, 0.2, 0.0, 0.0)
+    good = BrushScores(1e-4, 1e-4, 1e-4, 0.0, 0, 1.0, 0.2, 0.0, 0.0, 0.0, 0.0)
     assert gate_failure(good, BrushGates()) is None
     assert gate_failure(replace(good, self_intersections=-1), BrushGates()) is None
     assert gate_failure(replace(good, self_intersections=3), BrushGates()) == (
