@@ -35,7 +35,18 @@ def generate_command(
     image: Annotated[Path, typer.Argument(help="An RGBA image of the part on a transparent background.")],
     out: Annotated[Path, typer.Option("--out", help="Directory for grid.png, normal_<k>.png, mask_<k>.png.")],
     model: Annotated[
-        str, typer.Option("--model", help="A training run, a checkpoint or model directory, or a hub id.")
+        str,
+        typer.Option(
+            "--model",
+            help="A training run, a checkpoint or model directory, a hub id, or a UNet file of another "
+            "project on --base: a GenVDM checkpoint (.ckpt) or an InstantMesh-style state dict (.bin).",
+        ),
+    ] = HUB_ID,
+    base: Annotated[
+        str,
+        typer.Option(
+            "--base", help="With a UNet file: the Zero123++ it goes on (hub id or model directory)."
+        ),
     ] = HUB_ID,
     *,
     config: GenerateConfig,
@@ -44,7 +55,7 @@ def generate_command(
     writable_dir(out)
     from vdm.train.generate import generate
 
-    generate(image, model, out, config)
+    generate(image, model, out, config, base)
 
 
 def register(app: typer.Typer) -> None:

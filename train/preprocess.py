@@ -60,3 +60,56 @@ def condition_image(rgba: Image.Image, size: int = RENDER_SIZE) -> np.ndarray:
     canvas.paste((grey, grey, grey, 255), (first, first, last, last))
     canvas.alpha_composite(resized, ((size - width) // 2, (size - height) // 2))
     return np.asarray(canvas.convert("RGB"))
+
+
+# GenVDM's inference (`attach_gray_center_square` as its inference.py calls it): the picture's short
+# side at 512, a grey square 0.7 of it on white, the object 0.65 of the square, pasted (not blended).
+GENVDM_SQUARE, GENVDM_OBJECT = 0.7, 0.65
+# InstantMesh's (`resize_foreground(image, 0.85)`): the object 0.85 of a transparent square, on white.
+INSTANTMESH_OBJECT = 0.85
+
+
+def genvdm_condition(rgba: Image.Image, size: int = RENDER_SIZE) -> np.ndarray:
+    """The condition as GenVDM makes it from an RGBA picture (for its released checkpoint)."""
+    scale = size / min(rgba.size)
+    rgba = rgba.resize((round(rgba.size[0] * scale), round(rgba.size[1] * scale)), Image.Resampling.BICUBIC)
+    pixels = np.asarray(rgba).astype(np.float64) / 255.0
+    alpha = pixels[..., 3:]
+    rgb = pixels[..., :3] * alpha + (1.0 - alpha)  # on white
+    height, width = alpha.shape[:2]
+    side = int(min(height, width) * GENVDM_SQUARE)
+    top, left = (height - side) // 2, (width - side) // 2
+    canvas = np.ones((height, width, 3))
+    canvas[top : top + side, left : left + side] = PLANE_GREY
+    ys, xs = np.nonzero(alpha[..., 0] > 0)
+    box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    fit = GENVDM_OBJECT * side / max(box[2] - box[0], box[3] - box[1])
+    new = (max(1, int((box[2] - box[0]) * fit)), max(1, int((box[3] - box[1]) * fit)))
+    crop_rgb = (
+        Image.fromarray(np.round(rgb * 255).astype(np.uint8)).crop(box).resize(new, Image.Resampling.BILINEAR)
+    )
+    crop_alpha = (
+        Image.fromarray(np.round(alpha[..., 0] * 255).astype(np.uint8))
+        .crop(box)
+        .resize(new, Image.Resampling.NEAREST)
+    )
+    y0, x0 = top + side // 2 - new[1] // 2, left + side // 2 - new[0] // 2
+    region = canvas[y0 : y0 + new[1], x0 : x0 + new[0]]
+    shown = np.asarray(crop_alpha) > 0
+    region[shown] = np.asarray(crop_rgb, dtype=np.float64)[shown] / 255.0
+    top, left = (height - size) // 2, (width - size) // 2  # the pipeline's centre crop to a square
+    return np.round(canvas[top : top + size, left : left + size] * 255).astype(np.uint8)
+
+
+def instantmesh_condition(rgba: Image.Image, size: int = RENDER_SIZE) -> np.ndarray:
+    """The condition as InstantMesh makes it: the object filling INSTANTMESH_OBJECT of a square, on
+    white (its pipeline composites RGBA on white)."""
+    alpha = np.asarray(rgba)[..., 3]
+    ys, xs = np.nonzero(alpha > 0)
+    crop = rgba.crop((int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1))
+    side = round(max(crop.size) / INSTANTMESH_OBJECT)
+    square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    square.paste(crop, ((side - crop.size[0]) // 2, (side - crop.size[1]) // 2))
+    canvas = Image.new("RGBA", (side, side), (BACKGROUND,) * 4)
+    canvas.alpha_composite(square)
+    return np.asarray(canvas.convert("RGB").resize((size, size), Image.Resampling.BICUBIC))
