@@ -30,7 +30,9 @@ from vdm.atomic import os_reason
 from vdm.cli_options import Exclude, configure_logging, vdm_command
 from vdm.console import table_console
 from vdm.errors import VdmError, printable
+from vdm.reconstruct.config import ReconstructConfig
 from vdm.source_config import SourceConfig
+from vdm.train.config import HUB_ID, GenerateConfig
 
 log = logging.getLogger("vdm")
 INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C
@@ -121,6 +123,51 @@ def sources_command(
         typer.echo(f"objaverse:{uid}")
 
 
+def image(
+    picture: Annotated[
+        Path,
+        typer.Argument(help="A picture of the part: RGBA, or on a plain light background, or with --mask."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Directory for every output (brush.blend, vdm.exr...).")],
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="GenVDM's checkpoint (.ckpt), a run of `vdm train`, a Zero123++ directory or hub id, or an "
+            "InstantMesh-style UNet (.bin) on --base.",
+        ),
+    ],
+    base: Annotated[
+        str, typer.Option("--base", help="With a UNet file: the Zero123++ it goes on (hub id or directory).")
+    ] = HUB_ID,
+    mask: Annotated[
+        Path | None, typer.Option("--mask", help="A mask of the part (white) when the picture has no alpha.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The brush's name (default: the picture's).")
+    ] = None,
+    *,
+    generate: GenerateConfig,
+    reconstruct: Annotated[
+        ReconstructConfig, Exclude("seed", "device", "threads", "baseline", "bake.frame", "bake.border")
+    ],
+) -> None:
+    """One picture to a sculpt brush: cut-out, six normal maps, reconstruction, brush.blend."""
+    from dataclasses import replace
+
+    from vdm.app.image import picture_to_brush
+    from vdm.console import table_console
+
+    threads = generate.threads or reconstruct.threads
+    reconstruct = replace(reconstruct, seed=generate.seed, device=generate.device, threads=threads)
+    result = picture_to_brush(
+        picture, out, model, generate, reconstruct, mask, base, name, table_console(True)
+    )
+    for label, seconds in result.seconds.items():
+        log.info("%s: %.1f s", label, seconds)
+    typer.echo(f"brush: {result.paths['blend']}")
+
+
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Directory for every output of the demo.")] = Path(
         "out/demo"
@@ -135,6 +182,7 @@ def demo(
 app.command("info")(vdm_command(info))
 app.command("sources")(vdm_command(sources_command))
 app.command("demo")(vdm_command(demo))
+app.command("image")(vdm_command(image))
 for stage_commands in (
     vdm.lasso.commands,
     vdm.propose.commands,

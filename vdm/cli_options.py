@@ -43,8 +43,9 @@ def configure_logging(verbose: bool) -> None:
 
 @dataclass(frozen=True)
 class Exclude:
-    """`Annotated[Config, Exclude("stitch")]`: a command that takes Config without the options of the
-    named nested configs or fields (they keep their defaults)."""
+    """`Annotated[Config, Exclude("stitch", "bake.frame")]`: a command that takes Config without the
+    options of the named nested configs or fields, dotted for a nested config's field (they keep
+    their defaults)."""
 
     names: tuple[str, ...]
 
@@ -169,7 +170,11 @@ def vdm_command(func: Callable[..., Any]) -> Callable[..., Any]:
             excluded = tuple(n for mark in marks if isinstance(mark, Exclude) for n in mark.names)
         if is_dataclass(config_type):
             base = None if parameter.default is inspect.Parameter.empty else parameter.default
-            options = [o for o in config_options(config_type, base) if o.path[0] not in excluded]
+            options = [
+                o
+                for o in config_options(config_type, base)
+                if not {o.path[0], ".".join(o.path)} & set(excluded)
+            ]
             expanded[parameter.name] = (config_type, base, options)
             kept += [_parameter(o) for o in options]
         else:
