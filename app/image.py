@@ -69,6 +69,7 @@ def picture_to_brush(
 
     console = console or Console(stderr=True)
     check_model(model)
+    rgba = cut_out(Path(picture), mask)  # a picture it cannot use: one sentence before anything else
     out = writable_dir(out, create=True)
     seconds: dict[str, float] = {}
     paths: dict[str, Path] = {}
@@ -78,7 +79,6 @@ def picture_to_brush(
         return time.perf_counter()
 
     start = step(0)
-    rgba = cut_out(Path(picture), mask)
     paths["cutout"] = write_png(out / "cutout.png", rgba)
     seconds[STEPS[0]] = time.perf_counter() - start
     start = step(1)
