@@ -136,7 +136,7 @@ def image(
             help="GenVDM's checkpoint (.ckpt), a run of `vdm train`, a Zero123++ directory or hub id, or an "
             "InstantMesh-style UNet (.bin) on --base.",
         ),
-    ],
+    ] = "",
     base: Annotated[
         str, typer.Option("--base", help="With a UNet file: the Zero123++ it goes on (hub id or directory).")
     ] = HUB_ID,
@@ -145,6 +145,13 @@ def image(
     ] = None,
     name: Annotated[
         str | None, typer.Option("--name", help="The brush's name (default: the picture's).")
+    ] = None,
+    normals: Annotated[
+        Path | None,
+        typer.Option(
+            "--normals",
+            help="Six normal maps already made (a grid PNG or a `vdm render` folder): no model runs.",
+        ),
     ] = None,
     *,
     generate: GenerateConfig,
@@ -161,7 +168,7 @@ def image(
     threads = generate.threads or reconstruct.threads
     reconstruct = replace(reconstruct, seed=generate.seed, device=generate.device, threads=threads)
     result = picture_to_brush(
-        picture, out, model, generate, reconstruct, mask, base, name, table_console(True)
+        picture, out, model, generate, reconstruct, mask, base, name, table_console(True), normals
     )
     for label, seconds in result.seconds.items():
         log.info("%s: %.1f s", label, seconds)

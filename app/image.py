@@ -44,6 +44,11 @@ def check_model(model: str | Path) -> None:
     """The model is on this machine (a file or a folder), or a hub id; the sentence says where to get
     one otherwise."""
     path = Path(model)
+    if not str(model):
+        raise VdmError(
+            f"vdm image needs a model: --model with GenVDM's checkpoint ({GENVDM_WEIGHTS}; CC-BY-NC 4.0, "
+            "as Zero123++'s weights) or a run of `vdm train`; or --normals with six normal maps made already."
+        )
     if path.exists() or ("/" in str(model) and not path.is_absolute() and not str(model).startswith(".")):
         return
     raise VdmError(
@@ -62,13 +67,19 @@ def picture_to_brush(
     base: str | Path = HUB_ID,
     name: str | None = None,
     console: Console | None = None,
+    normals: Path | None = None,
 ) -> ImageResult:
-    """The whole way from a picture to a brush (module docstring); returns the paths and seconds."""
+    """The whole way from a picture to a brush (module docstring); returns the paths and seconds.
+    With `normals` (six normal maps already made: a grid PNG or a `vdm render` folder) the model is
+    not run: those are reconstructed."""
     from vdm.images import write_png
     from vdm.train.cutout import cut_out
 
     console = console or Console(stderr=True)
-    check_model(model)
+    if normals is None:
+        check_model(model)
+    elif not Path(normals).exists():
+        raise VdmError(f"Normal maps {normals} do not exist.")
     rgba = cut_out(Path(picture), mask)  # a picture it cannot use: one sentence before anything else
     out = writable_dir(out, create=True)
     seconds: dict[str, float] = {}
@@ -82,10 +93,13 @@ def picture_to_brush(
     paths["cutout"] = write_png(out / "cutout.png", rgba)
     seconds[STEPS[0]] = time.perf_counter() - start
     start = step(1)
-    from vdm.train.generate import generate  # torch and diffusers: only once the inputs are sound
+    if normals is None:
+        from vdm.train.generate import generate  # torch and diffusers: only once the inputs are sound
 
-    generate(paths["cutout"], model, out / "normals", generate_config, base)
-    paths |= {"condition": out / "normals" / "condition.png", "normals": out / "normals" / "grid.png"}
+        generate(paths["cutout"], model, out / "normals", generate_config, base)
+        paths |= {"condition": out / "normals" / "condition.png", "normals": out / "normals" / "grid.png"}
+    else:
+        paths["normals"] = Path(normals)
     seconds[STEPS[1]] = time.perf_counter() - start
     start = step(2)
     from vdm.reconstruct.pipeline import reconstruct
@@ -100,7 +114,8 @@ def picture_to_brush(
     brush = part_name(name or "", Path(picture).stem)
     paths |= write_tool_files(out, rebuilt.displacement, rebuilt.vdm, brush, "", str(picture), True, ())
     seconds[STEPS[3]] = time.perf_counter() - start
-    generated = json.loads((out / "normals" / "generate.json").read_text(encoding="utf-8"))
+    made = out / "normals" / "generate.json"
+    generated = json.loads(made.read_text(encoding="utf-8")) if normals is None else {"normals": str(normals)}
     report = {
         "picture": str(picture),
         "model": generated,
