@@ -117,6 +117,33 @@ def real_unet(lora_rank: int, precision: str) -> Any:
     return ReferenceUNet(unet, torch.cumprod(1.0 - betas, 0))
 
 
+def random_real_model(directory: Path) -> Path:
+    """A Zero123++ of the real sizes where the time goes (the v1.2 UNet, an SD-size VAE, 320-pixel
+    tiles from a 512-pixel condition) with random weights and two-layer CLIP encoders of the real
+    width, saved in the hub layout: `vdm image` on it takes the real model's seconds, not its brush."""
+    from diffusers import AutoencoderKL
+
+    from vdm.train.loading import save_model
+    from vdm.train.model import tiny_model
+
+    model = tiny_model(tile_size=320, condition_size=512)
+    model.unet = real_unet(0, "fp32").unet
+    model.vae = AutoencoderKL(
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(128, 256, 512, 512),
+        layers_per_block=2,
+        latent_channels=4,
+        sample_size=512,
+    )
+    width = model.unet.config.cross_attention_dim
+    for encoder in (model.text_encoder, model.vision_encoder):
+        encoder.config.hidden_size = encoder.config.projection_dim = width
+    model.text_encoder = type(model.text_encoder)(model.text_encoder.config)
+    model.vision_encoder = type(model.vision_encoder)(model.vision_encoder.config)
+    return save_model(model, directory)
+
+
 def measure_step(config: RealStep, repeat: int) -> RealStep:
     """Seconds per AdamW step (after a warm-up step) and the peak memory, for the 960 x 640
     grid (120 x 80 latents) and a 320-pixel condition, clipping included."""
