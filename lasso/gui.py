@@ -177,9 +177,11 @@ class LassoApp:
         import polyscope.imgui as psim
 
         io = psim.GetIO()
-        if io.WantCaptureKeyboard:
-            return
         ctrl = io.KeyCtrl
+        if ctrl and psim.IsKeyPressed(psim.ImGuiKey_S, False):  # even while the note box has the keys
+            self.save()
+        if io.WantCaptureKeyboard:  # typing a note: its letters are not commands
+            return
         if psim.IsKeyPressed(psim.ImGuiKey_L, False) and not ctrl:
             self.set_lasso_mode(not self.lasso_mode)
         if psim.IsKeyPressed(psim.ImGuiKey_X, False) and not ctrl:
@@ -190,8 +192,6 @@ class LassoApp:
             self.redo() if io.KeyShift else self.undo()
         if ctrl and psim.IsKeyPressed(psim.ImGuiKey_Y, False):
             self.redo()
-        if ctrl and psim.IsKeyPressed(psim.ImGuiKey_S, False):
-            self.save()
         if self.review is not None and not ctrl:
             if psim.IsKeyPressed(psim.ImGuiKey_A, False):
                 self.decide("accepted")

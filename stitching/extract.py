@@ -135,7 +135,8 @@ def sample_selection(mesh: LoadedMesh, face_ids: np.ndarray, config: StitchConfi
         raise Rejected(
             "extract",
             f"The selected faces are scattered: their surface falls apart into {len(sizes)} pieces and the "
-            f"largest holds only {sizes[main] / len(points):.0%} of it.",
+            f"largest holds only {sizes[main] / len(points):.0%} of it; Keep largest (in the lasso) keeps "
+            "that piece alone.",
         )
     in_main = labels == main
     log.debug("extract: %d samples kept of %d (%d buried)", int(in_main.sum()), count, int(buried.sum()))

@@ -163,7 +163,7 @@ def test_open3d_backend_gives_a_valid_patch_too():
     [
         ("empty", "extract", "empty"),
         ("whole", "extract", "of the mesh's area"),
-        ("scattered", "extract", "scattered"),
+        ("scattered", "extract", "Keep largest (in the lasso) keeps that piece alone"),
         ("closed", "trim", "closed surface"),
     ],
 )
