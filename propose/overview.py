@@ -7,8 +7,9 @@ import colorsys
 from pathlib import Path
 
 import numpy as np
-from PIL import ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
+from vdm.errors import printable
 from vdm.geometry import axes_from_forward
 from vdm.images import write_png
 from vdm.lasso.camera import project_points
@@ -18,6 +19,8 @@ from vdm.propose.proposals import ProposalSet
 from vdm.records import Camera
 
 SIDES_DEGREES = (0, 90, 180, 270)
+SIDE_NAMES = ("front", "right", "back", "left")
+TITLE_HEIGHT = 44
 ELEVATION_DEGREES = 20.0
 TILE = (640, 480)
 
@@ -62,9 +65,9 @@ def write_overview(found: ProposalSet, path: Path) -> Path:
     for proposal, colour in zip(found.proposals, palette, strict=True):
         colours[proposal.face_ids] = colour
     cameras = _cameras(found)
-    pictures = render_views(
-        mesh, np.zeros(0, dtype=np.int64), [PreviewView(c, (), "") for c in cameras], colours=colours
-    )
+    captions = [f"{name} ({side} deg)" for name, side in zip(SIDE_NAMES, SIDES_DEGREES, strict=True)]
+    views = [PreviewView(c, (), caption) for c, caption in zip(cameras, captions, strict=True)]
+    pictures = render_views(mesh, np.zeros(0, dtype=np.int64), views, colours=colours)
     engine = engine_for(mesh)
     font = ImageFont.load_default(size=22)
     for camera, picture in zip(cameras, pictures, strict=True):
@@ -84,4 +87,9 @@ def write_overview(found: ProposalSet, path: Path) -> Path:
                 stroke_width=3,
                 stroke_fill=(255, 255, 255),
             )
-    return write_png(path, contact_sheet([pictures[:2], pictures[2:]], TILE))
+    sheet = contact_sheet([pictures[:2], pictures[2:]], TILE)
+    titled = Image.new("RGB", (sheet.width, sheet.height + TITLE_HEIGHT), "white")
+    titled.paste(sheet, (0, TITLE_HEIGHT))
+    title = f"{printable(mesh.source.spec)}: {len(found.proposals)} proposed parts, numbered by rank"
+    ImageDraw.Draw(titled).text((12, 10), title, fill=(0, 0, 0), font=ImageFont.load_default(size=24))
+    return write_png(path, titled)
