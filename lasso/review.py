@@ -20,9 +20,21 @@ from vdm.errors import VdmError
 from vdm.proposal_index import read_proposals
 from vdm.records import SelectionRecord
 from vdm.sources.mesh import SourceRef
+from vdm.state_files import Wrong, json_object, read_state_json
 
 JOURNAL = Path("review") / "reviewed.json"
 DECISIONS = ("accepted", "rejected")
+
+
+def _journal_shape(value: Any) -> Wrong | None:
+    """{"decided": {proposal id: {"decision": "accepted" or "rejected", ...}}}."""
+    wrong = json_object(decided=dict)(value)
+    if wrong is not None:
+        return wrong
+    for proposal, entry in value["decided"].items():
+        if not isinstance(entry, dict) or entry.get("decision") not in DECISIONS:
+            return Wrong(f"the decision on {proposal} is not one of {', '.join(DECISIONS)}", proposal)
+    return None
 
 
 @dataclass
@@ -44,12 +56,10 @@ class Review:
         path = Path(out_dir) / JOURNAL
         decided = {}
         if path.is_file():
-            try:
-                decided = json.loads(path.read_text(encoding="utf-8"))["decided"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise VdmError(
-                    f"The review journal {path} is damaged ({exc}); move it aside to start over."
-                ) from exc
+            journal = read_state_json(
+                path, "The review journal", _journal_shape, "move it aside to start over"
+            )
+            decided = journal["decided"]
         return cls(Path(proposals_dir), Path(out_dir), decided)
 
     def start(self, source: SourceRef) -> None:

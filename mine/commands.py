@@ -136,7 +136,28 @@ def stats_table(stats: Any) -> Any:
         table.add_row(f"  {a} ~ {b}", f"{rms:.4f}")
     if stats.sheets:
         table.add_row("contact sheets", str(stats.sheets[0].parent))
+    if stats.damaged:
+        table.add_row("patches with missing or damaged files (vdm dataset check)", str(len(stats.damaged)))
     return table
+
+
+def check_command(
+    dataset: Annotated[Path, typer.Argument(help="A dataset directory written by `vdm mine`.")],
+) -> None:
+    """Check every manifest line and every patch's files (sizes and headers): print each problem
+    by name, and exit with status 1 if there is any."""
+    from vdm.errors import VdmError, printable
+    from vdm.mine.check import check_dataset
+
+    check = check_dataset(dataset)
+    for problem in check.problems:
+        typer.echo(printable(problem))
+    if check.problems:
+        raise VdmError(
+            f"Dataset {dataset} has {len(check.problems)} problem(s), listed above: rerun `vdm mine` with "
+            "its records to restore missing files, and repair or delete the damaged lines."
+        )
+    typer.echo(f"{printable(str(dataset))}: {check.patches} patches, every line and file in place.")
 
 
 def register(app: typer.Typer) -> None:
@@ -145,4 +166,5 @@ def register(app: typer.Typer) -> None:
     app.command("synth")(vdm_command(synth_command))
     dataset = typer.Typer(help="Tools for a mined dataset.", no_args_is_help=True)
     dataset.command("stats")(vdm_command(stats_command))
+    dataset.command("check")(vdm_command(check_command))
     app.add_typer(dataset, name="dataset")

@@ -32,6 +32,7 @@ from rich.table import Table
 from vdm.atomic import os_reason
 from vdm.dataset import load_training_pair
 from vdm.errors import VdmError
+from vdm.mine.check import damaged_text
 from vdm.mine.config import MineConfig
 from vdm.mine.executors import Executor, TaskFailure
 from vdm.mine.worker import PATCH_KIND, RecordResult, RecordTask, mine_record
@@ -226,14 +227,22 @@ def mine_tasks(
                 writer.partials_removed,
                 writer.journals_replayed,
             )
+        if writer.damaged:
+            log.warning("%s: their records are mined again", damaged_text(writer.damaged))
         if retry_rejected:
             log.info("mining %d rejected selection(s) again", writer.forget_rejected_selections())
         todo = [t for t in tasks if not writer.is_done(t.selection_id)]
         summary = MineSummary(records=len(tasks), already_done=len(tasks) - len(todo))
         _run(todo, config, executor, writer, summary, console)
         summary.dataset_patches = len(writer.manifest)
-        if sheet and writer.manifest:
-            summary.sheet = write_dataset_sheet(writer.root, writer.manifest)
+        if writer.damaged:  # their records were not among those given
+            log.warning(
+                "%s: give their records to `vdm mine` to restore them",
+                damaged_text(writer.damaged, still=True),
+            )
+        whole = [e for e in writer.manifest if e["patch_id"] not in writer.damaged]
+        if sheet and whole:
+            summary.sheet = write_dataset_sheet(writer.root, whole)
     summary.seconds = time.perf_counter() - start
     console.print(summary.table())
     log.debug("summary: %s", json.dumps(summary.to_json()))
@@ -288,7 +297,7 @@ def write_dataset_sheet(
     entries = []
     for entry in chosen:
         pair = load_training_pair(root, entry)
-        baked = root / entry["files"]["vdm"] if "vdm" in entry["files"] else None
+        baked = root / entry["files"]["vdm"] if "vdm" in entry.get("files", {}) else None
         picture = vdm_picture(read_vdm(baked)) if baked is not None and baked.is_file() else None
         entries.append(SheetEntry(entry["patch_id"], pair.condition, pair.normal_grid, picture))
     return write_contact_sheet(path or root / SHEET_NAME, entries, tile=64, columns=4)

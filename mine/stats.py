@@ -10,6 +10,7 @@ copies of one selection are siblings by design and are not compared.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from vdm.dataset import MANIFEST, REJECTED, read_jsonl, read_manifest
-from vdm.errors import VdmError
+from vdm.dataset import MANIFEST, REJECTED, damaged_patches, read_jsonl, read_manifest
+from vdm.errors import VdmError, printable
+from vdm.mine.check import damaged_text
+
+log = logging.getLogger(__name__)
 
 DESCRIPTOR_SIDE = 16
 DUPLICATE_RMS = 0.01
@@ -41,6 +45,7 @@ class DatasetStats:
     rejected: Counter = field(default_factory=Counter)  # (stage, reason) -> count
     duplicates: list[tuple[str, str, float]] = field(default_factory=list)  # (patch, patch, RMS)
     sheets: list[Path] = field(default_factory=list)
+    damaged: dict[str, str] = field(default_factory=dict)  # patch id -> what is wrong with its files
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +60,7 @@ class DatasetStats:
             ],
             "near_duplicates": [{"a": a, "b": b, "rms": d} for a, b, d in self.duplicates],
             "sheets": [str(p) for p in self.sheets],
+            "damaged": self.damaged,
         }
 
 
@@ -75,7 +81,7 @@ def near_duplicates(root: Path, manifest: list[dict[str, Any]]) -> list[tuple[st
     """Pairs of patches of different selections whose descriptors are within DUPLICATE_RMS."""
     from vdm.vdm_file import read_vdm
 
-    entries = [e for e in manifest if "vdm" in e["files"] and (root / e["files"]["vdm"]).is_file()]
+    entries = [e for e in manifest if "vdm" in e.get("files", {}) and (root / e["files"]["vdm"]).is_file()]
     if len(entries) < 2:
         return []
     codes = np.stack([descriptor(read_vdm(root / e["files"]["vdm"])) for e in entries])
@@ -117,20 +123,28 @@ def _sheets(root: Path, manifest: list[dict[str, Any]], out: Path) -> list[Path]
 
 def dataset_stats(root: str | Path, sheets: bool = True) -> DatasetStats:
     """The make-up of the dataset at `root` (and, with `sheets`, one contact sheet per source in
-    DATASET/stats/)."""
+    DATASET/stats/). A damaged manifest or rejected.jsonl line is one sentence; patches whose files
+    are missing or damaged are counted, named in a warning and left out of the duplicates and sheets."""
     root = Path(root)
     if not (root / MANIFEST).is_file():
         raise VdmError(f"{root} is not a dataset (it has no {MANIFEST}).")
     manifest = read_manifest(root)
-    rejected = read_jsonl(root / REJECTED) if (root / REJECTED).is_file() else []
+    rejected = read_jsonl(root / REJECTED)
     stats = DatasetStats(patches=len(manifest), selections=len({e["selection_id"] for e in manifest}))
     stats.by_kind = Counter((e.get("source") or {}).get("kind", "?") for e in manifest)
     stats.by_source = Counter(_source_key(e) for e in manifest)
-    stats.heights = _histogram([e["quality"]["max_height"] for e in manifest], HEIGHT_BINS)
-    shares = [e["quality"].get("brush", {}).get("undercut_share", 0.0) for e in manifest]
+    quality = [e.get("quality") or {} for e in manifest]
+    stats.heights = _histogram([q["max_height"] for q in quality if "max_height" in q], HEIGHT_BINS)
+    shares = [q.get("brush", {}).get("undercut_share", 0.0) for q in quality]
     stats.undercut_shares = _histogram(shares, UNDERCUT_BINS)
     stats.rejected = Counter((r["stage"], r["reason"]) for r in rejected)
-    stats.duplicates = near_duplicates(root, manifest)
-    if sheets and manifest:
-        stats.sheets = _sheets(root, manifest, root / SHEET_DIR)
+    stats.damaged = damaged_patches(root, manifest)
+    if stats.damaged:
+        log.warning(
+            "%s: `vdm dataset check %s` lists them", damaged_text(stats.damaged), printable(str(root))
+        )
+    whole = [e for e in manifest if e["patch_id"] not in stats.damaged]
+    stats.duplicates = near_duplicates(root, whole)
+    if sheets and whole:
+        stats.sheets = _sheets(root, whole, root / SHEET_DIR)
     return stats

@@ -12,6 +12,11 @@
 - A record is done when the selection itself was rejected, or when every one of its patches
   (`<selection>-a<i>`, i < augmentations) is in the manifest or was rejected alone: a patch whose
   line was torn away is mined again.
+- A dataset heals: on open every manifest line's files are checked from their sizes and headers
+  (vdm.dataset.entry_problem); a record with a patch whose files are missing or damaged is not
+  done, and mining it again writes the files and puts its lines right.
+- Every file the writer reads back (the manifest, rejected.jsonl, settings.json, the journals) goes
+  through the guarded reader (vdm.state_files): damage is one sentence naming the file and line.
 """
 
 from __future__ import annotations
@@ -20,23 +25,29 @@ import contextlib
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from vdm.atomic import remove_partials, writable_dir, write_bytes_atomic, write_text_atomic
-from vdm.dataset import MANIFEST, REJECTED, SETTINGS, read_jsonl
+from vdm.dataset import MANIFEST, REJECTED, SETTINGS, damaged_patches, line_shape, read_jsonl
 from vdm.errors import VdmError
 from vdm.mine.lock import DatasetLock
 from vdm.mine.worker import RecordResult
+from vdm.state_files import Wrong, json_object, read_state_json
 
 log = logging.getLogger(__name__)
 
 JOURNAL_DIR = ".journal"
+OS_BYTES = re.compile("[\udc80-\udcff]")  # a byte of a path that is not UTF-8, as Python holds it
 
 
 def dumps_line(entry: dict[str, Any]) -> str:
-    """One canonical JSON line (sorted keys): the same entry always gives the same bytes."""
-    return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+    """One canonical JSON line (sorted keys): the same entry always gives the same bytes. Text is
+    written as it is, except a path's bytes that are not UTF-8 (a source in such a folder): they
+    are escaped (\\udcff), so the line stays UTF-8 and reads back as the same path."""
+    line = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+    return OS_BYTES.sub(lambda byte: f"\\u{ord(byte.group()):04x}", line) + "\n"
 
 
 def _cut_torn_tail(path: Path) -> None:
@@ -86,6 +97,7 @@ class DatasetWriter:
         self._patch_ids = {e["patch_id"] for e in self.manifest}
         self._rejected_keys = {(e["id"], e["stage"]) for e in self.rejected}
         self.journals_replayed = self._replay_journals()
+        self.damaged = damaged_patches(self.root, self.manifest)  # their records are mined again
 
     def __enter__(self) -> DatasetWriter:
         return self
@@ -94,7 +106,10 @@ class DatasetWriter:
         self.close()
 
     def is_done(self, selection_id: str) -> bool:
-        """The selection was rejected as a whole, or each of its patches is accepted or rejected."""
+        """The selection was rejected as a whole, or each of its patches is accepted (its files
+        whole) or rejected."""
+        if self.damaged and self._damaged_patches(selection_id):
+            return False
         settled = self._patch_ids | {key for key, _ in self._rejected_keys}
         if selection_id in settled:
             return True
@@ -103,13 +118,40 @@ class DatasetWriter:
     def _journal(self, selection_id: str) -> Path:
         return self.root / JOURNAL_DIR / f"{selection_id}.json"
 
+    def _damaged_patches(self, selection_id: str) -> set[str]:
+        return {
+            e["patch_id"]
+            for e in self.manifest
+            if e["selection_id"] == selection_id and e["patch_id"] in self.damaged
+        }
+
     def _replay_journals(self) -> int:
         journals = sorted((self.root / JOURNAL_DIR).glob("*.json"))
         for journal in journals:
-            lines = json.loads(journal.read_text(encoding="utf-8"))
+            lines = read_state_json(
+                journal,
+                "The miner's journal",
+                _journal_shape,
+                "delete it and rerun: its record is mined again",
+            )
             self._append_new(lines["manifest"], lines["rejected"])
             journal.unlink()
         return len(journals)
+
+    def _heal(self, result: RecordResult) -> None:
+        """Put right the lines of this record's damaged patches: the line mined now where the patch
+        came back, none where the record no longer gives it."""
+        healed = self._damaged_patches(result.selection_id) if self.damaged else set()
+        if not healed:
+            return
+        mined = {e["patch_id"]: e for e in result.manifest}
+        self.manifest = [
+            mined.get(e["patch_id"], e) for e in self.manifest if e["patch_id"] not in healed - mined.keys()
+        ]
+        write_text_atomic(self.manifest_path, "".join(dumps_line(e) for e in self.manifest), durable=True)
+        self._patch_ids = {e["patch_id"] for e in self.manifest}
+        for patch_id in healed:
+            del self.damaged[patch_id]
 
     def _append_new(self, manifest: list[dict[str, Any]], rejected: list[dict[str, Any]]) -> None:
         """Append the entries not already present (a journal may be replayed after its append)."""
@@ -144,6 +186,7 @@ class DatasetWriter:
         journal = self._journal(result.selection_id)
         lines = json.dumps({"manifest": result.manifest, "rejected": result.rejected})
         write_text_atomic(journal, lines, durable=True)
+        self._heal(result)
         self._append_new(result.manifest, result.rejected)
         journal.unlink()
 
@@ -152,6 +195,19 @@ class DatasetWriter:
         with contextlib.suppress(OSError):
             (self.root / JOURNAL_DIR).rmdir()
         self.lock.release()
+
+
+def _journal_shape(value: Any) -> Wrong | None:
+    """A journal: the manifest and rejected lines of one record, each of its file's shape."""
+    wrong = json_object(manifest=list, rejected=list)(value)
+    if wrong is not None:
+        return wrong
+    for kind, name in (("manifest", MANIFEST), ("rejected", REJECTED)):
+        _, shape = line_shape(name)
+        for entry in value[kind]:
+            if (wrong := shape(entry)) is not None:
+                return Wrong(f"a {kind} line in it is wrong: {wrong.problem}", kind)
+    return None
 
 
 def _flat(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -172,10 +228,12 @@ def check_settings(root: Path, settings: dict[str, Any]) -> None:
             log.warning("%s has no %s (mined by an older vdm): recording this run's settings", root, SETTINGS)
         write_text_atomic(path, json.dumps(settings, indent=1, sort_keys=True) + "\n", durable=True)
         return
-    try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise VdmError(f"{path} is corrupt; it records the settings the dataset was mined with.") from exc
+    recorded = read_state_json(
+        path,
+        "The dataset settings",
+        json_object(),
+        "it records what the dataset was mined with: restore it, or mine into another --out",
+    )
     have, want = _flat(recorded), _flat(settings)
     differences = [
         f"{key} {have.get(key, 'unset')} here, {want.get(key, 'unset')} asked"

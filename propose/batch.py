@@ -1,9 +1,15 @@
-"""Proposals over many sources: one index and overview per mesh, resumable, failures recorded."""
+"""Proposals over many sources: one index and overview per mesh, resumable, failures recorded.
+
+A mesh's index and its overview picture are one unit: the picture is written first and the index
+last, and a mesh is done only when both are there, so a batch killed (or stopped by a full disk)
+between the two finishes that mesh when it is run again.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
@@ -13,14 +19,26 @@ from vdm.propose.overview import write_overview
 from vdm.propose.proposals import ProposalSet, propose, write_proposals
 from vdm.source_config import SourceConfig
 from vdm.sources import load_source
+from vdm.state_files import Wrong, json_object, read_state_json
 
 FAILURES = "failed.json"
 
 
+def overview_path(index: Path) -> Path:
+    """The overview picture beside a mesh's proposal index."""
+    return index.with_suffix(".png")
+
+
+def is_done(index: Path) -> bool:
+    """A mesh's proposals are complete: its index and its overview picture are both there."""
+    return index.is_file() and overview_path(index).is_file()
+
+
 def save_proposals(found: ProposalSet, out: Path, config: ProposeConfig) -> tuple[Path, Path]:
-    """One mesh's records, index and overview picture in `out`; returns the index and the picture."""
-    index = write_proposals(found, out, config)
-    return index, write_overview(found, index.with_suffix(".png"))
+    """One mesh's overview picture, records and index in `out` (the index last: its presence with
+    the picture's says the mesh is done); returns the index and the picture."""
+    picture = write_overview(found, overview_path(index_path(out, found.mesh.source.sha256)))
+    return write_proposals(found, out, config), picture
 
 
 def propose_sources(
@@ -28,15 +46,15 @@ def propose_sources(
 ) -> tuple[list[str], list[str]]:
     """Propose on each source in turn; one summary line per source, and the sources that failed. A
     source that cannot be loaded or analysed is recorded in `out/proposals/failed.json` with its
-    reason and the batch goes on; a source whose index exists is skipped unless `redo`."""
+    reason and the batch goes on; a source whose index and overview exist is skipped unless `redo`."""
     failures_path = Path(out) / INDEX_DIR / FAILURES
-    failures = json.loads(failures_path.read_text(encoding="utf-8")) if failures_path.is_file() else {}
+    failures = read_failures(failures_path)
     lines = []
     for spec in sources:
         try:
             mesh = load_source(spec, sources_config)
             done = index_path(out, mesh.source.sha256)
-            if done.is_file() and not redo:
+            if is_done(done) and not redo:
                 lines.append(f"{spec}: done before ({done})")
                 continue
             found = propose(mesh, config)
@@ -54,3 +72,21 @@ def propose_sources(
     if failures_path.is_file() or failures:
         write_text_atomic(failures_path, json.dumps(failures, indent=1, sort_keys=True) + "\n")
     return lines, [spec for spec in sources if spec in failures]
+
+
+def read_failures(path: Path) -> dict[str, str]:
+    """The sources that failed before, with their reasons (none when the file is not there)."""
+    if not path.is_file():
+        return {}
+    return read_state_json(
+        path, "The list of failed sources", _failures_shape, "delete it to try them all again"
+    )
+
+
+def _failures_shape(value: Any) -> Wrong | None:
+    """{source: reason}."""
+    wrong = json_object()(value)
+    if wrong is not None:
+        return wrong
+    source = next((spec for spec, reason in value.items() if not isinstance(reason, str)), None)
+    return None if source is None else Wrong(f"the reason for {source} is not a string", source)

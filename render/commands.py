@@ -11,10 +11,12 @@ import typer
 from vdm.cli_options import vdm_command
 from vdm.errors import VdmError
 from vdm.render.config import ViewSize
+from vdm.stitching.config import GateThresholds
 
 log = logging.getLogger(__name__)
 
 SHEET_NAME = "sheet.png"
+HIGHEST_Z = GateThresholds().max_height  # what the stitcher lets a patch reach: above it, views clip
 
 
 def render_command(
@@ -48,6 +50,12 @@ def render_command(
     problem = patch_problem(mesh)
     if problem is not None:
         raise VdmError(f"{patch} is not a patch (conventions section 1): {problem}")
+    top = float(mesh.vertices[:, 2].max())
+    if top > HIGHEST_Z:
+        raise VdmError(
+            f"{patch} rises to z = {top:.4g}, above the z = {HIGHEST_Z:g} the rig's views hold "
+            "(conventions section 1): scale the part down first."
+        )
     writable_dir(out)  # before the rendering
     with PatchRenderer(view.size) as renderer:
         views = renderer.render(mesh)

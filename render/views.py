@@ -11,10 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from vdm.atomic import atomic_path, write_bytes_atomic
-from vdm.dataset import view_file
+from vdm.dataset import VIEW_KINDS, view_file
 from vdm.images import png_bytes
-
-VIEW_KINDS = ("rgb", "normal", "mask")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from PIL import Image
 from render_shapes import ball_patch
 from train_data import write_ball_dataset
 
+from vdm.errors import VdmError
 from vdm.images import compose_grid
 from vdm.patch import write_patch
 from vdm.records import SelectionRecord, load_record, shipped_record
@@ -99,6 +100,16 @@ def test_a_full_disk_leaves_nothing_under_a_final_name(inputs, small_disk, run_c
     result = run_cli("vdm2mesh", inputs["vdm"], "--out", small_disk / "m.ply")
     assert_one_sentence_error(result, f"Cannot write {small_disk / 'm.ply'}", "no space left on device")
     assert not list(small_disk.glob("*.ply")) and not list(small_disk.glob(".*"))
+
+
+def test_the_exr_writer_on_a_full_disk_is_one_sentence(inputs, small_disk, run_cli):
+    noise = np.random.default_rng(0).normal(size=(512, 512, 3)).astype(np.float32)  # 3 MB, incompressible
+    with pytest.raises(VdmError) as refused:
+        write_vdm(small_disk / "v.exr", noise)
+    assert str(refused.value) == f"Cannot write {small_disk / 'v.exr'}: no space left on device."
+    assert not list(small_disk.iterdir())  # nothing under the final name, no temporary file either
+    result = run_cli("bake", inputs["patch"], "--out", small_disk / "brush")
+    assert_one_sentence_error(result, f"Cannot write {small_disk / 'brush'}", "no space left on device")
 
 
 def test_training_onto_a_full_disk_is_one_sentence_and_keeps_no_half_checkpoint(inputs, small_disk, run_cli):

@@ -24,10 +24,18 @@ from diffusers.optimization import get_cosine_with_hard_restarts_schedule_with_w
 from tqdm import tqdm
 
 from vdm.atomic import writable_dir
-from vdm.errors import VdmError
+from vdm.errors import VdmError, printable, short_reason
+from vdm.os_paths import utf8_alias
 from vdm.torch_runtime import torch_threads
 from vdm.train.base_model import BASE_FILE, BaseModel, describe_base, export_model, read_base
-from vdm.train.checkpoints import BASE_DIR, checkpoint_step, register_hooks, save_base_model, save_checkpoint
+from vdm.train.checkpoints import (
+    BASE_DIR,
+    checkpoint_step,
+    register_hooks,
+    resumable_checkpoint,
+    save_base_model,
+    save_checkpoint,
+)
 from vdm.train.config import TINY, AugmentConfig, TrainConfig
 from vdm.train.data import GridDataset, StepBatchSampler, load_entries, split_entries
 from vdm.train.loading import checkpoints, load_model, model_directory
@@ -64,11 +72,8 @@ def _initial_model(
     """The model to start from (frozen parts read straight into `frozen_dtype`, a LoRA run's UNet
     too), the base its checkpoints will name, and the checkpoint to resume (if any)."""
     unet_dtype = frozen_dtype if config.lora_rank else torch.float32
-    if config.resume:
-        found = checkpoints(config.out)
-        if not found:
-            raise VdmError(f"There is no checkpoint in {config.out} to resume.")
-        checkpoint = found[-1][1]
+    if config.resume:  # a proven checkpoint, or one sentence: never the base model instead
+        checkpoint = resumable_checkpoint(config.out, accelerator.num_processes, accelerator.is_main_process)
         base = read_base(checkpoint)
         if base is None:
             raise VdmError(f"{checkpoint} holds no {BASE_FILE}: it is not a checkpoint of vdm train.")
@@ -96,6 +101,18 @@ def _initial_model(
     if config.lora_rank:
         add_lora(model.unet, config.lora_rank, config.lora_alpha)
     return model, base, None
+
+
+def _load_state(accelerator: Accelerator, checkpoint: Path) -> None:
+    """The optimizer, LR scheduler and RNG states of a proven checkpoint; content its headers did
+    not betray (a damaged archive) is one sentence."""
+    try:
+        accelerator.load_state(str(checkpoint))
+    except Exception as exc:  # torch.load and pickle raise many types for a damaged archive
+        raise VdmError(
+            f"The training state in {checkpoint} does not load ({short_reason(exc)}); move that "
+            "checkpoint aside to resume an earlier one."
+        ) from exc
 
 
 def _step_generator(config: TrainConfig, step: int, process: int, device: torch.device) -> torch.Generator:
@@ -175,10 +192,18 @@ def train(config: TrainConfig) -> TrainSummary:
     try:
         if not torch.cuda.is_available():  # CPU runs are exactly reproducible (GPU runs are not)
             torch.use_deterministic_algorithms(True, warn_only=True)
-        with torch_threads(config.threads):
-            return _train(config)
+        with torch_threads(config.threads), utf8_alias(config.out) as out:
+            try:
+                summary = _train(dataclasses.replace(config, out=out))
+            except VdmError as exc:
+                if out == config.out:
+                    raise
+                # the sentence names the run folder as the user gave it, not its UTF-8 alias
+                raise VdmError(str(exc).replace(str(out), printable(str(config.out)))) from exc
     finally:
         torch.use_deterministic_algorithms(deterministic)
+    checkpoint = summary.checkpoint and config.out / summary.checkpoint.name
+    return dataclasses.replace(summary, checkpoint=checkpoint)
 
 
 @dataclass
@@ -238,8 +263,8 @@ def _prepare(config: TrainConfig) -> _Run:
     net, optimizer, lr_schedule = accelerator.prepare(net, optimizer, lr_schedule)
     loader = accelerator.prepare_data_loader(loader, device_placement=True)
     if resume_from:
-        accelerator.load_state(str(resume_from))
-        log.info("resumed %s at step %d", resume_from, start_step)
+        _load_state(accelerator, resume_from)
+        log.info("resumed %s at step %d", resume_from.name, start_step)
     accelerator.init_trackers("vdm-train", config=_flat_config(config))
     return _Run(
         accelerator,
@@ -362,10 +387,11 @@ def _user_errors(loader: Any) -> Any:
 
 
 def _flat_config(config: TrainConfig) -> dict[str, Any]:
-    """The config as TensorBoard hyper-parameters (scalars and strings only)."""
+    """The config as TensorBoard hyper-parameters (scalars and UTF-8 strings only: a path's bytes
+    that are not UTF-8 are written as \\xNN)."""
 
     def scalar(value: Any) -> Any:
-        return value if isinstance(value, int | float | str | bool) else str(value)
+        return value if isinstance(value, int | float | bool) else printable(str(value))
 
     flat: dict[str, Any] = {}
     for key, value in dataclasses.asdict(config).items():

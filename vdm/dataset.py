@@ -1,12 +1,12 @@
 """A dataset's layout (conventions section 7): its paths, the manifest and the training pairs.
 
 The one place that names a dataset's files: mine/ writes datasets through these paths and
-train/ reads them.
+train/ reads them. Its .jsonl files are read through the guarded reader (vdm.state_files), and a
+patch's files are checked from their sizes and headers (vdm.file_headers) by `entry_problem`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,26 +14,47 @@ from typing import Any
 import numpy as np
 
 from vdm.errors import VdmError
+from vdm.file_headers import file_problem
 from vdm.images import compose_grid, read_image
-from vdm.rig import FRONT_VIEW, GRID_VIEWS
+from vdm.rig import FRONT_VIEW, GRID_VIEWS, VIEWS
+from vdm.state_files import Shape, Wrong, json_object, read_json_lines
 
 MANIFEST = "manifest.jsonl"
 REJECTED = "rejected.jsonl"
 SETTINGS = "settings.json"  # what decides the dataset's bytes, written by its first miner
+VIEW_KINDS = ("rgb", "normal", "mask")  # the images of every view, as render/views.py writes them
+PATCH_FILES = ("patch", "selection", "vdm")  # the files of a manifest line's "files" besides its views
+LINE_ADVICE = "repair or delete that line, and rerun `vdm mine` to mine its record again"
+
+
+def _manifest_line(value: Any) -> Wrong | None:
+    """A manifest line: an object with a patch id and a selection id, its files (when it names
+    them) as dataset-relative paths."""
+    wrong = json_object(patch_id=str, selection_id=str)(value)
+    if wrong is None and "files" in value:
+        files = value["files"]
+        if not isinstance(files, dict) or not all(isinstance(p, str) for p in files.values()):
+            return Wrong("its 'files' is not an object of paths", "files")
+    return wrong
+
+
+LINE_SHAPES: dict[str, tuple[str, Shape]] = {
+    MANIFEST: ("Manifest", _manifest_line),
+    REJECTED: ("Rejections file", json_object(id=str, stage=str, reason=str)),
+}
+
+
+def line_shape(name: str) -> tuple[str, Shape]:
+    """What a dataset's .jsonl file of that name is called in a sentence, and its lines' shape."""
+    return LINE_SHAPES.get(name, ("JSON-lines file", json_object()))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Every complete JSON line of a .jsonl file (a torn last line from a killed writer is skipped)."""
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return entries
+    """Every line of a dataset's .jsonl file (none when it is missing). A line that is not UTF-8,
+    not JSON or not the shape readers rely on is one sentence naming the file and the line; a
+    torn last line from a killed writer is skipped with a warning."""
+    what, shape = line_shape(path.name)
+    return read_json_lines(path, what, shape, LINE_ADVICE)
 
 
 def read_manifest(dataset: str | Path) -> list[dict[str, Any]]:
@@ -63,6 +84,35 @@ def view_file(kind: str, k: int) -> str:
 def view_path(dataset: Path, patch_id: str, kind: str, k: int) -> Path:
     """DATASET/views/<patch_id>/<kind>_<k>.png."""
     return dataset / patch_paths(patch_id)["views"] / view_file(kind, k)
+
+
+def entry_files(entry: dict[str, Any]) -> list[str]:
+    """The dataset-relative files a manifest line names in its "files": the patch, its selection
+    record, its VDM and every image of its views folder (a line without "files" names none)."""
+    files = entry.get("files", {})
+    named = [files[key] for key in PATCH_FILES if key in files]
+    folders = [files["views"]] if "views" in files else []
+    return named + [
+        f"{folder}/{view_file(kind, v.index)}" for folder in folders for v in VIEWS for kind in VIEW_KINDS
+    ]
+
+
+def entry_problem(dataset: Path, entry: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest line's files ('vdms/x.exr is missing (and 2 more files)'),
+    from sizes and headers only; None when every file looks whole."""
+    problems = [
+        f"{relative} {problem}"
+        for relative in entry_files(entry)
+        if (problem := file_problem(dataset / relative))
+    ]
+    if len(problems) > 1:
+        return f"{problems[0]} (and {len(problems) - 1} more {'file' if len(problems) == 2 else 'files'})"
+    return problems[0] if problems else None
+
+
+def damaged_patches(dataset: Path, entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Patch id -> what is wrong with its files, for the manifest lines whose files are not whole."""
+    return {e["patch_id"]: problem for e in entries if (problem := entry_problem(dataset, e)) is not None}
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +17,42 @@ from vdm.rig import GRID_COLS, GRID_ROWS, GRID_VIEWS, TILE_SIZE
 
 BACKGROUND = 255
 PNG_LEVEL = 1  # zlib level: most of the size for a fraction of the time of the default
+# The largest picture vdm decodes: an 8K photo of a part fits (8192 x 8192, 256 MiB as RGBA); a
+# larger one is refused from its header, before a byte of it is decoded.
+MAX_SIDE = 8192
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
+
+
+def _too_large(path: str | os.PathLike[str], size: str) -> VdmError:
+    return VdmError(
+        f"Image {os.fsdecode(path)} is {size} pixels; vdm reads images of at most {MAX_PIXELS:,} pixels "
+        f"({MAX_SIDE} x {MAX_SIDE}): scale it down first."
+    )
 
 
 def open_image(path: str | os.PathLike[str]) -> Image.Image:
-    """An image file, loaded; a missing or corrupt file fails with one sentence."""
+    """An image file, loaded; a missing or corrupt file, or one of more than MAX_PIXELS pixels,
+    fails with one sentence. The size comes from the header before anything is decoded, and PIL's
+    own decompression-bomb warning and error become that sentence."""
     try:
-        with Image.open(path) as image:
-            image.load()
-            return image
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our limit is lower
+            image = Image.open(path)
     except FileNotFoundError as exc:
-        raise VdmError(f"Image {path} does not exist.") from exc
+        raise VdmError(f"Image {os.fsdecode(path)} does not exist.") from exc
+    except Image.DecompressionBombError as exc:  # PIL refuses more than twice its own limit at once
+        raise _too_large(path, f"more than {2 * Image.MAX_IMAGE_PIXELS:,}") from exc
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise VdmError(f"Image {path} is corrupt or not an image.") from exc
+        raise VdmError(f"Image {os.fsdecode(path)} is corrupt or not an image.") from exc
+    with image:
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise _too_large(path, f"{width} x {height}")
+        try:
+            image.load()
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise VdmError(f"Image {os.fsdecode(path)} is corrupt or not an image.") from exc
+        return image
 
 
 def read_image(path: str | os.PathLike[str], mode: str = "RGB") -> np.ndarray:

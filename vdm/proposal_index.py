@@ -8,12 +8,12 @@ selections folder that `vdm mine` takes as it is; the index's subfolder is not o
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
-from vdm.errors import VdmError
 from vdm.records import SelectionRecord, load_record
 from vdm.sources.mesh import SourceRef
+from vdm.state_files import Wrong, json_object, read_state_json
 
 SCHEMA = "vdm.proposals/1"
 INDEX_DIR = "proposals"
@@ -29,11 +29,18 @@ def read_proposals(folder: str | Path, source: SourceRef) -> list[SelectionRecor
     path = index_path(folder, source.sha256)
     if not path.is_file():
         return []
-    try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-        if index.get("schema") != SCHEMA:
-            raise ValueError(f"schema {index.get('schema')!r}")
-        names = [entry["record"] for entry in index["proposals"]]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise VdmError(f"The proposal index {path} is not one `vdm propose` wrote ({exc}).") from exc
-    return [load_record(Path(folder) / name) for name in names]
+    index = read_state_json(path, "The proposal index", _index_shape, "rerun `vdm propose` with --redo")
+    return [load_record(Path(folder) / entry["record"]) for entry in index["proposals"]]
+
+
+def _index_shape(value: Any) -> Wrong | None:
+    """What the lasso's review reads: the schema and each proposal's record file."""
+    wrong = json_object(schema=str, proposals=list)(value)
+    if wrong is not None:
+        return wrong
+    if value["schema"] != SCHEMA:
+        return Wrong(f"its schema is {value['schema']!r}, not {SCHEMA!r}", "schema")
+    for rank, entry in enumerate(value["proposals"], start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("record"), str):
+            return Wrong(f"proposal {rank} names no record file", "proposals")
+    return None

@@ -18,6 +18,7 @@ from typing import Any
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError
 from vdm.sources.mesh import SOURCE_KINDS, SourceRef
+from vdm.state_files import read_state_json
 
 SCHEMA = "vdm.selection/1"
 OPS = ("add", "subtract")
@@ -324,10 +325,7 @@ def load_record(path: str | Path) -> SelectionRecord:
     where = f"Selection record {path}"
     if not path.is_file():
         raise VdmError(f"{where} does not exist.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise VdmError(f"{where} is not valid JSON (line {getattr(exc, 'lineno', '?')}).") from exc
+    data = read_state_json(path, "Selection record", lambda _: None)  # parse_record checks its shape
     record = parse_record(data, where)
     if record.source.kind == "file" and not Path(record.source.ref).is_absolute():
         # On disk a relative path is the record's folder's; in memory paths open from anywhere.

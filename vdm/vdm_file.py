@@ -9,6 +9,7 @@ x = -1 + (2i + 1) / N, y = 1 - (2j + 1) / N (row 0 is y = +1) and stores (X - x,
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vdm.atomic import atomic_path
+from vdm.atomic import os_reason, write_bytes_atomic
 from vdm.errors import VdmError, short_reason
 
 CHANNELS = ("R", "G", "B")
@@ -40,13 +41,11 @@ def _library_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def write_vdm(
-    path: str | Path, displacement: np.ndarray, half: bool = False, compression: str = "zip"
-) -> Path:
-    """Write an (N, N, 3) displacement (R, G, B as above) as OpenEXR through a temporary name:
-    float32 channels, or half with `half`; ZIP compression or `compression="none"`.
-
-    Border pixels are written as exactly 0, whatever the array holds there."""
+def vdm_bytes(displacement: np.ndarray, half: bool = False, compression: str = "zip") -> bytes:
+    """The bytes of the VDM file of an (N, N, 3) displacement (R, G, B as above), encoded in
+    memory: float32 channels, or half with `half`; ZIP compression or `compression="none"`.
+    Border pixels are exactly 0, whatever the array holds there (the miner's workers return these
+    bytes)."""
     import OpenEXR
 
     disp = np.array(displacement, dtype=np.float32)
@@ -61,18 +60,24 @@ def write_vdm(
     header = {"compression": getattr(OpenEXR, COMPRESSIONS[compression]), "type": OpenEXR.scanlineimage}
     dtype = np.float16 if half else np.float32
     channels = {name: np.ascontiguousarray(disp[..., c], dtype=dtype) for c, name in enumerate(CHANNELS)}
+    stream = io.BytesIO()
+    with OpenEXR.File(header, channels) as exr:
+        exr.write(stream)
+    return stream.getvalue()
+
+
+def write_vdm(
+    path: str | Path, displacement: np.ndarray, half: bool = False, compression: str = "zip"
+) -> Path:
+    """Write an (N, N, 3) displacement (R, G, B as above) as OpenEXR through a temporary name:
+    float32 channels, or half with `half`; ZIP compression or `compression="none"`.
+
+    Border pixels are written as exactly 0, whatever the array holds there. The image is encoded
+    in memory and written by Python, so any path the OS gives is fine and a full disk is one
+    sentence (vdm.atomic's WriteError)."""
     path = Path(path)
-    with atomic_path(path) as tmp, OpenEXR.File(header, channels) as exr:
-        exr.write(str(tmp))
+    write_bytes_atomic(path, vdm_bytes(displacement, half, compression))
     return path
-
-
-def vdm_bytes(displacement: np.ndarray, half: bool = False, compression: str = "zip") -> bytes:
-    """The bytes of the VDM file `write_vdm` would write (the miner's workers return bytes)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="vdm-") as folder:
-        return write_vdm(Path(folder) / "vdm.exr", displacement, half, compression).read_bytes()
 
 
 def read_vdm(path: str | Path) -> np.ndarray:
@@ -83,7 +88,11 @@ def read_vdm(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise VdmError(f"VDM file {path} does not exist.")
     try:
-        with _library_stderr_silenced(), OpenEXR.File(str(path), separate_channels=True) as exr:
+        stream = path.open("rb")  # Python opens any path the OS gives; OpenEXR wants UTF-8 names
+    except OSError as exc:
+        raise VdmError(f"VDM file {path} cannot be read ({os_reason(exc)}).") from exc
+    try:
+        with stream, _library_stderr_silenced(), OpenEXR.File(stream, separate_channels=True) as exr:
             channels = {name: ch.pixels for name, ch in exr.channels().items()}
     except Exception as exc:  # OpenEXR raises plain RuntimeError/OSError for any unreadable file
         raise VdmError(f"VDM file {path} is not a readable OpenEXR image ({short_reason(exc)}).") from exc
