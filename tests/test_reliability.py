@@ -384,3 +384,20 @@ def test_render_refuses_a_part_too_tall_for_the_views(patch_file, tmp_path, run_
     result = run_cli("render", tall, "--out", tmp_path / "views", "--size", "64")
     assert_one_sentence_error(result, f"{tall} rises to z = 1500, above the z = 1.7 the rig's views hold")
     assert not (tmp_path / "views").exists()
+
+
+def test_generating_from_a_run_passes_over_a_checkpoint_without_its_weights(tmp_path, caplog):
+    """`vdm generate --model RUN` never samples with the base's UNet because the newest checkpoint
+    lost its own: it takes the newest checkpoint that has them, saying so, or refuses."""
+    from vdm.train.loading import model_directory, save_model
+    from vdm.train.model import tiny_model
+
+    run = tmp_path / "run"
+    for step in (1, 2):
+        save_model(tiny_model(seed=step), run / f"checkpoint-{step}")
+    (run / "checkpoint-2" / "unet" / "diffusion_pytorch_model.safetensors").unlink()
+    assert model_directory(run) == run / "checkpoint-1"
+    assert "checkpoint-2 has unet/diffusion_pytorch_model.safetensors that is missing" in caplog.text
+    (run / "checkpoint-1" / "unet" / "diffusion_pytorch_model.safetensors").unlink()
+    with pytest.raises(VdmError, match=r"No checkpoint of .* holds its trained weights"):
+        model_directory(run)

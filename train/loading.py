@@ -20,10 +20,11 @@ import torch
 
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
+from vdm.file_headers import file_problem
 from vdm.rig import TILE_SIZE
 from vdm.train.base_model import base_directory, read_base
 from vdm.train.hub import HUB_ID_RE, MODEL_INDEX, download
-from vdm.train.lora import has_lora, is_lora_checkpoint, load_lora, save_lora
+from vdm.train.lora import LORA_DIR, LORA_WEIGHTS, has_lora, is_lora_checkpoint, load_lora, save_lora
 from vdm.train.model import SCHEDULE, Zero123PlusModel
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,16 @@ def checkpoints(run: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def _weights_problem(checkpoint: Path) -> str | None:
+    """Why a checkpoint cannot generate (its UNet or LoRA adapter missing or cut short), or None:
+    a run whose newest checkpoint lost its weights must not generate with the base's UNet."""
+    lora = checkpoint / LORA_DIR / LORA_WEIGHTS
+    unet = checkpoint / "unet" / "diffusion_pytorch_model.safetensors"
+    weights = lora if lora.exists() else unet
+    problem = file_problem(weights)
+    return None if problem is None else f"has {weights.relative_to(checkpoint)} that {problem}"
+
+
 def model_directory(source: str | Path) -> Path:
     """A model directory from a directory, a training run (its latest checkpoint) or a hub id."""
     path = Path(source)
@@ -98,8 +109,18 @@ def model_directory(source: str | Path) -> Path:
         if (path / MODEL_INDEX).is_file():
             return path
         found = checkpoints(path)
+        whole = [c for _, c in found if _weights_problem(c) is None]
+        if whole:
+            if whole[-1] != found[-1][1]:
+                log.warning(
+                    "%s %s; using %s", found[-1][1].name, _weights_problem(found[-1][1]), whole[-1].name
+                )
+            return whole[-1]
         if found:
-            return found[-1][1]
+            raise VdmError(
+                f"No checkpoint of {path} holds its trained weights ({found[-1][1].name} "
+                f"{_weights_problem(found[-1][1])}): the run cannot generate."
+            )
         raise VdmError(f"{path} is neither a Zero123++ model directory ({MODEL_INDEX}) nor a training run.")
     if path.exists():
         raise VdmError(f"Model {path} is a file; give a model directory, a training run or a hub id.")

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from vdm.errors import printable
 from vdm.settings import SETTING, Setting
 
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
@@ -26,16 +27,23 @@ CONTEXT = "vdm_context"  # the parameter through which typer hands the command i
 NOISY_LOGGERS = ("trimesh", "PIL", "matplotlib", "urllib3", "filelock")
 
 
+class PrintablePaths(logging.Filter):
+    """Log lines show a path as `ls` does: bytes that are not UTF-8 as \\xNN (vdm.errors.printable)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = printable(record.getMessage()), ()
+        return True
+
+
 def configure_logging(verbose: bool) -> None:
     """INFO (or DEBUG with -v) on stderr through rich; third-party chatter kept at WARNING."""
     from rich.console import Console
     from rich.logging import RichHandler
 
+    handler = RichHandler(console=Console(stderr=True), show_time=False, show_path=verbose)
+    handler.addFilter(PrintablePaths())
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=Console(stderr=True), show_time=False, show_path=verbose)],
-        force=True,
+        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", handlers=[handler], force=True
     )
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
