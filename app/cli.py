@@ -186,10 +186,37 @@ def demo(
     run_demo(out)
 
 
+def app_command(
+    host: Annotated[
+        str, typer.Option("--host", help="The address to serve on (0.0.0.0: every network interface).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="The port to serve on.")] = 7860,
+    model: Annotated[
+        str, typer.Option("--model", help="The model the picture tab starts with (as for vdm image).")
+    ] = "",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the runs, one folder each (default: a new temporary folder)."),
+    ] = None,
+    dataset: Annotated[
+        Path | None, typer.Option("--dataset", help="A dataset folder of `vdm mine` for the Dataset tab.")
+    ] = None,
+) -> None:
+    """A local web app: a picture to a sculpt brush, and a mined dataset to browse."""
+    try:
+        from vdm.app.web import serve  # Gradio: only for this command
+    except ModuleNotFoundError as exc:
+        if exc.name != "gradio":
+            raise
+        raise VdmError("vdm app needs Gradio: install the app extra (pip install -e '.[app]').") from exc
+    serve(host, port, model, out, dataset)
+
+
 app.command("info")(vdm_command(info))
 app.command("sources")(vdm_command(sources_command))
 app.command("demo")(vdm_command(demo))
 app.command("image")(vdm_command(image))
+app.command("app")(vdm_command(app_command))
 for stage_commands in (
     vdm.lasso.commands,
     vdm.propose.commands,

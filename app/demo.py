@@ -101,9 +101,9 @@ def _heldout_brush(patch_path: Path, entry: dict, out: Path) -> Path:
 
 
 def _mine(records: list[Path], dataset: Path, config: DemoConfig, augmentations: int) -> dict[str, Any]:
+    from vdm.executors import ProcessExecutor
     from vdm.mine.config import MineConfig
     from vdm.mine.driver import mine
-    from vdm.mine.executors import ProcessExecutor
     from vdm.stitching.config import Augmentations
 
     mine_config = MineConfig(augment=Augmentations(augmentations, config.seed), size=config.size)

@@ -22,9 +22,8 @@ import hashlib
 import json
 import logging
 import shutil
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
 
 from rich.console import Console
@@ -37,6 +36,7 @@ from vdm.bake.config import BakeConfig
 from vdm.bake.formats import FORMATS, write_format
 from vdm.dataset import read_manifest
 from vdm.errors import Rejected, VdmError, short_reason
+from vdm.executors import ProcessExecutor, TaskFailure
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,12 @@ def bake_part(part: PackPart, config: BakeConfig, folder: Path) -> dict:
     return meta
 
 
+def _bake_task(task: tuple[PackPart, BakeConfig, Path]) -> tuple[PackPart, dict]:
+    """The executor's unit of work: one part, returned with its result."""
+    part, config, folder = task
+    return part, bake_part(part, config, folder)
+
+
 def _patch(part: PackPart):
     from vdm.patch import read_patch
 
@@ -191,14 +197,19 @@ def _bake_all(
     todo = [p for p in parts if p.key not in settled]
     if settled:
         log.info("resuming: %d of %d parts baked before", len(settled), len(parts))
-    with (
-        _progress(console) as progress,
-        ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool,
-    ):
+    tasks = [(p, config, work / p.key) for p in todo]
+    with _progress(console) as progress:
         task = progress.add_task("baking brushes", total=len(todo))
-        futures = {pool.submit(bake_part, p, config, work / p.key): p for p in todo}
-        for future in as_completed(futures):
-            settled[futures[future].key] = future.result()
+        for outcome in ProcessExecutor(workers).run(_bake_task, tasks):
+            if isinstance(outcome, TaskFailure):  # its worker died twice (a crash, out of memory)
+                part, _, folder = outcome.task
+                result = {"label": part.label, "note": part.note, "source": part.source, "kind": part.kind}
+                result |= {"status": "refused", "reason": outcome.reason.rstrip(".")}
+                folder.mkdir(parents=True, exist_ok=True)
+                write_text_atomic(folder / DONE, json.dumps(result, indent=1) + "\n")
+            else:
+                part, result = outcome
+            settled[part.key] = result
             progress.advance(task)
     return settled
 

@@ -21,9 +21,9 @@ TARGET_PATCHES = 1200
 def run(records: Path = SHIPPED_SELECTIONS_DIR, workers: tuple[int, ...] = (1, 2)) -> list[Row]:
     from rich.console import Console
 
+    from vdm.executors import ProcessExecutor
     from vdm.mine.config import MineConfig
     from vdm.mine.driver import mine
-    from vdm.mine.executors import ProcessExecutor
 
     if not sorted(records.glob("*.json")):
         return [Row("mine", "patches/min", 0.0, "patches/min", f"no records in {records}")]

@@ -2,7 +2,7 @@
 record in a worker (local processes or Ray), write and commit the results resumably.
 
 Entry points (loaded on first use): `MineConfig` and `mine(inputs, out, config, executor)`; the
-executors are `ProcessExecutor` and `RayExecutor` (`mine.executors`).
+executors are `ProcessExecutor` and `RayExecutor` (`vdm.executors`).
 """
 
 from typing import TYPE_CHECKING

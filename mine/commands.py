@@ -55,8 +55,8 @@ def mine_command(
     """Stitch, augment and render every selection record into a dataset; resumable and parallel."""
     import os
 
+    from vdm.executors import make_executor
     from vdm.mine.driver import mine
-    from vdm.mine.executors import make_executor
 
     summary = mine(
         records,
@@ -82,8 +82,8 @@ def synth_command(
     rendered and baked into a dataset like mined ones (source kind "synthetic")."""
     import os
 
+    from vdm.executors import make_executor
     from vdm.mine.driver import mine_tasks, synth_tasks
-    from vdm.mine.executors import make_executor
 
     executor = make_executor("process", workers or os.cpu_count() or 1, None)
     mine_tasks(synth_tasks(count, config.augment.seed), out, config, executor, sheet=sheet)

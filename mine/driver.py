@@ -32,9 +32,9 @@ from rich.table import Table
 from vdm.atomic import os_reason
 from vdm.dataset import load_training_pair
 from vdm.errors import VdmError
+from vdm.executors import Executor, TaskFailure
 from vdm.mine.check import damaged_text
 from vdm.mine.config import MineConfig
-from vdm.mine.executors import Executor, TaskFailure
 from vdm.mine.worker import PATCH_KIND, RecordResult, RecordTask, mine_record
 from vdm.mine.writer import DatasetWriter
 from vdm.records import load_record

@@ -11,12 +11,11 @@ import typer
 from vdm.cli_options import vdm_command
 from vdm.errors import VdmError
 from vdm.render.config import ViewSize
-from vdm.stitching.config import GateThresholds
+from vdm.rig import HIGHEST_Z
 
 log = logging.getLogger(__name__)
 
 SHEET_NAME = "sheet.png"
-HIGHEST_Z = GateThresholds().max_height  # what the stitcher lets a patch reach: above it, views clip
 
 
 def render_command(

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 libglu1-mesa libusb-1.0-0 xvfb xdotool)
+# chromium: the browser the web app's test drives through Playwright (Playwright's own download is not used)
+APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 libglu1-mesa libusb-1.0-0 xvfb xdotool chromium)
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 
@@ -33,7 +34,7 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "bootstrap: installing Python packages into $VENV (a few minutes the first time)"
   # pip, not uv/poetry: only pip sees the CPU torch wheel that lies on this machine's disk.
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev]"
+  "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev,app]"
   echo "$want" > "$stamp"
 fi
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from vdm.rig import FOOTPRINT_MARGIN
+from vdm.rig import FOOTPRINT_MARGIN, HIGHEST_Z, LOWEST_Z
 from vdm.settings import check_settings, setting
 
 BACKENDS = ("pymeshlab", "open3d")
@@ -17,8 +17,8 @@ class GateThresholds:
 
     border_flatness: float = 1e-6  # max |z| of the square's edge
     border_on_square: float = 1e-6  # max distance of a border vertex from the square's edge
-    min_height: float = -1.0  # nothing of the patch below this z (conventions section 1)
-    max_height: float = 1.7  # nothing above this z
+    min_height: float = LOWEST_Z  # nothing of the patch below this z (conventions section 1)
+    max_height: float = HIGHEST_Z  # nothing above this z
     min_part_height: float = 0.02  # the part must rise at least this much above the plane
     part_margin: float = 0.02  # the part's footprint stays this far inside the square
     max_detail_change: float = 0.35  # mean |change of Laplacian coordinates| / mean edge length

@@ -52,9 +52,9 @@ def patch_file(tmp_path_factory) -> Path:
 def mined(patch_file, tmp_path_factory) -> Path:
     """A dataset of one imported patch, mined small (32-pixel views, a 256-pixel VDM)."""
     from vdm.bake.config import BakeConfig
+    from vdm.executors import ProcessExecutor
     from vdm.mine.config import MineConfig
     from vdm.mine.driver import mine
-    from vdm.mine.executors import ProcessExecutor
     from vdm.stitching.config import Augmentations
 
     out = tmp_path_factory.mktemp("mined") / "dataset"

@@ -22,10 +22,10 @@ from render_records import creature_records
 from vdm.bake.config import BakeConfig
 from vdm.bake.metrics import brush_scores
 from vdm.dataset import load_training_pair, read_jsonl, read_manifest, view_path
+from vdm.executors import ProcessExecutor, RayExecutor
 from vdm.images import read_image
 from vdm.mine.config import MineConfig
 from vdm.mine.driver import SHEET_NAME, mine
-from vdm.mine.executors import ProcessExecutor, RayExecutor
 from vdm.mine.writer import JOURNAL_DIR
 from vdm.patch import read_patch
 from vdm.records import load_record

@@ -16,6 +16,9 @@ VIEW_EXTENT = 3.0  # the image spans [-1.5, 1.5] at the target, both ways
 RENDER_SIZE = 512
 TILE_SIZE = 320
 PLANE_GREY = 0.5
+# The heights a patch may span (section 1): the rig's views hold everything in [LOWEST_Z, HIGHEST_Z].
+LOWEST_Z = -1.0
+HIGHEST_Z = 1.7
 # A stitched part's footprint stays inside [-1 + margin, 1 - margin]^2: how large parts look in the
 # training renders, so also how large an inference picture is drawn on the grey square.
 FOOTPRINT_MARGIN = 0.15

@@ -1,4 +1,5 @@
-"""Where the miner's work runs: local worker processes, or a Ray cluster. No scheduler of our own.
+"""Where batch work runs (the miner's, `vdm pack`'s): local worker processes, or a Ray cluster.
+No scheduler of our own.
 
 Both run `fn(task)` for every task and yield results as they finish (any order; the dataset
 writer restores input order). Both pin numeric libraries to one thread per worker, so a result
@@ -186,7 +187,7 @@ class ProcessExecutor:
                 if solo:
                     for _, task in broken:
                         yield TaskFailure(
-                            task, "Its worker process died twice while mining it (crash or out of memory)."
+                            task, "Its worker process died twice running it (crash or out of memory)."
                         )
                 else:
                     log.warning("a worker process died; retrying its %d task(s) one at a time", len(broken))
@@ -250,7 +251,7 @@ class RayExecutor:
             except ray.exceptions.RayTaskError as exc:  # the function raised
                 raise WorkerError(exc.cause if exc.cause is not None else exc) from exc
             except ray.exceptions.RayError as exc:  # the worker or its node died, even after a retry
-                outcome = TaskFailure(task, f"Its Ray worker died while mining it ({type(exc).__name__}).")
+                outcome = TaskFailure(task, f"Its Ray worker died running it ({type(exc).__name__}).")
             yield outcome
 
 
