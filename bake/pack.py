@@ -27,16 +27,16 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.bake.asset import brush_asset, category, file_stem, part_name, source_name
 from vdm.bake.blend import BrushAsset, render_icons, write_blend, write_catalogs
 from vdm.bake.config import BakeConfig
 from vdm.bake.formats import FORMATS, write_format
-from vdm.dataset import read_manifest
+from vdm.dataset import entry_source, read_manifest
 from vdm.errors import Rejected, VdmError, short_reason
 from vdm.executors import ProcessExecutor, TaskFailure
+from vdm.progress import WorkProgress
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,8 @@ def _dataset_parts(folder: Path, settings: str) -> list[PackPart]:
     parts = []
     for entry in read_manifest(folder):
         patch = folder / entry["files"]["patch"]
-        source = entry.get("source", {})
         note = entry.get("note") or entry.get("generator", {}).get("generator", "")
-        kind, ref = source.get("kind", ""), source.get("ref", "")
-        spec = f"{kind}:{ref}" if kind in ("builtin", "objaverse") else (ref if kind == "file" else kind)
+        spec = entry_source(entry)
         parts.append(
             PackPart(_digest(patch, settings), entry["patch_id"], "patch", patch, note, spec or folder.name)
         )
@@ -174,17 +172,6 @@ def _patch(part: PackPart):
     return stitch_selection(mesh, face_ids).patch
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
-
-
 def _bake_all(
     parts: list[PackPart], config: BakeConfig, work: Path, workers: int, console: Console
 ) -> dict[str, dict]:
@@ -198,8 +185,8 @@ def _bake_all(
     if settled:
         log.info("resuming: %d of %d parts baked before", len(settled), len(parts))
     tasks = [(p, config, work / p.key) for p in todo]
-    with _progress(console) as progress:
-        task = progress.add_task("baking brushes", total=len(todo))
+    refused = 0
+    with WorkProgress(console, "baking brushes", len(todo), "parts") as progress:
         for outcome in ProcessExecutor(workers).run(_bake_task, tasks):
             if isinstance(outcome, TaskFailure):  # its worker died twice (a crash, out of memory)
                 part, _, folder = outcome.task
@@ -210,7 +197,8 @@ def _bake_all(
             else:
                 part, result = outcome
             settled[part.key] = result
-            progress.advance(task)
+            refused += result["status"] != "ok"
+            progress.advance(f"refused {refused}")
     return settled
 
 

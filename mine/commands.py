@@ -72,7 +72,12 @@ def mine_command(
 
 def synth_command(
     out: Annotated[Path, typer.Option("--out", help="The dataset directory (created, or resumed).")],
-    count: Annotated[int, typer.Option("--count", min=1, help="Procedural parts to make.")] = 200,
+    count: Annotated[
+        int,
+        typer.Option(
+            "--count", min=1, help="Procedural parts to make (each one the gates refuse is drawn anew)."
+        ),
+    ] = 200,
     workers: Workers = None,
     sheet: Sheet = True,
     *,
@@ -83,10 +88,10 @@ def synth_command(
     import os
 
     from vdm.executors import make_executor
-    from vdm.mine.driver import mine_tasks, synth_tasks
+    from vdm.mine.driver import SynthPlan, synth
 
     executor = make_executor("process", workers or os.cpu_count() or 1, None)
-    mine_tasks(synth_tasks(count, config.augment.seed), out, config, executor, sheet=sheet)
+    synth(SynthPlan(count, config.augment.seed), out, config, executor, sheet=sheet)
 
 
 def stats_command(

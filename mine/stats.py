@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from vdm.dataset import MANIFEST, REJECTED, damaged_patches, read_jsonl, read_manifest
-from vdm.errors import VdmError, printable
+from vdm.errors import VdmError, printable, reason_cause
 from vdm.mine.check import damaged_text
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class DatasetStats:
     by_source: Counter = field(default_factory=Counter)  # "kind:ref" -> patches
     heights: dict[str, int] = field(default_factory=dict)  # bin label -> patches
     undercut_shares: dict[str, int] = field(default_factory=dict)
-    rejected: Counter = field(default_factory=Counter)  # (stage, reason) -> count
+    rejected: Counter = field(default_factory=Counter)  # (stage, cause: the reason, figures as N) -> count
     duplicates: list[tuple[str, str, float]] = field(default_factory=list)  # (patch, patch, RMS)
     sheets: list[Path] = field(default_factory=list)
     damaged: dict[str, str] = field(default_factory=dict)  # patch id -> what is wrong with its files
@@ -117,7 +117,9 @@ def _sheets(root: Path, manifest: list[dict[str, Any]], out: Path) -> list[Path]
         kind, ref = key.split(":", 1)
         readable = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(ref).stem)[:40]
         name = f"{kind}-{readable}-{hashlib.sha256(key.encode()).hexdigest()[:8]}.png"
-        written.append(write_dataset_sheet(root, entries[:SHEET_PATCHES], SHEET_PATCHES, out / name))
+        shown = min(len(entries), SHEET_PATCHES)
+        title = f"{root.resolve().name}, {kind} {Path(ref).name}: {shown} of its {len(entries)} patches"
+        written.append(write_dataset_sheet(root, entries[:SHEET_PATCHES], SHEET_PATCHES, out / name, title))
     return written
 
 
@@ -137,7 +139,7 @@ def dataset_stats(root: str | Path, sheets: bool = True) -> DatasetStats:
     stats.heights = _histogram([q["max_height"] for q in quality if "max_height" in q], HEIGHT_BINS)
     shares = [q.get("brush", {}).get("undercut_share", 0.0) for q in quality]
     stats.undercut_shares = _histogram(shares, UNDERCUT_BINS)
-    stats.rejected = Counter((r["stage"], r["reason"]) for r in rejected)
+    stats.rejected = Counter((r["stage"], reason_cause(r["reason"])) for r in rejected)
     stats.damaged = damaged_patches(root, manifest)
     if stats.damaged:
         log.warning(

@@ -1,4 +1,5 @@
-"""Contact sheets: per patch, the condition image beside its 3 x 2 normal grid, with its id.
+"""Contact sheets: per patch, the condition image beside its 3 x 2 normal grid (and its baked VDM),
+named as a person names the part, under a title and the panels' names.
 
 What a person looks at to judge a render or a dataset at a glance.
 """
@@ -17,8 +18,10 @@ from vdm.images import compose_grid, write_png
 from vdm.render.views import ViewImages
 from vdm.rig import FRONT_VIEW, GRID_COLS, GRID_ROWS, GRID_VIEWS
 
-CAPTION = 14  # pixels of text under each cell
+CAPTION = 16  # pixels of text under each cell
 GAP = 6
+TITLE_HEIGHT = 30
+HEADING_HEIGHT = 18
 
 
 @dataclass
@@ -52,32 +55,64 @@ def cell(entry: SheetEntry, tile: int) -> np.ndarray:
     canvas.paste(Image.fromarray(grid), (2 * tile + GAP, 0))
     if entry.vdm is not None:
         canvas.paste(Image.fromarray(_resized(entry.vdm, 2 * tile, 2 * tile)), (width - 2 * tile, top))
-    ImageDraw.Draw(canvas).text((2, height + 1), entry.label[: width // 6], fill=(0, 0, 0))
+    font = _font(tile)
+    label = entry.label if font.getlength(entry.label) <= width - 4 else _fitted(entry.label, font, width - 4)
+    ImageDraw.Draw(canvas).text((2, height + 1), label, fill=(0, 0, 0), font=font)
     return np.asarray(canvas)
 
 
-def contact_sheet(entries: Sequence[SheetEntry], tile: int = 64, columns: int = 4) -> np.ndarray:
-    """All entries' cells in rows of `columns`, on white."""
+HEADINGS = ("front view", "six normal maps", "baked VDM")
+
+
+def _headings(width: int, tile: int, with_vdm: bool) -> list[tuple[int, str]]:
+    """Where each panel of a cell starts, and its name."""
+    spots = [(0, HEADINGS[0]), (2 * tile + GAP, HEADINGS[1])]
+    return spots + ([(width - 2 * tile, HEADINGS[2])] if with_vdm else [])
+
+
+def _fitted(text: str, font: ImageFont.ImageFont, width: float) -> str:
+    """`text` cut to `width` pixels, with an ellipsis."""
+    while text and font.getlength(text + "...") > width:
+        text = text[:-1]
+    return text + "..."
+
+
+def contact_sheet(
+    entries: Sequence[SheetEntry], tile: int = 64, columns: int = 4, title: str = ""
+) -> np.ndarray:
+    """All entries' cells in rows of `columns`, on white, under a title and the panels' names."""
     if not entries:
         raise ValueError("a contact sheet needs at least one entry")
     cells = [cell(e, tile) for e in entries]
     h, w = cells[0].shape[:2]
     columns = min(columns, len(cells))
     rows = -(-len(cells) // columns)
-    sheet = np.full((rows * (h + GAP) + GAP, columns * (w + GAP) + GAP, 3), 255, dtype=np.uint8)
+    top = (TITLE_HEIGHT if title else 0) + HEADING_HEIGHT
+    image = Image.new("RGB", (columns * (w + GAP) + GAP, top + rows * (h + GAP) + GAP), "white")
+    draw = ImageDraw.Draw(image)
+    if title:
+        draw.text((GAP, 6), title, fill=(0, 0, 0), font=ImageFont.load_default(size=18))
+    with_vdm = any(e.vdm is not None for e in entries)
+    for col in range(columns):
+        for x, text in _headings(w, tile, with_vdm):
+            left = GAP + col * (w + GAP) + x
+            draw.text((left, top - HEADING_HEIGHT + 3), text, fill=(90, 90, 90), font=_font(tile))
     for i, c in enumerate(cells):
         r, col = divmod(i, columns)
-        y, x = GAP + r * (h + GAP), GAP + col * (w + GAP)
-        sheet[y : y + h, x : x + w] = c
-    return sheet
+        image.paste(Image.fromarray(c), (GAP + col * (w + GAP), top + GAP + r * (h + GAP)))
+    return np.asarray(image)
+
+
+def _font(tile: int) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=max(10, min(16, tile // 5)))
 
 
 def write_contact_sheet(
-    path: str | Path, entries: Sequence[SheetEntry], tile: int = 64, columns: int = 4
+    path: str | Path, entries: Sequence[SheetEntry], tile: int = 64, columns: int = 4, title: str = ""
 ) -> Path:
     """Write a contact sheet PNG through a temporary name; returns the path."""
     path = Path(path)
-    write_png(path, contact_sheet(entries, tile, columns))
+    write_png(path, contact_sheet(entries, tile, columns, title))
     return path
 
 

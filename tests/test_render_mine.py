@@ -230,7 +230,8 @@ def test_mine_imports_patch_files_and_dataset_stats_reports_the_make_up(tmp_path
     figures = json.loads((tmp_path / "stats.json").read_text())
     assert figures["patches"] == 4 and figures["selections"] == 2 and figures["by_kind"] == {"patch": 4}
     assert sum(figures["heights"].values()) == 4 and sum(figures["undercut_shares"].values()) == 4
-    assert figures["rejected"] == [{"stage": "patch", "reason": rejected["reason"], "count": 1}]
+    cause = "FILE is not a patch (conventions section N): The patch has N components."  # grouped by cause
+    assert figures["rejected"] == [{"stage": "patch", "reason": cause, "count": 1}]
     pairs = {(d["a"], d["b"]) for d in figures["near_duplicates"]}
     assert (manifest[0]["patch_id"], manifest[2]["patch_id"]) in pairs  # the nudged horn is the same part
     assert all(a.rsplit("-", 1)[0] != b.rsplit("-", 1)[0] for a, b in pairs)  # siblings are not compared

@@ -5,6 +5,7 @@ for byte; a dataset mixing synthetic, mined and imported patches trains the tiny
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -41,17 +42,44 @@ def test_procedural_parts_are_patches_that_vary_and_hold_undercuts():
     assert draw_spec(0, 3) == draw_spec(0, 3) and draw_spec(0, 3) != draw_spec(1, 3)
 
 
-def test_synth_writes_gated_patches_the_same_bytes_every_time(run_cli, tmp_path):
+def test_synth_makes_count_gated_patches_the_same_bytes_every_time(run_cli, tmp_path):
+    # 256-pixel VDMs: the bake refuses one of seed 0's first three parts, so a fourth is drawn
+    args = ["--count", "3", "--seed", "0", "--resolution", "256", *OPTIONS]
     for out in ("a", "b"):
-        result = run_cli("synth", "--count", "5", "--out", tmp_path / out, "--seed", "7", *OPTIONS)
+        result = run_cli("synth", *args, "--out", tmp_path / out)
         assert result.code == 0, result.err
+    assert "vdm synth" in result.err and "parts given" in result.err  # its own summary, not mine's
+    # progress lines into a file or a pipe (no terminal here), then the refused part drawn anew
+    assert re.search(r"^synth: 1/3 parts \(accepted \d+, rejected \d+\), \d+ s elapsed", result.err, re.M)
+    assert re.search(r"^synth: new draws for the refused: 1/1 parts", result.err, re.M), result.err
     manifest = read_manifest(tmp_path / "a")
-    assert len(manifest) == 5 and not (tmp_path / "a" / "rejected.jsonl").read_text().strip()
+    refused = [json.loads(line) for line in (tmp_path / "a" / "rejected.jsonl").read_text().splitlines()]
+    assert len(manifest) == 3 and len(refused) == 1  # --count 3 gives 3
     for entry in manifest:
         assert entry["source"]["kind"] == "synthetic" and entry["generator"]["generator"] in GENERATORS
         assert entry["quality"]["brush"]["slide"] < 0.005  # every bake gate passed
         assert patch_problem(read_patch(tmp_path / "a" / entry["files"]["patch"])) is None
     assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+
+
+def test_stats_count_rejections_by_stage_and_cause(tmp_path):
+    from vdm.mine.stats import dataset_stats
+
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "manifest.jsonl").write_text("")
+    reasons = [
+        ("bake", "The part needs a VDM of at least 459 pixels (it is 256); --resolution 512 would do."),
+        ("bake", "The part needs a VDM of at least 330 pixels (it is 256); --resolution 512 would do."),
+        ("stitch", "/data/creature-horn-3.json is not a disk (2 boundary loops)."),
+    ]
+    lines = [{"id": f"r{i}", "stage": stage, "reason": reason} for i, (stage, reason) in enumerate(reasons)]
+    (root / "rejected.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    rejected = dataset_stats(root, sheets=False).rejected
+    assert rejected == {
+        ("bake", "The part needs a VDM of at least N pixels (it is N); --resolution N would do."): 2,
+        ("stitch", "FILE is not a disk (N boundary loops)."): 1,
+    }
 
 
 def test_a_mixed_dataset_trains_the_tiny_model_and_stats_tell_its_make_up(run_cli, tmp_path):

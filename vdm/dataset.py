@@ -65,6 +65,16 @@ def read_manifest(dataset: str | Path) -> list[dict[str, Any]]:
     return read_jsonl(dataset / MANIFEST)
 
 
+def entry_source(entry: dict[str, Any]) -> str:
+    """The mesh source a manifest line's patch came from, as a source spec (builtin:cow,
+    objaverse:<uid>, a file's path), or its kind where there is no mesh (synthetic, patch)."""
+    source = entry.get("source") or {}
+    kind, ref = source.get("kind", ""), source.get("ref", "")
+    if kind in ("builtin", "objaverse"):
+        return f"{kind}:{ref}"
+    return ref if kind == "file" else kind
+
+
 def patch_paths(patch_id: str) -> dict[str, str]:
     """Dataset-relative paths of one patch: its mesh, its views folder and its baked VDM."""
     return {"patch": f"patches/{patch_id}.ply", "views": f"views/{patch_id}", "vdm": f"vdms/{patch_id}.exr"}

@@ -1,5 +1,7 @@
 """The one exception type for bad input: its message is a single sentence meant for the user."""
 
+import re
+
 
 def printable(text: str) -> str:
     """A path or name as `ls` prints it: bytes the OS gave that are not UTF-8 (held in a str as
@@ -32,3 +34,13 @@ def short_reason(exc: object, limit: int = 160) -> str:
     """First line of an exception's text, trimmed, for quoting inside a one-sentence message."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_NUMBER = re.compile(r"(?<![\w.\-])[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?(?![\w])")
+_FILE = re.compile(r"(?:[\w.~+-]*/)+[\w.+-]+|[\w.+-]+\.(?:ply|json|obj|glb|gltf|stl|off|exr|png|jpg)\b")
+
+
+def reason_cause(reason: str) -> str:
+    """A rejection's reason with its files as FILE and its figures as N: the cause many rejections
+    share ("a.ply ... 2 components" and "b.ply ... 3 components" are one), for counting them together."""
+    return _NUMBER.sub("N", _FILE.sub("FILE", reason))

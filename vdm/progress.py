@@ -1,0 +1,102 @@
+"""Progress of long batch work (`vdm mine`, `vdm synth`, `vdm pack`): a live bar on a terminal, and
+where the output is a file or a pipe (`2> mine.log`, CI, a cluster job) a plain line at the first
+item, then every few seconds, then at the end, each with the count, the rate and the time left.
+
+Rich draws nothing into a file until its bar stops, so a log of a six-hour run said nothing for six
+hours; the plain lines are what `tail -f` shows instead.
+"""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+LINE_EVERY_S = 10.0  # a plain progress line at most this often
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+class WorkProgress:
+    """`with WorkProgress(console, "mine", total, "records") as progress: ... progress.advance(detail)`;
+    `detail` is what the count is made of so far ("12 patches, 1 rejected")."""
+
+    def __init__(
+        self, console: Console, label: str, total: int, unit: str, every_s: float = LINE_EVERY_S
+    ) -> None:
+        self.console, self.label, self.total, self.unit, self.every_s = console, label, total, unit, every_s
+        self.done = 0
+        self.detail = ""
+        self._bar: Progress | None = None
+        self._start = self._last_line = 0.0
+        self._said = -1  # the count the last plain line gave
+
+    def __enter__(self) -> WorkProgress:
+        self._start = time.monotonic()
+        if self.console.is_terminal:
+            self._bar = Progress(
+                TextColumn(f"[bold]{self.label}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self.label, total=self.total, detail="")
+        return self
+
+    def advance(self, detail: str = "") -> None:
+        """One more item done; `detail` replaces the last one."""
+        self.done += 1
+        self.detail = detail
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, detail=detail)
+            return
+        now = time.monotonic()
+        if self.done == 1 or now - self._last_line >= self.every_s:
+            self._line(now)
+
+    def line(self) -> str:
+        """The plain progress line as of now."""
+        elapsed = time.monotonic() - self._start
+        text = f"{self.label}: {self.done}/{self.total} {self.unit}"
+        if self.detail:
+            text += f" ({self.detail})"
+        text += f", {_duration(elapsed)} elapsed"
+        if 0 < self.done < self.total:
+            text += f", about {_duration(elapsed / self.done * (self.total - self.done))} left"
+        return text
+
+    def _line(self, now: float) -> None:
+        self._last_line, self._said = now, self.done
+        self.console.print(self.line(), highlight=False, soft_wrap=True)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(kind, exc, traceback)
+        elif self.done and self._said != self.done:
+            self._line(time.monotonic())  # the last count, unless a line said it already
