@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -49,10 +50,11 @@ def preview_process() -> ProcessPoolExecutor:
     displacement)`), started at once so that it loads the renderer on the second core while the
     caller makes the VDM, and draws while the caller scores it. Forked from a fork server that has
     the renderer loaded (a plain fork would copy the caller's threads' locks: a caller that has run
-    torch or OpenMP could deadlock it; a spawned process would import everything again)."""
+    torch or OpenMP could deadlock it; a spawned process would import everything again). The first
+    submit waits for the server's imports, so a thread makes it and the caller goes on at once."""
     context = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
     if sys.platform == "linux":
         context.set_forkserver_preload(["vdm.render.renderer"])
     pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-    pool.submit(_load_renderer)
+    threading.Thread(target=pool.submit, args=(_load_renderer,), daemon=True).start()
     return pool
