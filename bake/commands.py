@@ -140,10 +140,7 @@ def pack_command(
 
     _check_formats(formats)
     blender_python()  # before the work: a missing Blender module is one sentence at once
-    summary = pack(
-        inputs, out, config, tuple(formats or ()), workers or os.cpu_count() or 1, table_console(True)
-    )
-    typer.echo(f"{len(summary.brushes)} brushes in {summary.library}; {len(summary.refused)} parts left out.")
+    pack(inputs, out, config, tuple(formats or ()), workers or os.cpu_count() or 1, table_console(True))
 
 
 def register(app: typer.Typer) -> None:
