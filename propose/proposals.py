@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
+from rich.console import Console
 
 from vdm.atomic import write_text_atomic
-from vdm.errors import Rejected
-from vdm.lasso.engine import engine_for
+from vdm.console import table_console
+from vdm.errors import Rejected, printable
+from vdm.lasso.engine import SelectionEngine, engine_for
+from vdm.progress import WorkProgress
 from vdm.proposal_index import SCHEMA, index_path
 from vdm.propose.config import ProposeConfig
 from vdm.propose.parts import Part, face_iou, find_parts
@@ -82,32 +84,41 @@ def propose(mesh: LoadedMesh, config: ProposeConfig, progress: bool = True) -> P
     engine = engine_for(mesh)
     parts = find_parts(engine.centroids, voxelise(mesh, config.grid), config)
     found = ProposalSet(mesh)
-    bar = tqdm(parts, desc=f"propose {mesh.source.spec}", disable=not progress, leave=False)
-    for part in bar:
-        if len(found.proposals) >= config.count:
-            break
-        refusal = {"score": round(part.score, 4), "part": part.reason()}
-        lasso = lasso_part(engine, part, config.window, config.max_strokes)
-        if lasso is None:
-            found.refused.append({**refusal, "reason": "no view of the mesh sees the part"})
-            continue
-        if any(face_iou(lasso.face_ids, p.face_ids) > config.same_part_iou for p in found.proposals):
-            found.refused.append({**refusal, "reason": "its lasso selects a part proposed already"})
-            continue
-        if config.stitch_check and (reason := _stitch_refusal(mesh, lasso.face_ids)) is not None:
-            found.refused.append({**refusal, "reason": reason})
-            continue
-        rank = len(found.proposals) + 1
-        record = SelectionRecord(
-            source=mesh.source,
-            strokes=lasso.strokes,
-            face_ids=lasso.face_ids.tolist(),
-            note=f"proposal {rank}: {part.reason()}",
-            edits=lasso.edits,
-        )
-        found.proposals.append(Proposal(rank, record, part, lasso.iou))
+    console = table_console(stderr=True) if progress else Console(quiet=True)
+    with WorkProgress(console, f"propose {printable(mesh.source.spec)}", len(parts), "candidates") as bar:
+        for part in parts:
+            if len(found.proposals) >= config.count:
+                break
+            _try_part(engine, mesh, part, config, found)
+            bar.advance(f"{len(found.proposals)} kept")
     found.seconds = time.perf_counter() - start
     return found
+
+
+def _try_part(
+    engine: SelectionEngine, mesh: LoadedMesh, part: Part, config: ProposeConfig, found: ProposalSet
+) -> None:
+    """Lasso one candidate part: keep it in `found` when it is new and stitches, else say why not."""
+    refusal = {"score": round(part.score, 4), "part": part.reason()}
+    lasso = lasso_part(engine, part, config.window, config.max_strokes)
+    if lasso is None:
+        found.refused.append({**refusal, "reason": "no view of the mesh sees the part"})
+        return
+    if any(face_iou(lasso.face_ids, p.face_ids) > config.same_part_iou for p in found.proposals):
+        found.refused.append({**refusal, "reason": "its lasso selects a part proposed already"})
+        return
+    if config.stitch_check and (reason := _stitch_refusal(mesh, lasso.face_ids)) is not None:
+        found.refused.append({**refusal, "reason": reason})
+        return
+    rank = len(found.proposals) + 1
+    record = SelectionRecord(
+        source=mesh.source,
+        strokes=lasso.strokes,
+        face_ids=lasso.face_ids.tolist(),
+        note=f"proposal {rank}: {part.reason()}",
+        edits=lasso.edits,
+    )
+    found.proposals.append(Proposal(rank, record, part, lasso.iou))
 
 
 def write_proposals(found: ProposalSet, out: Path, config: ProposeConfig) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import colorsys
 import json
+import re
 
 import numpy as np
 import pytest
@@ -62,6 +63,7 @@ def test_propose_finds_the_arms_of_a_soup_resumes_and_records_a_bad_source(tmp_p
     out = tmp_path / "proposals"
     result = run_cli("propose", soup, "--out", out, "--count", 5)
     assert result.code == 0, result
+    assert re.search(r"^propose .*sphere-arms\.ply: 1/\d+ candidates \([01] kept\)", result.err, re.M)
     mesh = load_source(str(soup))
     records = read_proposals(out, mesh.source)
     assert len(records) == 3  # the three arms, nothing of the sphere

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,9 @@ def test_cli_trains_validates_and_generates(run_cli, dataset, tmp_path):
     )
     assert result.code == 0, result.err
     assert [step for step, _ in checkpoints(run)] == [2, 4]
+    # progress as plain lines where stderr is not a terminal (a log file): the first step, the last
+    assert re.search(r"^training: 1/4 steps \(loss \d\.\d{4}\), \d+ s elapsed, about", result.err, re.M)
+    assert re.search(r"^training: 4/4 steps \(loss \d\.\d{4}\), \d+ s elapsed$", result.err, re.M)
     latest = run / "checkpoint-4"
     state_files = ("optimizer.bin", "scheduler.bin", "random_states_0.pkl", "trainer_state.json")
     for name in ("model_index.json", *state_files):

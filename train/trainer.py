@@ -21,11 +21,13 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import ProjectConfiguration, set_seed
 from diffusers.optimization import get_cosine_with_hard_restarts_schedule_with_warmup
-from tqdm import tqdm
+from rich.console import Console
 
 from vdm.atomic import writable_dir
+from vdm.console import table_console
 from vdm.errors import VdmError, printable, short_reason
 from vdm.os_paths import utf8_alias
+from vdm.progress import WorkProgress
 from vdm.torch_runtime import torch_threads
 from vdm.train.base_model import BASE_FILE, BaseModel, describe_base, export_model, read_base
 from vdm.train.checkpoints import (
@@ -308,25 +310,24 @@ def _train(config: TrainConfig) -> TrainSummary:
     run.net.train()
     loop_started = time.perf_counter()
     main_process = run.accelerator.is_main_process
-    bar = tqdm(total=run.stop, initial=run.start_step, desc="training", disable=not main_process)
-    for batch in _user_errors(run.loader):
-        value = _train_step(run, config, batch, step)
-        step += 1
-        losses.append(value)
-        bar.update(1)
-        bar.set_postfix(loss=f"{value:.4f}")
-        last = step == run.stop
-        if step % config.log_every == 0 or last:
-            learning_rate = run.lr_schedule.get_last_lr()[0]
-            run.accelerator.log({"train/loss": value, "train/lr": learning_rate}, step=step)
-        if run.val_entries and (step % config.validation.every == 0 or last):
-            val_error = _validate(run, config, step)
-        if step % config.checkpoint_every == 0 or last:
-            state = {"config": _flat_config(config), "loss": value}
-            checkpoint = save_checkpoint(
-                run.accelerator, run.model, run.base, config.out, step, state, config.keep_checkpoints
-            )
-    bar.close()
+    console = table_console(stderr=True) if main_process else Console(quiet=True)
+    with WorkProgress(console, "training", run.stop, "steps", done=run.start_step) as bar:
+        for batch in _user_errors(run.loader):
+            value = _train_step(run, config, batch, step)
+            step += 1
+            losses.append(value)
+            bar.advance(f"loss {value:.4f}")
+            last = step == run.stop
+            if step % config.log_every == 0 or last:
+                learning_rate = run.lr_schedule.get_last_lr()[0]
+                run.accelerator.log({"train/loss": value, "train/lr": learning_rate}, step=step)
+            if run.val_entries and (step % config.validation.every == 0 or last):
+                val_error = _validate(run, config, step)
+            if step % config.checkpoint_every == 0 or last:
+                state = {"config": _flat_config(config), "loss": value}
+                checkpoint = save_checkpoint(
+                    run.accelerator, run.model, run.base, config.out, step, state, config.keep_checkpoints
+                )
     if step == config.steps and checkpoint is not None and main_process:
         export_model(checkpoint, config.out / EXPORT)  # the finished run as one complete model
     run.accelerator.wait_for_everyone()

@@ -1,9 +1,10 @@
-"""Progress of long batch work (`vdm mine`, `vdm synth`, `vdm pack`): a live bar on a terminal, and
-where the output is a file or a pipe (`2> mine.log`, CI, a cluster job) a plain line at the first
+"""Progress of long work (`vdm mine`, `synth`, `pack`, `propose`, `train`): a live bar on a terminal,
+and where the output is a file or a pipe (`2> mine.log`, CI, a cluster job) a plain line at the first
 item, then every few seconds, then at the end, each with the count, the rate and the time left.
 
-Rich draws nothing into a file until its bar stops, so a log of a six-hour run said nothing for six
-hours; the plain lines are what `tail -f` shows instead.
+Rich and tqdm draw nothing useful into a file (rich nothing until its bar stops, tqdm a carriage
+return per step), so a log of a six-hour run said nothing for six hours; the plain lines are what
+`tail -f` shows instead.
 """
 
 from __future__ import annotations
@@ -35,13 +36,20 @@ def _duration(seconds: float) -> str:
 
 class WorkProgress:
     """`with WorkProgress(console, "mine", total, "records") as progress: ... progress.advance(detail)`;
-    `detail` is what the count is made of so far ("12 patches, 1 rejected")."""
+    `detail` is what the count is made of so far ("12 patches, 1 rejected"); `done` is the count a
+    resumed job starts from (the time left is reckoned from this run's own pace)."""
 
     def __init__(
-        self, console: Console, label: str, total: int, unit: str, every_s: float = LINE_EVERY_S
+        self,
+        console: Console,
+        label: str,
+        total: int,
+        unit: str,
+        every_s: float = LINE_EVERY_S,
+        done: int = 0,
     ) -> None:
         self.console, self.label, self.total, self.unit, self.every_s = console, label, total, unit, every_s
-        self.done = 0
+        self.done = self._first = done
         self.detail = ""
         self._bar: Progress | None = None
         self._start = self._last_line = 0.0
@@ -61,7 +69,7 @@ class WorkProgress:
                 transient=False,
             )
             self._bar.__enter__()
-            self._task = self._bar.add_task(self.label, total=self.total, detail="")
+            self._task = self._bar.add_task(self.label, total=self.total, completed=self.done, detail="")
         return self
 
     def advance(self, detail: str = "") -> None:
@@ -72,7 +80,7 @@ class WorkProgress:
             self._bar.update(self._task, advance=1, detail=detail)
             return
         now = time.monotonic()
-        if self.done == 1 or now - self._last_line >= self.every_s:
+        if self.done == self._first + 1 or now - self._last_line >= self.every_s:
             self._line(now)
 
     def line(self) -> str:
@@ -82,8 +90,9 @@ class WorkProgress:
         if self.detail:
             text += f" ({self.detail})"
         text += f", {_duration(elapsed)} elapsed"
-        if 0 < self.done < self.total:
-            text += f", about {_duration(elapsed / self.done * (self.total - self.done))} left"
+        if self._first < self.done < self.total:
+            pace = elapsed / (self.done - self._first)
+            text += f", about {_duration(pace * (self.total - self.done))} left"
         return text
 
     def _line(self, now: float) -> None:
@@ -98,5 +107,5 @@ class WorkProgress:
     ) -> None:
         if self._bar is not None:
             self._bar.__exit__(kind, exc, traceback)
-        elif self.done and self._said != self.done:
+        elif self.done > self._first and self._said != self.done:
             self._line(time.monotonic())  # the last count, unless a line said it already
