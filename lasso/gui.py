@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,31 @@ PANEL_WIDTH_PX = 330
 MIN_POINT_SPACING_PX = 2.0
 ADD_RGBA = (40, 140, 255, 255)
 SUBTRACT_RGBA = (235, 40, 70, 255)
+
+
+def review_camera(camera: Camera, window: tuple[int, int], panel_px: int) -> Camera:
+    """A proposal's camera (made for its own small window) in the reviewer's window as it is: the
+    same view direction, the part as large as fits, centred in the area left of the panel. The
+    window is never resized; the strokes keep their own cameras, so replays are unchanged."""
+    width, height = int(window[0]), int(window[1])
+    if camera.projection != "orthographic" or camera.ortho_height is None:
+        return replace(camera, width=width, height=height)
+    free = max(width - panel_px, 1)
+    seen_wide = camera.ortho_height * camera.width / camera.height  # what the proposal showed across
+    tall = max(camera.ortho_height, seen_wide * height / free)  # both extents fit the free area
+    eye, target, up = (np.asarray(v, dtype=np.float64) for v in (camera.eye, camera.target, camera.up))
+    forward = (target - eye) / np.linalg.norm(target - eye)
+    right = np.cross(forward, up)
+    right /= np.linalg.norm(right)
+    shift = 0.5 * (width - free) * tall / height * right  # the camera right: the part moves left
+    return replace(
+        camera,
+        eye=tuple(float(c) for c in eye + shift),
+        target=tuple(float(c) for c in target + shift),
+        ortho_height=float(tall),
+        width=width,
+        height=height,
+    )
 
 
 def _colour(rgba: tuple[int, int, int, int]) -> int:
@@ -81,6 +107,8 @@ class LassoApp:
         import polyscope as ps
 
         ps.set_right_gui_pane_width(PANEL_WIDTH_PX)
+        if self.review is not None:
+            ps.set_build_default_gui_panels(False)  # a reviewer needs the view, not the structure list
         ps.set_user_callback(self)
         self.open(self.index)
         if self.review is not None and self.review.current is None:
@@ -115,14 +143,16 @@ class LassoApp:
 
     # -- review -------------------------------------------------------------------------------------
     def _show_proposal(self) -> None:
-        """Put the current proposal in the session, framed by its first stroke's camera."""
+        """Put the current proposal in the session, seen as its first stroke's camera saw it."""
+        import polyscope as ps
+
         assert self.review is not None and self.session is not None
         proposal = self.review.current
         if proposal is None:
             self.status = f"{self.sources[self.index]}: no proposals left to review"
             return
         self.session.load(proposal)
-        apply_camera(proposal.strokes[0].camera)
+        apply_camera(review_camera(proposal.strokes[0].camera, ps.get_window_size(), PANEL_WIDTH_PX))
         self.status = f"{len(self.review.queue)} left here. {proposal.note}"
 
     def decide(self, decision: str) -> None:

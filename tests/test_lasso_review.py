@@ -10,8 +10,10 @@ import pytest
 from conftest import builtin_mesh
 from lasso_polyscope import drag, ellipse, press_key, use_backend
 
+from vdm.lasso.camera import project_points
 from vdm.lasso.engine import replay
-from vdm.lasso.gui import LassoApp
+from vdm.lasso.gui import PANEL_WIDTH_PX, LassoApp
+from vdm.lasso.ps_camera import camera_from_polyscope
 from vdm.lasso.review import JOURNAL
 from vdm.proposal_index import read_proposals
 from vdm.propose.config import ProposeConfig
@@ -32,14 +34,36 @@ def proposals_dir(tmp_path_factory):
     return folder
 
 
-def _review(proposals_dir, out):
+def _review(proposals_dir, out, window=(1280, 720)):
     import polyscope as ps
 
     use_backend("openGL_mock")
+    ps.set_window_size(*window)  # the reviewer's window
     app = LassoApp(SOURCES, out, proposals=proposals_dir)
     app.install()
     ps.frame_tick()
     return app
+
+
+def _assert_framed(app, proposal, window):
+    """The window stays the reviewer's (not the proposal camera's 800 x 600), and the proposed part
+    lies whole in the area left of the panel, centred there and filling a good share of it."""
+    import polyscope as ps
+
+    assert tuple(ps.get_window_size()) == window
+    assert (proposal.strokes[0].camera.width, proposal.strokes[0].camera.height) != window
+    mesh = app.session.mesh
+    pixels, _ = project_points(
+        camera_from_polyscope(), mesh.vertices[mesh.faces[proposal.face_ids]].reshape(-1, 3)
+    )
+    free = window[0] - PANEL_WIDTH_PX
+    (left, top), (right, bottom) = pixels.min(axis=0), pixels.max(axis=0)
+    assert left >= 0 and right <= free and top >= 0 and bottom <= window[1], (left, right, top, bottom)
+    assert (
+        abs((left + right) / 2 - free / 2) < 0.05 * free
+        and abs((top + bottom) / 2 - window[1] / 2) < 0.05 * window[1]
+    )
+    assert max((right - left) / free, (bottom - top) / window[1]) > 0.4
 
 
 def test_accept_reject_edit_and_resume_a_review(proposals_dir, tmp_path):
@@ -48,10 +72,11 @@ def test_accept_reject_edit_and_resume_a_review(proposals_dir, tmp_path):
 
     out = tmp_path / "selections"
     cow = read_proposals(proposals_dir, builtin_mesh("builtin:cow").source)
-    app = _review(proposals_dir, out)
+    app = _review(proposals_dir, out, window=(1600, 900))
     try:
         assert app.review.current.id == cow[0].id  # best first, shown as its strokes and edits
         assert app.session.strokes == cow[0].strokes and app.session.face_ids.tolist() == cow[0].face_ids
+        _assert_framed(app, cow[0], (1600, 900))
 
         press_key(psim.ImGuiKey_A)  # accept as proposed: the same record
         assert [load_record(p).id for p in app.saved] == [cow[0].id]
