@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from vdm.cli_options import vdm_command
+from vdm.cli_options import Exclude, vdm_command
 from vdm.errors import VdmError
 from vdm.source_config import SourceConfig
 
@@ -85,7 +85,7 @@ def select_command(
         ),
     ] = False,
     *,
-    sources: SourceConfig,
+    sources: Annotated[SourceConfig, Exclude("subset")],  # one record: no batch to limit
 ) -> None:
     """Replay a selection record headless: check its source sha256 and cached face ids, write the face ids."""
     import numpy as np
@@ -125,16 +125,11 @@ def preview_path(record: Path, out: Path | None) -> Path:
 
 
 def _write_preview(selection, mesh, ids, path: Path) -> None:
-    """Each stroke's view with its lasso, then the selection turned about the first camera's target."""
+    """Each stroke's view with its lasso, then the selection from the way it faces, its sides and above."""
     from vdm.images import write_png
-    from vdm.lasso.preview import PreviewView, contact_sheet, orbit, render_views
+    from vdm.lasso.preview import selection_sheet
 
-    first = selection.strokes[0].camera
-    views = [PreviewView(s.camera, (s,), f"stroke {i + 1} ({s.op})") for i, s in enumerate(selection.strokes)]
-    views += [PreviewView(orbit(first, a), (), f"turned {a} deg") for a in (90, 180, 270)]
-    pictures = render_views(mesh, ids, views)
-    half = (len(pictures) + 1) // 2
-    write_png(path, contact_sheet([pictures[:half], pictures[half:]], (480, 360)))
+    write_png(path, selection_sheet(mesh, ids, selection.strokes, (480, 360)))
     log.info("preview written to %s", path)
 
 

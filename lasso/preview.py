@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from vdm.errors import VdmError, short_reason
+from vdm.geometry import area_vectors
 from vdm.lasso.ps_camera import apply_camera
 from vdm.records import Camera, Stroke
 from vdm.sources import LoadedMesh
@@ -64,28 +65,70 @@ def face_colours(mesh: LoadedMesh, face_ids: np.ndarray) -> np.ndarray:
     return colours
 
 
-def orbit(camera: Camera, degrees: float) -> Camera:
-    """The camera turned about its target around its own up axis (to see a selection from the side)."""
-    eye, target = np.asarray(camera.eye), np.asarray(camera.target)
-    axis = np.asarray(camera.up, dtype=np.float64)
-    axis /= np.linalg.norm(axis)
-    offset = eye - target
+SIDE_TURN_DEG = 60.0  # the side views turn this far from the part's own facing direction
+ABOVE_TILT_DEG = 50.0  # and the last one tilts this far toward the camera's up
+PART_FILL = 0.4  # the part's radius as a share of a view's height
+
+
+def _turned(vector: np.ndarray, axis: np.ndarray, degrees: float) -> np.ndarray:
+    """`vector` turned about the unit `axis` (Rodrigues)."""
     a = np.radians(degrees)
-    turned = (
-        offset * np.cos(a)
-        + np.cross(axis, offset) * np.sin(a)
-        + axis * np.dot(axis, offset) * (1 - np.cos(a))
-    )
-    return Camera(
-        eye=tuple(target + turned),
-        target=camera.target,
-        up=camera.up,
-        projection=camera.projection,
-        fov_y_deg=camera.fov_y_deg,
-        ortho_height=camera.ortho_height,
-        width=camera.width,
-        height=camera.height,
-    )
+    return vector * np.cos(a) + np.cross(axis, vector) * np.sin(a) + axis * (axis @ vector) * (1 - np.cos(a))
+
+
+def selection_views(mesh: LoadedMesh, face_ids: np.ndarray, camera: Camera) -> list[PreviewView]:
+    """The selection from the direction it faces (its area-weighted normal), from either side and
+    from above: orthographic cameras aimed at its centre from outside the whole mesh, so no view is
+    inside the body, and every view faces the part (a turn about a stroke camera's target put the
+    eye inside the head and showed the selection from behind the body)."""
+    ids = np.asarray(face_ids, dtype=np.int64)
+    corners = mesh.vertices[mesh.faces[ids]]
+    vectors = area_vectors(mesh.vertices, mesh.faces[ids])
+    weights = np.linalg.norm(vectors, axis=1)
+    centre = (corners.mean(axis=1) * weights[:, None]).sum(axis=0) / max(weights.sum(), 1e-300)
+    facing = vectors.sum(axis=0)
+    if np.linalg.norm(facing) < 1e-12:  # a closed selection faces nowhere: look as the stroke did
+        facing = np.asarray(camera.eye, dtype=np.float64) - np.asarray(camera.target, dtype=np.float64)
+    facing = facing / np.linalg.norm(facing)
+    up = np.asarray(camera.up, dtype=np.float64)
+    up = up - (up @ facing) * facing
+    if np.linalg.norm(up) < 1e-6:
+        up = np.eye(3)[int(np.argmin(np.abs(facing)))]
+        up = up - (up @ facing) * facing
+    up /= np.linalg.norm(up)
+    right = np.cross(facing, up)
+    part = float(np.linalg.norm(corners.reshape(-1, 3) - centre, axis=1).max())
+    away = float(np.linalg.norm(mesh.vertices - centre, axis=1).max()) + part  # outside the mesh
+    directions = {
+        "the part, facing it": facing,
+        f"from its left, {SIDE_TURN_DEG:.0f} deg": _turned(facing, up, -SIDE_TURN_DEG),
+        f"from its right, {SIDE_TURN_DEG:.0f} deg": _turned(facing, up, SIDE_TURN_DEG),
+        f"from above, {ABOVE_TILT_DEG:.0f} deg": _turned(facing, right, ABOVE_TILT_DEG),
+    }
+    views = []
+    for caption, direction in directions.items():
+        view_up = up - (up @ direction) * direction
+        view = Camera(
+            eye=tuple(float(c) for c in centre + away * direction),
+            target=tuple(float(c) for c in centre),
+            up=tuple(float(c) for c in view_up / np.linalg.norm(view_up)),
+            projection="orthographic",
+            ortho_height=part / PART_FILL,
+            width=camera.width,
+            height=camera.height,
+        )
+        views.append(PreviewView(view, (), caption))
+    return views
+
+
+def selection_sheet(
+    mesh: LoadedMesh, face_ids: np.ndarray, strokes: Sequence[Stroke], tile: tuple[int, int]
+) -> Image.Image:
+    """A selection's preview sheet: each stroke's view with its lasso, then `selection_views`."""
+    views = [PreviewView(s.camera, (s,), f"stroke {i + 1} ({s.op})") for i, s in enumerate(strokes)]
+    pictures = render_views(mesh, face_ids, views + selection_views(mesh, face_ids, strokes[0].camera))
+    half = (len(pictures) + 1) // 2
+    return contact_sheet([pictures[:half], pictures[half:]], tile)
 
 
 def render_views(

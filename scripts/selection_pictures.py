@@ -14,33 +14,26 @@ from pathlib import Path
 import numpy as np
 
 from vdm.images import write_png
-from vdm.lasso.preview import PreviewView, contact_sheet, orbit, render_views
+from vdm.lasso.preview import PreviewView, contact_sheet, render_views, selection_sheet, selection_views
 from vdm.records import SelectionRecord, load_record, shipped_records
 from vdm.sources import load_source
 
 
 def write_preview(record: SelectionRecord, path: Path) -> None:
-    """Each stroke's view with its lasso, then the selection turned about the first camera's target."""
+    """Each stroke's view with its lasso, then the selection from the way it faces, its sides and above."""
     mesh = load_source(record.source)
-    first = record.strokes[0].camera
-    views = [PreviewView(s.camera, (s,), f"stroke {i + 1}") for i, s in enumerate(record.strokes)]
-    views += [PreviewView(orbit(first, a), (), f"turned {a} deg") for a in (60, 120, 180, 300)]
-    pictures = render_views(mesh, np.asarray(record.face_ids), views)
-    half = (len(pictures) + 1) // 2
-    write_png(path, contact_sheet([pictures[:half], pictures[half:]], (400, 300)))
+    write_png(path, selection_sheet(mesh, np.asarray(record.face_ids), record.strokes, (400, 300)))
 
 
 def write_overview(path: Path) -> None:
-    """One sheet: every shipped record's first stroke (with the lasso) and the part turned 70 degrees."""
+    """One sheet: every shipped record's first stroke (with the lasso) and the part from its side."""
     tiles = []
     for record_path in shipped_records():
         record = load_record(record_path)
         first = record.strokes[0]
-        views = [
-            PreviewView(first.camera, (first,), record_path.stem),
-            PreviewView(orbit(first.camera, 70), ()),
-        ]
-        tiles += render_views(load_source(record.source), np.asarray(record.face_ids), views)
+        mesh, ids = load_source(record.source), np.asarray(record.face_ids)
+        side = selection_views(mesh, ids, first.camera)[1]
+        tiles += render_views(mesh, ids, [PreviewView(first.camera, (first,), record_path.stem), side])
     rows = [tiles[i : i + 4] for i in range(0, len(tiles), 4)]
     write_png(path, contact_sheet(rows, (320, 240)))
 

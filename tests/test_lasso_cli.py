@@ -10,7 +10,7 @@ import trimesh
 from conftest import assert_one_sentence_error
 
 from vdm.lasso.engine import select_faces
-from vdm.records import Camera, SelectionRecord, Stroke
+from vdm.records import Camera, SelectionRecord, Stroke, load_record
 from vdm.sources import load_source
 
 
@@ -67,6 +67,22 @@ def test_select_preview_shows_the_selection_and_the_lasso(run_cli, sphere_and_re
     blue = pixels[:, 2] > pixels[:, 0] + 80
     assert orange.sum() > 2000 and blue.sum() > 200
     assert SELECTED_RGB[0] > SELECTED_RGB[2] and ADD_OUTLINE[2] > ADD_OUTLINE[0]
+
+
+def test_every_preview_view_sees_the_selection_from_outside_the_mesh(sphere_and_record):
+    """The views after the strokes' own: each from outside the whole mesh and each showing the
+    selected cap (a turn about the stroke camera's target showed the cap from behind the sphere)."""
+    from vdm.lasso.preview import render_views, selection_views
+
+    source, record_path, ids = sphere_and_record
+    mesh, record = load_source(str(source)), load_record(record_path)
+    views = selection_views(mesh, ids, record.strokes[0].camera)
+    radius = np.linalg.norm(mesh.vertices, axis=1).max()
+    assert len(views) == 4 and all(np.linalg.norm(v.camera.eye) > radius for v in views)
+    for view, picture in zip(views, render_views(mesh, ids, views), strict=True):
+        pixels = np.asarray(picture.convert("RGB")).reshape(-1, 3).astype(int)
+        orange = (pixels[:, 0] > pixels[:, 2] + 80) & (pixels[:, 0] > 120)
+        assert orange.mean() > 0.02, (view.caption, orange.mean())
 
 
 def _mutated(record_path, tmp_path, mutate):
