@@ -10,14 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vdm.patch import PART, Patch
-from vdm.render.config import RenderConfig
-from vdm.render.picture import PICTURE_SIZE, patch_picture
+from vdm.patch import Patch
+from vdm.render.picture import PICTURE_SIZE, height_coloured, patch_picture
 from vdm.rig import PLANE_GREY
 from vdm.vdm_grid import vdm_to_patch
 
 PREVIEW_MESH_RESOLUTION = 128  # the decoded grid drawn: 33k faces, smooth-shaded at 320 pixels a view
-HEIGHT_RAMP = 0.02  # the colour turns from the plane's grey to clay over this much height
 OUTSIDE_GREY = 0.68  # the plane outside the brush's circle, lighter: where a stamp never reaches
 
 
@@ -31,14 +29,10 @@ def write_preview(path: str | Path, displacement: np.ndarray, size: int = PICTUR
 
 
 def stamp_coloured(patch: Patch) -> Patch:
-    """The decoded surface coloured by geometry, not by pixel labels: grey turning to clay with
-    height (no ragged edge where single pixels leave the plane), lighter outside the brush circle."""
-    x, y, z = patch.vertices.T
-    plane = np.where(np.hypot(x, y) > 1.0, OUTSIDE_GREY, PLANE_GREY)[:, None]
-    ramp = np.clip(np.abs(z) / HEIGHT_RAMP, 0.0, 1.0)[:, None]
-    colour = (1.0 - ramp) * plane + ramp * np.asarray(RenderConfig().part_colour)
-    rgb = np.round(255.0 * colour).astype(np.uint8)
-    return Patch(patch.vertices, patch.faces, np.full(len(patch.vertices), PART, dtype=np.uint8), rgb)
+    """The decoded surface coloured by geometry (`height_coloured`), the plane lighter outside the
+    brush circle: where a stamp never reaches."""
+    x, y = patch.vertices[:, 0], patch.vertices[:, 1]
+    return height_coloured(patch, np.where(np.hypot(x, y) > 1.0, OUTSIDE_GREY, PLANE_GREY))
 
 
 def _load_renderer() -> None:

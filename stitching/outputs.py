@@ -72,10 +72,10 @@ def stitch_record(
     write_text_atomic(report_path, json.dumps(report, indent=1) + "\n")
     if preview:
         from vdm.images import write_png
-        from vdm.render.picture import patch_picture
+        from vdm.render.picture import height_coloured, patch_picture
 
         for path, patch in zip(written, [result.patch, *(v.patch for v in variants)], strict=True):
-            write_png(path.with_suffix(".png"), patch_picture(patch))
+            write_png(path.with_suffix(".png"), patch_picture(height_coloured(patch)))
     for path in written:
         log.info("wrote %s", path)
     return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import stitched_shipped
 from render_shapes import BALL_CLASS, PLANE_CLASS, analytic_view, ball_patch, octahedra
 from scipy import ndimage
 from scipy.spatial import ConvexHull
@@ -256,3 +257,18 @@ def test_render_command_refuses_what_is_not_a_patch(tmp_path, run_cli):
         out = tmp_path / f"out-{name}"
         assert_one_sentence_error(run_cli("render", path, "--out", out), fragment)
         assert not out.exists(), name
+
+
+def test_pictures_for_people_colour_by_height_not_by_labels():
+    """A stitched patch's label boundary has part-labelled vertices lying on the plane: coloured by
+    label they draw a ragged fringe; coloured by height the plane stays grey up to the part's rise."""
+    from vdm.render.picture import HEIGHT_RAMP, height_coloured
+
+    stitched = stitched_shipped("cow-ear").patch
+    colours = height_coloured(stitched).vertex_colors.astype(int)
+    z = np.abs(stitched.vertices[:, 2])
+    grey, clay = colours[z < 1e-9][0], colours[z >= HEIGHT_RAMP][0]
+    assert (colours[z < 1e-9] == grey).all() and (colours[z >= HEIGHT_RAMP] == clay).all()
+    low = z < 0.1 * HEIGHT_RAMP  # where the part meets the plane
+    assert (stitched.labels[low] == PART).sum() > 10  # a label colouring paints these clay: the fringe
+    assert np.abs(colours[low] - grey).max() <= 0.1 * np.abs(clay - grey).max() + 1
