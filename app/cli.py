@@ -66,7 +66,7 @@ def _root(
 def info(
     source: Annotated[str, typer.Argument(help="A mesh path, objaverse:<uid> or builtin:<name>.")],
     *,
-    sources: SourceConfig,
+    sources: Annotated[SourceConfig, Exclude("subset")],  # one source: no batch to limit
 ) -> None:
     """Load a source as the loaded mesh and describe it (counts, bounds, sha256)."""
     import numpy as np
@@ -101,7 +101,7 @@ def sources_command(
         str | None, typer.Argument(help="With --lvis: print this category's sources, one per line.")
     ] = None,
     *,
-    config: Annotated[SourceConfig, Exclude("max_faces")],
+    config: Annotated[SourceConfig, Exclude("max_faces", "subset")],
 ) -> None:
     """List sources to lasso: built-in meshes, Objaverse LVIS categories, or one category's objects."""
     from vdm.sources import builtin_names, lvis_categories

@@ -72,7 +72,7 @@ def bake_command(
             help=f"Also write the brush for another sculptor: {', '.join(OTHER_TOOLS)} (repeatable).",
         ),
     ] = None,
-    sources: SourceConfig,
+    sources: Annotated[SourceConfig, Exclude("subset")],  # one part: no batch to limit
 ) -> None:
     """Bake a patch (or a lassoed selection, stitched first) straight into a VDM sculpt brush."""
     from vdm.atomic import writable_dir

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from vdm.errors import VdmError, short_reason
 from vdm.lasso.preview import face_colours
-from vdm.lasso.ps_camera import apply_camera, camera_from_polyscope
-from vdm.lasso.review import Review
+from vdm.lasso.ps_camera import apply_camera, camera_from_polyscope, review_camera
+from vdm.lasso.review import Review, save_record
 from vdm.lasso.session import LassoSession
 from vdm.records import Camera, Stroke
 from vdm.sources import SourceConfig, load_source
@@ -39,31 +38,6 @@ PANEL_WIDTH_PX = 330
 MIN_POINT_SPACING_PX = 2.0
 ADD_RGBA = (40, 140, 255, 255)
 SUBTRACT_RGBA = (235, 40, 70, 255)
-
-
-def review_camera(camera: Camera, window: tuple[int, int], panel_px: int) -> Camera:
-    """A proposal's camera (made for its own small window) in the reviewer's window as it is: the
-    same view direction, the part as large as fits, centred in the area left of the panel. The
-    window is never resized; the strokes keep their own cameras, so replays are unchanged."""
-    width, height = int(window[0]), int(window[1])
-    if camera.projection != "orthographic" or camera.ortho_height is None:
-        return replace(camera, width=width, height=height)
-    free = max(width - panel_px, 1)
-    seen_wide = camera.ortho_height * camera.width / camera.height  # what the proposal showed across
-    tall = max(camera.ortho_height, seen_wide * height / free)  # both extents fit the free area
-    eye, target, up = (np.asarray(v, dtype=np.float64) for v in (camera.eye, camera.target, camera.up))
-    forward = (target - eye) / np.linalg.norm(target - eye)
-    right = np.cross(forward, up)
-    right /= np.linalg.norm(right)
-    shift = 0.5 * (width - free) * tall / height * right  # the camera right: the part moves left
-    return replace(
-        camera,
-        eye=tuple(float(c) for c in eye + shift),
-        target=tuple(float(c) for c in target + shift),
-        ortho_height=float(tall),
-        width=width,
-        height=height,
-    )
 
 
 def _colour(rgba: tuple[int, int, int, int]) -> int:
@@ -299,7 +273,7 @@ class LassoApp:
     def save(self) -> Path | None:
         if self.session is None:
             return None
-        path = self.session.save(self.out_dir)
+        path = save_record(self.session.record(), self.out_dir)
         self.saved.append(path)
         self.status = f"saved {path}"
         return path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -63,3 +64,28 @@ def apply_camera(camera: Camera) -> None:
         fov = camera.fov_y_deg
     ps.set_vertical_fov_degrees(fov)
     ps.look_at_dir(camera.eye, camera.target, camera.up)
+
+
+def review_camera(camera: Camera, window: tuple[int, int], panel_px: int) -> Camera:
+    """A proposal's camera (made for its own small window) in the reviewer's window as it is: the
+    same view direction, the part as large as fits, centred in the area left of the panel. The
+    window is never resized; the strokes keep their own cameras, so replays are unchanged."""
+    width, height = int(window[0]), int(window[1])
+    if camera.projection != "orthographic" or camera.ortho_height is None:
+        return replace(camera, width=width, height=height)
+    free = max(width - panel_px, 1)
+    seen_wide = camera.ortho_height * camera.width / camera.height  # what the proposal showed across
+    tall = max(camera.ortho_height, seen_wide * height / free)  # both extents fit the free area
+    eye, target, up = (np.asarray(v, dtype=np.float64) for v in (camera.eye, camera.target, camera.up))
+    forward = (target - eye) / np.linalg.norm(target - eye)
+    right = np.cross(forward, up)
+    right /= np.linalg.norm(right)
+    shift = 0.5 * (width - free) * tall / height * right  # the camera right: the part moves left
+    return replace(
+        camera,
+        eye=tuple(float(c) for c in eye + shift),
+        target=tuple(float(c) for c in target + shift),
+        ortho_height=float(tall),
+        width=width,
+        height=height,
+    )

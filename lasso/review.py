@@ -4,12 +4,14 @@ A review steps through each source's proposals best first. Accepting saves the r
 session holds it (the proposal itself, or the curator's edit of it) into the selections folder;
 rejecting saves nothing. Every decision goes at once into `OUT/review/reviewed.json` (a subfolder,
 so `vdm mine OUT` never reads it as a record), keyed by the proposal's id, so a review of a folder
-or an LVIS category stopped at any point resumes at the first proposal not yet decided.
+or an LVIS category stopped at any point resumes at the first proposal not yet decided. The
+browser's grid review (vdm.app.review_web) writes the same journal and the same records.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +23,8 @@ from vdm.proposal_index import read_proposals
 from vdm.records import SelectionRecord
 from vdm.sources.mesh import SourceRef
 from vdm.state_files import Wrong, json_object, read_state_json
+
+log = logging.getLogger(__name__)
 
 JOURNAL = Path("review") / "reviewed.json"
 DECISIONS = ("accepted", "rejected")
@@ -72,9 +76,14 @@ class Review:
 
     def decide(self, decision: str, saved: Path | None = None) -> None:
         """Record the decision on the current proposal (and the record saved for it) and move on."""
+        self.journal(self.queue[0], decision, saved)
+        self.queue.pop(0)
+
+    def journal(self, proposal: SelectionRecord, decision: str, saved: Path | None = None) -> None:
+        """Write the decision on `proposal` (and the record saved for it) into the journal at once;
+        the grid review decides on any proposal of the folder, in any order."""
         if decision not in DECISIONS:
             raise VdmError(f"A review decision is one of {', '.join(DECISIONS)}, not '{decision}'.")
-        proposal = self.queue.pop(0)
         self.decided[proposal.id] = {
             "decision": decision,
             "source": proposal.source.spec,

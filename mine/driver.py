@@ -31,6 +31,7 @@ from vdm.mine.worker import PATCH_KIND, RecordResult, RecordTask, mine_record
 from vdm.mine.writer import DatasetWriter
 from vdm.progress import WorkProgress
 from vdm.records import load_record
+from vdm.sources.subset import left_out, objaverse_subset
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +170,24 @@ def mine(
     console: Console | None = None,
 ) -> MineSummary:
     """Mine every record of `inputs` (files or directories) into the dataset `out`; records the
-    dataset already holds are skipped (with `retry_rejected`, rejected selections are mined again)."""
+    dataset already holds are skipped (with `retry_rejected`, rejected selections are mined again);
+    records of Objaverse objects outside the subset (--uids, --annotations) are left out."""
+    subset = objaverse_subset(config.sources.subset)  # read first: a bad file fails before the work
     tasks = read_tasks(record_files(inputs))
+    if subset is not None:
+        given = len(tasks)
+        tasks = [
+            t
+            for t in tasks
+            if not (t.record and left_out(t.record["source"]["kind"], t.record["source"]["ref"], subset))
+        ]
+        if given and not tasks:
+            raise VdmError(f"The subset (--uids, --annotations) leaves out all {given} records given.")
+        log.info(
+            "the subset left out %d of %d record(s): their Objaverse objects are not in it",
+            given - len(tasks),
+            given,
+        )
     return mine_tasks(tasks, out, config, executor, sheet, retry_rejected, console)
 
 

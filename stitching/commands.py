@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vdm.cli_options import vdm_command
+from vdm.cli_options import Exclude, vdm_command
 from vdm.source_config import SourceConfig
 from vdm.stitching.config import Augmentations, StitchConfig
 
@@ -23,7 +23,7 @@ def stitch_command(
     preview: Annotated[
         bool, typer.Option("--preview", help="Also write a PNG picture of each patch.")
     ] = False,
-    sources: SourceConfig,
+    sources: Annotated[SourceConfig, Exclude("subset")],  # one selection: no batch to limit
 ) -> None:
     """Stitch a selection into a patch: extract, screened Poisson, trim, flatten the border, join the plane.
 

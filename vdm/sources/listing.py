@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from vdm.errors import VdmError
 from vdm.sources import MESH_SUFFIXES, SourceConfig, lvis_categories, parse_source
+from vdm.sources.subset import left_out, objaverse_subset
 
 LVIS_PREFIX = "lvis:"
+
+log = logging.getLogger(__name__)
 
 
 def expand_sources(specs: list[str], config: SourceConfig) -> list[str]:
     """SOURCE strings in order, with a folder replaced by its mesh files (sorted by name) and
-    `lvis:<category>` by that Objaverse LVIS category's objects (`objaverse:<uid>`)."""
+    `lvis:<category>` by that Objaverse LVIS category's objects (`objaverse:<uid>`); with a subset
+    (--uids, --annotations), the Objaverse objects outside it are left out."""
+    subset = objaverse_subset(config.subset)  # read first: a bad file fails before any download
     expanded: list[str] = []
     for spec in specs:
         if spec.startswith(LVIS_PREFIX):
@@ -35,6 +41,15 @@ def expand_sources(specs: list[str], config: SourceConfig) -> list[str]:
             if kind == "file" and not Path(spec).exists():
                 raise VdmError(f"Mesh file {spec} does not exist.")
             expanded.append(spec)
+    if subset is not None:
+        objects = sum(spec.startswith("objaverse:") for spec in expanded)
+        expanded = [spec for spec in expanded if not left_out(*parse_source(spec), subset)]
+        kept = sum(spec.startswith("objaverse:") for spec in expanded)
+        if objects and not expanded:
+            raise VdmError(
+                f"The subset (--uids, --annotations) leaves out all {objects} Objaverse objects given."
+            )
+        log.info("the subset left out %d of %d Objaverse object(s)", objects - kept, objects)
     if not expanded:
         raise VdmError("No sources to lasso.")
     return expanded
