@@ -201,15 +201,29 @@ def app_command(
     dataset: Annotated[
         Path | None, typer.Option("--dataset", help="A dataset folder of `vdm mine` for the Dataset tab.")
     ] = None,
+    proposals: Annotated[
+        Path | None,
+        typer.Option(
+            "--proposals", help="A folder of `vdm propose` for the Review tab to open.", file_okay=False
+        ),
+    ] = None,
+    selections: Annotated[
+        Path,
+        typer.Option(
+            "--selections",
+            help="Where the Review tab saves the accepted records (the --out of `vdm lasso`).",
+            file_okay=False,
+        ),
+    ] = Path("selections"),
 ) -> None:
-    """A local web app: a picture to a sculpt brush, and a mined dataset to browse."""
+    """A local web app: a picture to a sculpt brush, a mined dataset to browse, proposals to review."""
     try:
         from vdm.app.web import serve  # Gradio: only for this command
     except ModuleNotFoundError as exc:
         if exc.name != "gradio":
             raise
         raise VdmError("vdm app needs Gradio: install the app extra (pip install -e '.[app]').") from exc
-    serve(host, port, model, out, dataset)
+    serve(host, port, model, out, dataset, proposals, selections)
 
 
 app.command("info")(vdm_command(info))

@@ -302,8 +302,13 @@ def dataset_tab(app: gr.Blocks, dataset: Path | None) -> None:
     chosen.change(patch_pictures, [folder, chosen], [rgb, grid, vdm])
 
 
-def build_app(model: str, out: Path, dataset: Path | None) -> gr.Blocks:
-    """The two tabs; runs write under `out`, the Picture tab's model starts as `model`."""
+def build_app(
+    model: str, out: Path, dataset: Path | None, proposals: Path | None = None, selections: Path | None = None
+) -> gr.Blocks:
+    """The three tabs; runs write under `out`, the Picture tab's model starts as `model`, the Review
+    tab opens `proposals` into `selections` when given."""
+    from vdm.app.review_web import review_tab
+
     with gr.Blocks(title="vdm: pictures to sculpt brushes", analytics_enabled=False) as app:
         gr.Markdown("# vdm: a picture to a vector-displacement sculpt brush")
         with gr.Tab("Picture to brush"):
@@ -314,15 +319,29 @@ def build_app(model: str, out: Path, dataset: Path | None) -> gr.Blocks:
             picture_tab(out, model)
         with gr.Tab("Dataset"):
             dataset_tab(app, dataset)
+        with gr.Tab("Review"):
+            gr.Markdown(
+                "The proposals of `vdm propose`, a page at a time: accept or reject each from the keyboard; "
+                "the decisions go to the same journal as `vdm lasso --proposals`."
+            )
+            review_tab(app, proposals, selections)
     return app
 
 
-def serve(host: str, port: int, model: str, out: Path | None, dataset: Path | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    model: str,
+    out: Path | None,
+    dataset: Path | None,
+    proposals: Path | None = None,
+    selections: Path | None = None,
+) -> None:
     """Serve the app at host:port until Ctrl-C; runs go under `out` (default: a new temporary folder)."""
     out = writable_dir(out, create=True) if out is not None else Path(tempfile.mkdtemp(prefix="vdm-app-"))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own requests to itself, each logged
     log.info("each run writes into a folder under %s", out)
-    app = build_app(model, out, dataset).queue()
+    app = build_app(model, out, dataset, proposals, selections).queue()
     try:
         app.launch(server_name=host, server_port=port, allowed_paths=[str(out.resolve())], show_error=True)
     except OSError as exc:
