@@ -74,6 +74,11 @@ class DemoResult:
         return {"paths": {k: str(v) for k, v in self.paths.items()}, "figures": self.figures}
 
 
+def _stray(scores: dict[str, Any]) -> str:
+    """The stray-geometry figures of a brush score (bake.metrics), as the table says them."""
+    return f"stray {scores['stray_share']:.1%} (p99 {scores['stray_p99']:.3f})"
+
+
 def _split_records(heldout: str) -> tuple[list[Path], Path]:
     held = shipped_record(heldout)
     return [p for p in shipped_records() if p != held], held
@@ -321,13 +326,13 @@ def summary_table(result: DemoResult) -> Table:
     table.add_row(
         "held-out patch baked (vdm bake)",
         f"Chamfer {f['bake']['chamfer']:.5f}, slide {f['bake']['slide']:.5f}, "
-        f"crease {f['bake']['crease']:.1%}",
+        f"crease {f['bake']['crease']:.1%}, {_stray(f['bake'])}",
     )
     brush = f["reconstruct"]["brush"]
     table.add_row(
-        f"reconstruction ({f['reconstruct']['patch']})",
+        f"reconstruction of the held-out {f['config']['heldout']}",
         f"Chamfer {f['reconstruct']['chamfer']:.4f}, slide {brush['slide']:.5f}, "
-        f"crease {brush['crease']:.1%}, {brush['self_intersections']} crossing faces",
+        f"crease {brush['crease']:.1%}, {brush['self_intersections']} crossing faces, {_stray(brush)}",
     )
     for name, path in result.paths.items():
         table.add_row(name, str(path))
