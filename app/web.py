@@ -6,7 +6,8 @@ image` (vdm.app.image.picture_to_brush), through a model or from six normal maps
 run writes into its own folder under the output folder; the page shows the condition image (the
 cut-out when no model runs), the normal grid, the brush in 3-D (its decoded surface, mesh.ply, as
 brush.glb), the preview and the files to download. Dataset: a folder written by `vdm mine`, its
-patches (front view, normal grid, baked VDM) and its rejections. A user's mistake is one sentence on
+patches (front view, normal grid, baked VDM) and its rejections. Review: the proposals of `vdm
+propose` as a grid decided from the keyboard (vdm.app.review_web). A user's mistake is one sentence on
 the page, never a traceback. Only `vdm app` imports this module: `vdm --help` never loads Gradio.
 """
 
@@ -29,6 +30,7 @@ from rich.console import Console
 from tqdm import tqdm
 
 from vdm.app.image import STEPS, picture_to_brush
+from vdm.app.review_web import review_tab
 from vdm.atomic import os_reason, writable_dir
 from vdm.errors import VdmError
 from vdm.reconstruct.config import QUALITIES, ReconstructConfig
@@ -307,8 +309,6 @@ def build_app(
 ) -> gr.Blocks:
     """The three tabs; runs write under `out`, the Picture tab's model starts as `model`, the Review
     tab opens `proposals` into `selections` when given."""
-    from vdm.app.review_web import review_tab
-
     with gr.Blocks(title="vdm: pictures to sculpt brushes", analytics_enabled=False) as app:
         gr.Markdown("# vdm: a picture to a vector-displacement sculpt brush")
         with gr.Tab("Picture to brush"):

@@ -5,7 +5,7 @@ session holds it (the proposal itself, or the curator's edit of it) into the sel
 rejecting saves nothing. Every decision goes at once into `OUT/review/reviewed.json` (a subfolder,
 so `vdm mine OUT` never reads it as a record), keyed by the proposal's id, so a review of a folder
 or an LVIS category stopped at any point resumes at the first proposal not yet decided. The
-browser's grid review (vdm.app.review_web) writes the same journal and the same records.
+browser's grid review (vdm.app.review_grid) writes the same journal and the same records.
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ def _journal_shape(value: Any) -> Wrong | None:
         if not isinstance(entry, dict) or entry.get("decision") not in DECISIONS:
             return Wrong(f"the decision on {proposal} is not one of {', '.join(DECISIONS)}", proposal)
     return None
+
+
+def save_record(record: SelectionRecord, out_dir: Path) -> Path:
+    """Write a curator's record as `<out_dir>/<id>.json`: the lasso's save, and what accepting a
+    proposal writes in either review (Polyscope's or the browser's grid). An empty one is refused."""
+    if not record.face_ids:
+        raise VdmError("Nothing to save: the selection is empty.")
+    path = record.save(out_dir)
+    log.info("saved %s (%d faces)", path, len(record.face_ids))
+    return path
 
 
 @dataclass

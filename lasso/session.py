@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -40,7 +39,6 @@ class LassoSession:
         self.note = note
         self._history: list[_State] = [_State(selected=np.zeros(mesh.n_faces, dtype=bool))]
         self._position = 0
-        self.saved_path: Path | None = None
 
     # -- state --------------------------------------------------------------------------------------
     @property
@@ -136,12 +134,3 @@ class LassoSession:
             note=self.note,
             edits=self.edits,
         )
-
-    def save(self, directory: Path) -> Path:
-        """Write the record as `<directory>/<id>.json` (through a temporary name); returns the path."""
-        record = self.record()
-        if not record.face_ids:
-            raise VdmError("Nothing to save: the selection is empty.")
-        self.saved_path = record.save(directory)
-        log.info("saved %s (%d faces)", self.saved_path, len(record.face_ids))
-        return self.saved_path

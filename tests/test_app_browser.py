@@ -13,21 +13,18 @@ import io
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+from app_browser import SERVE_S, UI_MS, chromium, started_app, wait_until_serving
 from conftest import GENVDM_DATA, REPO
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect
 from render_shapes import ball_patch
 from train_data import write_ball_dataset
 
@@ -40,21 +37,7 @@ from vdm.vdm_grid import vdm_picture
 # A reconstruction (fast quality) and Blender's brush: a minute or more on a busy 2-core machine.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("app-browser")]  # one server, one browser
 
-CHROMIUM = "/usr/bin/chromium"
-# Headless chromium as root, quiet: no sandbox (root), no GPU, nothing fetched in the background.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--headless",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SERVE_S = 120  # Gradio's import and start
 RUN_MS = 15 * 60 * 1000  # a brush: generous for a machine busy with the rest of the suite
-UI_MS = 60 * 1000
 PICTURE = GENVDM_DATA / "inputs" / "ear1.png"
 WITH_VDM, WITHOUT_VDM = "00ba11-a0", "01ba11-a0"  # the tiny dataset's patches
 REJECTION = "The part touches the square border."
@@ -68,12 +51,6 @@ class Served:
     dataset: Path
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def tiny_dataset(root: Path) -> Path:
     """Two ball patches (views and manifest), a baked VDM for the first (GenVDM's ear3.exr stands in)
     and one rejection."""
@@ -85,61 +62,21 @@ def tiny_dataset(root: Path) -> Path:
     return root
 
 
-def wait_until_serving(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVE_S
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"vdm app did not serve {url} in {SERVE_S} s: {log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[Served]:
     """`vdm app` in its own process group, with its runs, Gradio's cache and its log in a tmp folder."""
     root = tmp_path_factory.mktemp("app")
     dataset = tiny_dataset(root / "dataset")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "GRADIO_TEMP_DIR": str(root / "gradio"),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    command = [sys.executable, "-m", "vdm", "app", "--port", str(port)]
-    command += ["--out", str(root / "runs"), "--dataset", str(dataset)]
-    log = root / "server.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        wait_until_serving(url, server, log)
+    with started_app(root, "--out", root / "runs", "--dataset", dataset) as (server, url, port):
+        wait_until_serving(url, server, root / "server.log")
         yield Served(url, port, root / "runs", dataset)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator[BrowserContext]:
     """Debian's chromium, headless, with a fresh profile, downloads allowed."""
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium-profile"),
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            accept_downloads=True,
-            viewport={"width": 1400, "height": 1000},
-        )
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
-        context.close()
 
 
 @pytest.fixture
