@@ -3,7 +3,8 @@
 Each shape (the mushroom, a horn curling over its base, a hook, an ear whose helix folds over its
 front, and GenVDM's ear3.exr through vdm2mesh) is rendered to the six normal views at the
 quality's view size, reconstructed to a 512-pixel VDM, and scored by `bake.metrics.brush_scores`
-(undercut recall on the undercuts the six views see) next to the height-field baseline.
+(undercut recall on the undercuts the six views see; the stray share: the raised decoded surface
+farther than 0.02 from the truth) next to the height-field baseline.
 `python -m benchmarks.run reconstruct` measures `fast` on the CPU;
 `python -m benchmarks.reconstruct --device cuda --quality fast --quality full` is the GPU run.
 """
@@ -79,6 +80,8 @@ def run(
                 rows.append(Row("reconstruct", f"{label} creased plane", scores.crease, "share", where))
                 crossings = scores.self_intersections
                 rows.append(Row("reconstruct", f"{label} self-intersecting faces", crossings, "", where))
+                stray = f"{where}; its 99th percentile {scores.stray_p99:.3f} (goal < 0.02)"
+                rows.append(Row("reconstruct", f"{label} stray share", scores.stray_share, "share", stray))
     return rows
 
 

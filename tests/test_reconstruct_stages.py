@@ -105,3 +105,24 @@ def test_the_fitted_surface_becomes_a_patch_with_an_exact_plane():
     on_part = samples[:, 2] > 1e-9
     error = np.linalg.norm(samples[on_part] - (0.1, 0.0, 0.2), axis=1) - 0.5
     assert np.abs(error).mean() < 0.003, np.abs(error).mean()
+
+
+def test_the_bare_plane_tolerance_follows_the_plane_noise_on_the_rim():
+    """Clean renders: 2.6 degrees, so a low skin shelf whose top tilts a few degrees is part, not
+    plane to carve; noisy normals (a model's): up to today's 5.7, so their plane is not taken for part."""
+    from vdm.reconstruct.sdf import FLAT_DEG, FLAT_NOISE, flat_tolerance
+
+    def tilted(degrees, count=2000, seed=0):
+        angle = np.radians(np.abs(np.random.default_rng(seed).normal(0.0, degrees, count)))
+        return np.stack([np.sin(angle), np.zeros(count), np.cos(angle)], axis=1)
+
+    def degrees(z):
+        return np.degrees(np.arccos(z))
+
+    assert degrees(flat_tolerance(tilted(0.0))) == pytest.approx(FLAT_DEG[0])
+    assert degrees(flat_tolerance(tilted(5.0))) == pytest.approx(FLAT_DEG[1])
+    rim = tilted(0.8)
+    expected = FLAT_NOISE * np.percentile(degrees(rim[:, 2]), 90)
+    assert FLAT_DEG[0] < expected < FLAT_DEG[1]
+    assert degrees(flat_tolerance(rim)) == pytest.approx(expected, rel=1e-6)
+    assert degrees(flat_tolerance(np.zeros((0, 3)))) == pytest.approx(FLAT_DEG[0])  # no rim seen
