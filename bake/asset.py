@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from vdm.bake.blend import NAME_LENGTH, BrushAsset
+from vdm.errors import printable
 
 UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # not in a file name on any of the sculptors' systems
 
@@ -26,7 +27,7 @@ def part_name(note: str, fallback: str) -> str:
     "Right horn"), else the fallback (a file's stem), at most Blender's name length."""
     first = re.split(r"[,;(\n]", note.strip(), maxsplit=1)[0].strip() if note else ""
     name = first or fallback.replace("_", " ").replace("-", " ").strip() or "VDM brush"
-    name = name[0].upper() + name[1:]
+    name = printable(name[0].upper() + name[1:])  # a byte no text has (a non-UTF-8 --name) as \xNN
     return name.encode("utf-8")[:NAME_LENGTH].decode("utf-8", errors="ignore").strip()
 
 
@@ -55,7 +56,10 @@ def brush_asset(
     where = source_name(source)
     kind = category(note, name)
     words = f"{note.strip()}. " if note.strip() and note.strip() != name else ""
-    description = f"{name}: a vector displacement stamp. {words}Made by vdm from {source}, {resolution} px."
+    origin = source if ":" in source else Path(source).name  # a file's name, not the maker's folders
+    description = (
+        f"{name}: a vector displacement stamp. {words}Made by vdm from {printable(origin)}, {resolution} px."
+    )
     return BrushAsset(
         name=name,
         vdm=vdm,

@@ -64,7 +64,8 @@ def run_blender_script(script: Path, *arguments: str, python: Path | None = None
         done = subprocess.run(
             [str(python or blender_python()), str(script), *arguments],
             capture_output=True,
-            text=True,
+            encoding="utf-8",
+            errors="surrogateescape",  # paths it prints come back as the OS gave them
             timeout=TIMEOUT_S,
         )
     except subprocess.TimeoutExpired as exc:

@@ -40,7 +40,7 @@ def _patch_of(path: Path, sources: SourceConfig) -> tuple[Patch, str, str]:
 def _check_formats(formats: list[str] | None) -> None:
     unknown = sorted(set(formats or ()) - set(FORMATS))
     if unknown:
-        raise VdmError(f"Unknown --format {unknown[0]!r}: use {', '.join(FORMATS)}.")
+        raise VdmError(f"Unknown --format {unknown[0]!r}: use {', '.join(OTHER_TOOLS)}.")
 
 
 def bake_command(
@@ -85,6 +85,11 @@ def bake_command(
         from vdm.bake.blend import blender_python
 
         blender_python()  # before the work: a missing Blender module is one sentence at once
+    if blend and config.frame == "patch":
+        log.warning(
+            "--frame patch keeps the dataset's square: the stamp may land beside the cursor and reach "
+            "outside Blender's circle (report.json gives both); the default --frame brush centres it"
+        )
     with preview_process() as previews:  # the renderer loads beside the map, the preview beside the scores
         patch, note, origin = _patch_of(source, sources)
         brush = bake_patch(patch, config)

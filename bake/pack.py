@@ -37,6 +37,8 @@ from vdm.dataset import entry_source, read_manifest
 from vdm.errors import Rejected, VdmError, short_reason
 from vdm.executors import ProcessExecutor, TaskFailure
 from vdm.progress import WorkProgress
+from vdm.state_files import json_object, read_state_json
+from vdm.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -81,33 +83,50 @@ def _dataset_parts(folder: Path, settings: str) -> list[PackPart]:
     return parts
 
 
-def gather(inputs: list[Path], settings: str) -> list[PackPart]:
-    """The parts of the inputs, in the order given (folders: sorted by name)."""
-    parts: list[PackPart] = []
+NOT_PARTS = ("pack.json", "settings.json", "summary.json", "report.json")  # vdm's own files, in folders
+NOT_PART_SUFFIXES = (".report.json",)  # `vdm stitch` writes one beside each patch
+
+
+@dataclass
+class Gathered:
+    """The parts of the inputs, and the files in their folders that cannot be parts (with why)."""
+
+    parts: list[PackPart]
+    unreadable: list[dict]
+
+
+def gather(inputs: list[Path], settings: str, skip: Path | None = None) -> Gathered:
+    """The parts of the inputs, in the order given (folders: sorted by name, without `skip`, the
+    library itself, and without vdm's own files). A file in a folder that is no part is left out
+    with its reason; a path given that does not exist, or is of no kind, is one sentence."""
+    found = Gathered([], [])
     for given in inputs:
         path = Path(given)
         if path.is_dir() and (path / "manifest.jsonl").is_file():
-            parts += _dataset_parts(path, settings)
+            found.parts += _dataset_parts(path, settings)
         elif path.is_dir() and (path / "vdm.exr").is_file():
-            parts.append(
+            found.parts.append(
                 PackPart(
                     _digest(path / "vdm.exr", settings), str(path), "brush", path / "vdm.exr", "", path.name
                 )
             )
         elif path.is_dir():
-            children = sorted(
-                p for p in path.iterdir() if p.suffix.lower() in (".ply", ".json") or p.is_dir()
-            )
-            parts += gather(children, settings) if children else []
+            children = sorted(p for p in path.iterdir() if _may_be_part(p, skip))
+            inner = gather(children, settings, skip)
+            found.parts += inner.parts
+            found.unreadable += inner.unreadable
         elif path.suffix.lower() in (".ply", ".json") and path.is_file():
-            parts.append(_file_part(path, settings))
+            try:
+                found.parts.append(_file_part(path, settings))
+            except VdmError as exc:
+                found.unreadable.append({"part": str(path), "reason": str(exc).rstrip(".")})
         elif not path.exists():
             raise VdmError(f"{path} does not exist.")
         else:
             raise VdmError(
                 f"{path} is not a dataset, a folder, a patch .ply, a selection .json or a `vdm bake` output."
             )
-    return parts
+    return found
 
 
 def _file_part(path: Path, settings: str) -> PackPart:
@@ -117,6 +136,52 @@ def _file_part(path: Path, settings: str) -> PackPart:
 
     record = load_record(path)
     return PackPart(_digest(path, settings), str(path), "record", path, record.note, record.source.spec)
+
+
+def _may_be_part(path: Path, skip: Path | None) -> bool:
+    """Whether a folder's entry is worth reading as a part: a .ply, a .json that vdm did not write
+    for itself, or a folder other than the library being made and its work folder."""
+    if path.is_dir():
+        return path.name != WORK and (skip is None or path.resolve() != skip.resolve())
+    name = path.name.lower()
+    if name in NOT_PARTS or name.endswith(NOT_PART_SUFFIXES):
+        return False
+    return path.suffix.lower() in (".ply", ".json")
+
+
+def _once(parts: list[PackPart]) -> list[PackPart]:
+    """The parts without repeats: the same file with the same settings is one brush."""
+    first: dict[str, PackPart] = {}
+    for part in parts:
+        if part.key in first:
+            log.info("%s is the same part as %s: packed once", part.label, first[part.key].label)
+        else:
+            first[part.key] = part
+    return list(first.values())
+
+
+def _check_out(out: Path, parts: list[PackPart]) -> None:
+    """Refuse a --out that holds files and no pack (no work folder, no library), or a library of
+    other parts: packing there would replace them. A pack that stopped is resumed."""
+    if not out.is_dir():
+        return
+    if (out / "pack.json").is_file():
+        made = read_state_json(
+            out / "pack.json", "The library index", json_object(brushes=list), "pack into a new folder"
+        )
+        labels = {p.label for p in parts}
+        given = [b.get("label") if isinstance(b, dict) else b for b in made["brushes"]]
+        others = [str(label) for label in given if label not in labels]
+        if others:
+            raise VdmError(
+                f"{out} holds a library with {counted(len(others), 'part')} not among these inputs "
+                f"({others[0]}{', ...' if len(others) > 1 else ''}); packing there would drop them: "
+                "pack into a new folder, or give those parts too."
+            )
+    elif not (out / WORK).is_dir() and any(out.iterdir()):  # no pack started here
+        raise VdmError(
+            f"{out} already holds other files; a library goes into a new folder (or one vdm pack made)."
+        )
 
 
 def bake_part(part: PackPart, config: BakeConfig, folder: Path) -> dict:
@@ -242,14 +307,16 @@ def pack(
 ) -> PackSummary:
     """Make the library (module docstring) in `out`; parts baked before are not baked again."""
     config = replace(config, frame="brush")
-    out = writable_dir(out, create=True)
     work = out / WORK
     settings = json.dumps(config.to_json(), sort_keys=True)
-    parts = gather(inputs, settings)
+    found = gather(inputs, settings, skip=out)
+    parts = _once(found.parts)
     if not parts:
         raise VdmError("There is nothing to pack: no patch, selection, dataset or brush in the inputs.")
+    _check_out(out, parts)
+    out = writable_dir(out, create=True)
     settled = _bake_all(parts, config, work, workers, console)
-    refused = [
+    refused = found.unreadable + [
         {"part": p.label, "reason": settled[p.key]["reason"]}
         for p in parts
         if settled[p.key]["status"] != "ok"
@@ -264,7 +331,12 @@ def pack(
     library = write_blend(assets, out / LIBRARY)
     write_catalogs(out, [a.catalog for a in assets])
     brushes = _finish(assets, parts, names, out, refused)
-    log.info("%d brushes in %s (%d parts left out)", len(assets), library, len(refused))
+    log.info(
+        "%s in %s (%s left out)",
+        counted(len(assets), "brush", "brushes"),
+        library,
+        counted(len(refused), "part"),
+    )
     return PackSummary(brushes, refused, library)
 
 
@@ -299,8 +371,8 @@ def _finish(assets: list[BrushAsset], parts, names, out: Path, refused: list[dic
     icons = []
     for asset in assets:
         shutil.copyfile(asset.preview, previews / f"{file_stem(asset.name)}.png")
-        icons.append((f"{asset.name}  ({asset.catalog})", read_image(asset.preview, "RGBA")))
-    title = f"vdm brush library: {len(assets)} brushes ({out.name})"
+        icons.append((asset.name, asset.catalog, read_image(asset.preview, "RGBA")))
+    title = f"vdm brush library: {counted(len(assets), 'brush', 'brushes')} ({out.name})"
     write_png(out / "contact_sheet.png", icon_sheet(icons, title))
     write_text_atomic(out / "INSTALL.md", install_text(len(assets)))
     by_key = {p.key: p for p in parts}
@@ -327,7 +399,7 @@ def _origin(part: PackPart) -> dict:
 def install_text(count: int) -> str:
     """INSTALL.md: the library in Blender 4.5 / 5.0 and the other sculptors."""
     tools = "\n".join(f"- `{name}/`: {fmt.tool}" for name, fmt in FORMATS.items() if name != "blender")
-    return f"""# A library of {count} VDM sculpt brushes
+    return f"""# A library of {counted(count, "VDM sculpt brush", "VDM sculpt brushes")}
 
 ## Blender 4.5 LTS and 5.0
 1. Edit > Preferences > File Paths > Asset Libraries: **+**, and choose this folder. Name it, e.g. "VDM".

@@ -12,6 +12,7 @@ from vdm.cli_options import vdm_command
 from vdm.errors import VdmError
 from vdm.propose.config import ProposeConfig
 from vdm.source_config import SourceConfig
+from vdm.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def propose_command(
         typer.echo(line)
     if failed:
         raise VdmError(
-            f"{len(failed)} of {len(specs)} sources failed (the reasons are in {out}/proposals/failed.json)."
+            f"{len(failed)} of {counted(len(specs), 'source')} failed "
+            f"(the reasons are in {out}/proposals/failed.json)."
         )
 
 

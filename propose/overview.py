@@ -17,6 +17,7 @@ from vdm.lasso.engine import engine_for
 from vdm.lasso.preview import PreviewView, contact_sheet, face_colours, render_views
 from vdm.propose.proposals import ProposalSet
 from vdm.records import Camera
+from vdm.wording import counted
 
 SIDES_DEGREES = (0, 90, 180, 270)
 SIDE_NAMES = ("front", "right", "back", "left")
@@ -90,6 +91,8 @@ def write_overview(found: ProposalSet, path: Path) -> Path:
     sheet = contact_sheet([pictures[:2], pictures[2:]], TILE)
     titled = Image.new("RGB", (sheet.width, sheet.height + TITLE_HEIGHT), "white")
     titled.paste(sheet, (0, TITLE_HEIGHT))
-    title = f"{printable(mesh.source.spec)}: {len(found.proposals)} proposed parts, numbered by rank"
+    title = (
+        f"{printable(mesh.source.spec)}: {counted(len(found.proposals), 'proposed part')}, numbered by rank"
+    )
     ImageDraw.Draw(titled).text((12, 10), title, fill=(0, 0, 0), font=ImageFont.load_default(size=24))
     return write_png(path, titled)

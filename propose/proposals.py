@@ -88,6 +88,7 @@ def propose(mesh: LoadedMesh, config: ProposeConfig, progress: bool = True) -> P
     with WorkProgress(console, f"propose {printable(mesh.source.spec)}", len(parts), "candidates") as bar:
         for part in parts:
             if len(found.proposals) >= config.count:
+                bar.ended_early()
                 break
             _try_part(engine, mesh, part, config, found)
             bar.advance(f"{len(found.proposals)} kept")

@@ -6,7 +6,6 @@ What a person looks at to judge a render or a dataset at a glance.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +55,7 @@ def cell(entry: SheetEntry, tile: int) -> np.ndarray:
     if entry.vdm is not None:
         canvas.paste(Image.fromarray(_resized(entry.vdm, 2 * tile, 2 * tile)), (width - 2 * tile, top))
     font = _font(tile)
-    label = entry.label if font.getlength(entry.label) <= width - 4 else _fitted(entry.label, font, width - 4)
+    label = _fitted(entry.label, font, width - 4)
     ImageDraw.Draw(canvas).text((2, height + 1), label, fill=(0, 0, 0), font=font)
     return np.asarray(canvas)
 
@@ -71,7 +70,9 @@ def _headings(width: int, tile: int, with_vdm: bool) -> list[tuple[int, str]]:
 
 
 def _fitted(text: str, font: ImageFont.ImageFont, width: float) -> str:
-    """`text` cut to `width` pixels, with an ellipsis."""
+    """`text`, or where it is wider than `width` pixels, cut with an ellipsis."""
+    if font.getlength(text) <= width:
+        return text
     while text and font.getlength(text + "...") > width:
         text = text[:-1]
     return text + "..."
@@ -117,10 +118,11 @@ def write_contact_sheet(
 
 
 def icon_sheet(
-    icons: Sequence[tuple[str, np.ndarray]], title: str, columns: int = 8, tile: int = 160
+    icons: Sequence[tuple[str, str, np.ndarray]], title: str, columns: int = 8, tile: int = 160
 ) -> np.ndarray:
-    """Named pictures (a brush library's icons) in rows of `columns` under a title, each name
-    written under its picture: what a person scans to find a brush."""
+    """Named pictures (a brush library's icons: name, catalog, picture) in rows of `columns` under
+    a title, the name and, in grey, the catalog under each picture: what a person scans to find a
+    brush. A name too long for its tile is cut with an ellipsis, never wrapped mid-word."""
     if not icons:
         raise ValueError("a sheet needs at least one picture")
     font = ImageFont.load_default(size=13)
@@ -128,19 +130,17 @@ def icon_sheet(
     caption, title_height = 34, 36
     columns = min(columns, len(icons))
     rows = -(-len(icons) // columns)
-    sheet = Image.new(
-        "RGB", (columns * (tile + GAP) + GAP, title_height + rows * (tile + caption + GAP)), "white"
-    )
+    width = max(columns * (tile + GAP) + GAP, round(head.getlength(title)) + 2 * GAP)
+    sheet = Image.new("RGB", (width, title_height + rows * (tile + caption + GAP)), "white")
     draw = ImageDraw.Draw(sheet)
     draw.text((GAP, 8), title, fill=(0, 0, 0), font=head)
-    for i, (name, picture) in enumerate(icons):
+    for i, (name, catalog, picture) in enumerate(icons):
         r, c = divmod(i, columns)
         x, y = GAP + c * (tile + GAP), title_height + r * (tile + caption + GAP)
         image = Image.fromarray(picture)
         background = Image.new("RGB", image.size, "white")
         background.paste(image.convert("RGB"), mask=image.getchannel("A") if image.mode == "RGBA" else None)
         sheet.paste(background.resize((tile, tile), Image.Resampling.LANCZOS), (x, y))
-        lines = textwrap.wrap(name, width=max(8, tile // 7))[:2]
-        for k, line in enumerate(lines):
-            draw.text((x + 2, y + tile + 2 + 15 * k), line, fill=(0, 0, 0), font=font)
+        draw.text((x + 2, y + tile + 2), _fitted(name, font, tile - 4), fill=(0, 0, 0), font=font)
+        draw.text((x + 2, y + tile + 17), _fitted(catalog, font, tile - 4), fill=(110, 110, 110), font=font)
     return np.asarray(sheet)

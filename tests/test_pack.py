@@ -34,6 +34,9 @@ def library(tmp_path_factory):
     for name in PARTS:
         (folder / f"{name}.json").write_bytes(shipped_record(name).read_bytes())
     write_patch(folder / "two-blobs.ply", octahedra(np.array([[0.0, 0.0, 0.5], [0.5, 0.5, 0.5]]), 0.1))
+    (folder / "cow horn again.json").write_bytes(shipped_record("cow-horn").read_bytes())  # packed once
+    (folder / "0123456789abcdef.report.json").write_text('{"accepted": true}')  # vdm stitch's: not a part
+    (folder / "empty.json").write_text("")  # left out with its reason, the rest packed
     out = tmp_path_factory.mktemp("pack") / "library"
     pack([folder], out, BakeConfig(half=True), ("mudbox",), 2, Console(stderr=True))
     return folder, out
@@ -45,8 +48,9 @@ def test_the_library_holds_each_part_named_sorted_and_says_what_it_left_out(libr
     names = [b["name"] for b in summary["brushes"]]
     assert names == ["Right ear", "Right horn (cow)", "Right horn (creature)"]  # by catalog, then name
     assert [b["catalog"] for b in summary["brushes"]] == ["ear/bunny", "horn/cow", "horn/creature"]
-    (left_out,) = summary["left_out"]
-    assert left_out["part"].endswith("two-blobs.ply") and "not a patch" in left_out["reason"]
+    empty, blobs = summary["left_out"]
+    assert empty["part"].endswith("empty.json") and "damaged" in empty["reason"]
+    assert blobs["part"].endswith("two-blobs.ply") and "not a patch" in blobs["reason"]
     for name in names:
         assert (out / "vdm" / f"{name}.exr").is_file() and (out / "previews" / f"{name}.png").is_file()
         assert (out / "mudbox" / f"{name}_vdm.exr").is_file()
@@ -57,6 +61,19 @@ def test_the_library_holds_each_part_named_sorted_and_says_what_it_left_out(libr
 
     sheet = Image.open(out / "contact_sheet.png")
     assert sheet.width > 3 * 160 and sheet.height > 160
+
+
+def test_a_folder_holding_other_files_or_another_library_is_refused(library, run_cli, tmp_path):
+    _, out = library
+    other = run_cli("pack", shipped_record("cow-ear"), "--out", out)  # would drop the three brushes
+    assert_one_sentence_error(other, "holds a library with 3 parts not among these inputs")
+    mine = tmp_path / "my project"
+    mine.mkdir()
+    (mine / "INSTALL.md").write_text("my notes")
+    assert_one_sentence_error(
+        run_cli("pack", shipped_record("cow-ear"), "--out", mine), "already holds other files"
+    )
+    assert (mine / "INSTALL.md").read_text() == "my notes"
 
 
 def test_a_second_run_bakes_nothing_again(library, run_cli):

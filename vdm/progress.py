@@ -59,10 +59,10 @@ class WorkProgress:
         self._start = time.monotonic()
         if self.console.is_terminal:
             self._bar = Progress(
-                TextColumn(f"[bold]{self.label}"),
+                TextColumn(self.label.replace("{", "{{").replace("}", "}}"), style="bold", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[detail]}"),
+                TextColumn("{task.fields[detail]}", markup=False),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 console=self.console,
@@ -83,6 +83,14 @@ class WorkProgress:
         if self.done == self._first + 1 or now - self._last_line >= self.every_s:
             self._line(now)
 
+    def ended_early(self) -> None:
+        """The work stopped before its total (enough was found): the total becomes what was done,
+        so the last line gives no time left."""
+        self.total = self.done
+        self._said = -1
+        if self._bar is not None:
+            self._bar.update(self._task, total=self.done)
+
     def line(self) -> str:
         """The plain progress line as of now."""
         elapsed = time.monotonic() - self._start
@@ -97,7 +105,7 @@ class WorkProgress:
 
     def _line(self, now: float) -> None:
         self._last_line, self._said = now, self.done
-        self.console.print(self.line(), highlight=False, soft_wrap=True)
+        self.console.print(self.line(), highlight=False, soft_wrap=True, markup=False, emoji=False)
 
     def __exit__(
         self,
