@@ -21,9 +21,11 @@ OTHER_TOOLS = tuple(name for name in FORMATS if name != "blender")
 
 def _patch_of(path: Path, sources: SourceConfig) -> tuple[Patch, str, str]:
     """The patch to bake (a patch .ply as it is, or a selection record stitched first), the note
-    of its record ("" for a .ply) and its source."""
+    of its record (a .ply `vdm stitch` wrote: from its report; else "") and its source."""
     if path.suffix.lower() == ".ply":
-        return read_patch(path), "", str(path)
+        from vdm.stitching.outputs import patch_origin
+
+        return read_patch(path), *patch_origin(path)
     if path.suffix.lower() != ".json":
         raise VdmError(f"{path} is neither a patch .ply nor a selection record .json.")
     from vdm.errors import Rejected

@@ -131,7 +131,10 @@ def gather(inputs: list[Path], settings: str, skip: Path | None = None) -> Gathe
 
 def _file_part(path: Path, settings: str) -> PackPart:
     if path.suffix.lower() == ".ply":
-        return PackPart(_digest(path, settings), str(path), "patch", path, "", str(path))
+        from vdm.stitching.outputs import patch_origin
+
+        note, source = patch_origin(path)
+        return PackPart(_digest(path, settings), str(path), "patch", path, note, source)
     from vdm.records import load_record
 
     record = load_record(path)
@@ -330,7 +333,7 @@ def pack(
     _icons(assets, workers)
     library = write_blend(assets, out / LIBRARY)
     write_catalogs(out, [a.catalog for a in assets])
-    brushes = _finish(assets, parts, names, out, refused)
+    brushes = _finish(assets, parts, names, out, refused, formats)
     log.info(
         "%s in %s (%s left out)",
         counted(len(assets), "brush", "brushes"),
@@ -362,7 +365,9 @@ def _assets(parts, names, out: Path, config: BakeConfig, formats: tuple[str, ...
     return sorted(assets, key=lambda a: (a.catalog, a.name))
 
 
-def _finish(assets: list[BrushAsset], parts, names, out: Path, refused: list[dict]) -> list[dict]:
+def _finish(
+    assets: list[BrushAsset], parts, names, out: Path, refused: list[dict], formats: tuple[str, ...]
+) -> list[dict]:
     """Icons beside the library, the contact sheet, INSTALL.md and pack.json."""
     from vdm.images import read_image, write_png
     from vdm.render.sheet import icon_sheet
@@ -374,7 +379,7 @@ def _finish(assets: list[BrushAsset], parts, names, out: Path, refused: list[dic
         icons.append((asset.name, asset.catalog, read_image(asset.preview, "RGBA")))
     title = f"vdm brush library: {counted(len(assets), 'brush', 'brushes')} ({out.name})"
     write_png(out / "contact_sheet.png", icon_sheet(icons, title))
-    write_text_atomic(out / "INSTALL.md", install_text(len(assets)))
+    write_text_atomic(out / "INSTALL.md", install_text(len(assets), formats))
     by_key = {p.key: p for p in parts}
     key_of = {name: key for key, name in names.items()}
     brushes = [
@@ -396,9 +401,23 @@ def _origin(part: PackPart) -> dict:
     return {k: v for k, v in asdict(part).items() if k in ("label", "note", "source")}
 
 
-def install_text(count: int) -> str:
-    """INSTALL.md: the library in Blender 4.5 / 5.0 and the other sculptors."""
-    tools = "\n".join(f"- `{name}/`: {fmt.tool}" for name, fmt in FORMATS.items() if name != "blender")
+TOOL_ADVICE = {
+    "zbrush": "Preferences > ImportExport > Vector Displacement Map: TangentFlipAndSwitch 25, "
+    "Mid 0; use a file as a VDM alpha on a plane (its brushes store meshes: stamp once, then "
+    "Brush > Create).",
+    "mudbox": "Stamp tray > Add Stamp with a `_vdm` file; sculpt with strength 100.",
+    "3dcoat": "put the files in a folder under Brushes (32-bit EXR are VDM alphas); flip X/Y there "
+    "if a stamp comes out mirrored.",
+}
+
+
+def install_text(count: int, formats: tuple[str, ...] = ()) -> str:
+    """INSTALL.md: the library in Blender 4.5 / 5.0, and in each other sculptor it was made for."""
+    tools = [name for name in FORMATS if name != "blender" and name in formats]
+    if tools:
+        others = "\n".join(f"- `{name}/`: {FORMATS[name].tool}: {TOOL_ADVICE[name]}" for name in tools)
+    else:
+        others = f"None made: `vdm pack ... --format {'|'.join(TOOL_ADVICE)}` adds a folder per tool."
     return f"""# A library of {counted(count, "VDM sculpt brush", "VDM sculpt brushes")}
 
 ## Blender 4.5 LTS and 5.0
@@ -411,12 +430,5 @@ def install_text(count: int) -> str:
 The brushes keep their VDMs packed inside `{LIBRARY}`; `vdm/` holds the same EXRs (half float, ZIP).
 
 ## Other sculptors
-With `vdm pack --format ...` a folder per tool holds each brush in that tool's convention:
-{tools}
-
-- ZBrush: Preferences > ImportExport > Vector Displacement Map: TangentFlipAndSwitch 25, Mid 0;
-  use a file as a VDM alpha on a plane (its brushes store meshes: stamp once, then Brush > Create).
-- Mudbox: Stamp tray > Add Stamp with a `_vdm` file; sculpt with strength 100.
-- 3DCoat: put the files in a folder under Brushes (32-bit EXR are VDM alphas); flip X/Y there if a
-  stamp comes out mirrored.
+{others}
 """
