@@ -3,12 +3,14 @@ note, its file, or the user), a description, tags (source, category, size) and i
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import numpy as np
 
 from vdm.bake.blend import NAME_LENGTH, BrushAsset
+from vdm.bake.formats import FORMATS
 from vdm.errors import printable
 
 UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # not in a file name on any of the sculptors' systems
@@ -74,6 +76,26 @@ def brush_asset(
 def file_stem(name: str) -> str:
     """A brush's name as a file name (characters no file system takes become '-')."""
     return UNSAFE.sub("-", name).strip(" .") or "brush"
+
+
+BRUSH_FILES = ("report.json", "brush.blend", "icon.png", "blender_assets.cats.txt")
+
+
+def clear_brush_files(out: Path) -> None:
+    """Remove the files a brush baked into `out` before left (its report first: a folder without one
+    holds no finished brush), and its other sculptors' files, which its report names. The VDM,
+    mesh and preview are replaced as they are written."""
+    report = out / "report.json"
+    try:
+        made = json.loads(report.read_text(encoding="utf-8"))
+        stem = file_stem(str(made["brush"]["name"]))
+    except (OSError, ValueError, KeyError, TypeError):  # no brush baked here, or an older report
+        stem = None
+    others = (
+        [out / f"{stem}{fmt.suffix}" for tool, fmt in FORMATS.items() if tool != "blender"] if stem else []
+    )
+    for path in [out / name for name in BRUSH_FILES] + others:
+        path.unlink(missing_ok=True)
 
 
 def write_tool_files(

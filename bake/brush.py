@@ -144,11 +144,12 @@ def _repaired(baked: BakedBrush) -> BakedBrush:
 
 
 def write_brush(
-    out: Path, brush: BakedBrush, config: BakeConfig, previews: Executor
+    out: Path, brush: BakedBrush, config: BakeConfig, previews: Executor, about: dict | None = None
 ) -> tuple[dict[str, Path], BrushScores]:
-    """Write the brush's files into `out` and score it (section 6b, into report.json); returns the
-    files by name and the scores. `previews` (vdm.render.vdm_preview's preview_process) writes the
-    EXR and draws the preview meanwhile."""
+    """Write the brush's files into `out` and score it (section 6b, into report.json, with `about`:
+    the brush's name, note and source, which `vdm pack` reads); returns the files by name and the
+    scores. `previews` (vdm.render.vdm_preview's preview_process) writes the EXR and draws the
+    preview meanwhile."""
     from vdm.render.vdm_preview import write_preview
 
     out = writable_dir(out)
@@ -161,6 +162,7 @@ def write_brush(
     )
     paths |= {"vdm": exr.result(), "preview": preview.result()}
     report = {
+        **({"brush": about} if about else {}),
         "config": config.to_json(),
         "map": brush.report,
         "scores": scores.to_json(),

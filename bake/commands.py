@@ -92,13 +92,15 @@ def bake_command(
             "--frame patch keeps the dataset's square: the stamp may land beside the cursor and reach "
             "outside Blender's circle (report.json gives both); the default --frame brush centres it"
         )
+    from vdm.bake.asset import clear_brush_files, part_name, write_tool_files
+
     with preview_process() as previews:  # the renderer loads beside the map, the preview beside the scores
         patch, note, origin = _patch_of(source, sources)
         brush = bake_patch(patch, config)
-        paths, scores = write_brush(out, brush, config, previews)
-    from vdm.bake.asset import part_name, write_tool_files
-
-    brush_name = part_name(name or note, source.stem)
+        brush_name = part_name(name or note, source.stem)
+        clear_brush_files(out)  # a brush baked here before: none of its files stays beside this one
+        about = {"name": brush_name, "note": note, "source": origin}
+        paths, scores = write_brush(out, brush, config, previews, about)
     paths |= write_tool_files(
         out, brush.displacement, paths["vdm"], brush_name, note, origin, blend, formats or ()
     )

@@ -105,11 +105,7 @@ def gather(inputs: list[Path], settings: str, skip: Path | None = None) -> Gathe
         if path.is_dir() and (path / "manifest.jsonl").is_file():
             found.parts += _dataset_parts(path, settings)
         elif path.is_dir() and (path / "vdm.exr").is_file():
-            found.parts.append(
-                PackPart(
-                    _digest(path / "vdm.exr", settings), str(path), "brush", path / "vdm.exr", "", path.name
-                )
-            )
+            found.parts.append(_baked_part(path, settings))
         elif path.is_dir():
             children = sorted(p for p in path.iterdir() if _may_be_part(p, skip))
             inner = gather(children, settings, skip)
@@ -127,6 +123,17 @@ def gather(inputs: list[Path], settings: str, skip: Path | None = None) -> Gathe
                 f"{path} is not a dataset, a folder, a patch .ply, a selection .json or a `vdm bake` output."
             )
     return found
+
+
+def _baked_part(folder: Path, settings: str) -> PackPart:
+    """A `vdm bake` output: its brush VDM, named as the bake named it (its report's brush)."""
+    try:
+        about = json.loads((folder / "report.json").read_text(encoding="utf-8"))["brush"]
+        name, source = str(about["name"]), str(about["source"])
+    except (OSError, ValueError, KeyError, TypeError):  # an older bake: the folder names it
+        name, source = "", folder.name
+    vdm = folder / "vdm.exr"
+    return PackPart(_digest(vdm, settings), str(folder), "brush", vdm, name, source)
 
 
 def _file_part(path: Path, settings: str) -> PackPart:

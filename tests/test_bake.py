@@ -3,6 +3,7 @@ that encode them, leave the plane alone and keep the undercuts (conventions sect
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -100,6 +101,21 @@ def test_bake_command_writes_the_brush_in_every_encoding(tmp_path, run_cli):
     assert not d[radius >= 1.0].any() and d[radius < 0.5].any()
     refused = run_cli("bake", source, "--out", disc, "--border", "disc")  # a brush (the default)
     assert_one_sentence_error(refused, "--border disc is for --frame patch")
+
+
+def test_a_bake_over_another_leaves_none_of_its_files_and_packs_under_its_name(tmp_path, run_cli):
+    from vdm.bake.pack import gather
+
+    ball = write_patch(tmp_path / "ball.ply", ball_patch(n_around=96, n_ball=32, n_plane=8))
+    out = tmp_path / "brush"
+    common = ("--out", out, "--resolution", "256")
+    assert run_cli("bake", ball, *common, "--name", "Round knob", "--format", "mudbox").code == 0
+    assert json.loads((out / "report.json").read_text())["brush"]["name"] == "Round knob"
+    assert (out / "Round knob_vdm.exr").is_file()
+    assert run_cli("bake", ball, *common, "--name", "Second knob").code == 0  # no --format this time
+    assert sorted(p.name for p in out.iterdir()) == ["mesh.ply", "preview.png", "report.json", "vdm.exr"]
+    (part,) = gather([out], "settings").parts  # vdm pack names it as the bake did
+    assert (part.kind, part.note, part.source) == ("brush", "Second knob", str(ball))
 
 
 def test_bad_input_is_one_sentence(tmp_path, run_cli, immutable):
