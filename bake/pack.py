@@ -36,6 +36,7 @@ from vdm.bake.formats import FORMATS, write_format
 from vdm.dataset import entry_source, read_manifest
 from vdm.errors import Rejected, VdmError, short_reason
 from vdm.executors import ProcessExecutor, TaskFailure
+from vdm.folder_lock import LOCK_NAME, FolderLock
 from vdm.progress import WorkProgress
 from vdm.state_files import json_object, read_state_json
 from vdm.wording import counted
@@ -188,7 +189,7 @@ def _check_out(out: Path, parts: list[PackPart]) -> None:
                 f"({others[0]}{', ...' if len(others) > 1 else ''}); packing there would drop them: "
                 "pack into a new folder, or give those parts too."
             )
-    elif not (out / WORK).is_dir() and any(out.iterdir()):  # no pack started here
+    elif not (out / WORK).is_dir() and any(p.name != LOCK_NAME for p in out.iterdir()):  # no pack here
         raise VdmError(
             f"{out} already holds other files; a library goes into a new folder (or one vdm pack made)."
         )
@@ -317,7 +318,6 @@ def pack(
 ) -> PackSummary:
     """Make the library (module docstring) in `out`; parts baked before are not baked again."""
     config = replace(config, frame="brush")
-    work = out / WORK
     settings = json.dumps(config.to_json(), sort_keys=True)
     found = gather(inputs, settings, skip=out)
     parts = _once(found.parts)
@@ -325,8 +325,23 @@ def pack(
         raise VdmError("There is nothing to pack: no patch, selection, dataset or brush in the inputs.")
     _check_out(out, parts)
     out = writable_dir(out, create=True)
+    with FolderLock(out, f"Library {out} is being packed", "pack into another --out"):
+        return _pack_parts(parts, found.unreadable, out, config, formats, workers, console)
+
+
+def _pack_parts(
+    parts: list[PackPart],
+    unreadable: list[dict],
+    out: Path,
+    config: BakeConfig,
+    formats: tuple[str, ...],
+    workers: int,
+    console: Console,
+) -> PackSummary:
+    """Bake what is not baked, then write the library (the lock of `out` held)."""
+    work = out / WORK
     settled = _bake_all(parts, config, work, workers, console)
-    refused = found.unreadable + [
+    refused = unreadable + [
         {"part": p.label, "reason": settled[p.key]["reason"]}
         for p in parts
         if settled[p.key]["status"] != "ok"

@@ -1,6 +1,6 @@
 """The driver side of `vdm mine`: writes a dataset (conventions section 7) so that it survives SIGKILL.
 
-- One miner per dataset: the run holds `DATASET/.lock` (mine.lock) from open to close, and only
+- One miner per dataset: the run holds `DATASET/.lock` (vdm.folder_lock) from open to close, and only
   then removes the leftovers of killed writers (temporary files of its own dataset alone).
 - The settings that decide the dataset's bytes are written once into `DATASET/settings.json`; a
   run with other settings is refused, naming each difference, before anything changes.
@@ -32,7 +32,7 @@ from typing import Any
 from vdm.atomic import remove_partials, writable_dir, write_bytes_atomic, write_text_atomic
 from vdm.dataset import MANIFEST, REJECTED, SETTINGS, damaged_patches, line_shape, read_jsonl
 from vdm.errors import VdmError
-from vdm.mine.lock import DatasetLock
+from vdm.folder_lock import FolderLock
 from vdm.mine.worker import RecordResult
 from vdm.state_files import Wrong, json_object, read_state_json
 
@@ -76,7 +76,7 @@ class DatasetWriter:
 
     def __init__(self, root: str | Path, settings: dict[str, Any]) -> None:
         self.root = writable_dir(root, create=True)
-        self.lock = DatasetLock(self.root)
+        self.lock = FolderLock(self.root, f"Dataset {self.root} is being mined", "mine into another --out")
         self.lock.acquire()
         try:
             self._open(settings)

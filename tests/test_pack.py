@@ -77,6 +77,16 @@ def test_a_folder_holding_other_files_or_another_library_is_refused(library, run
     assert (mine / "INSTALL.md").read_text() == "my notes"
 
 
+def test_a_library_being_packed_is_not_packed_twice_at_once(run_cli, tmp_path):
+    from vdm.folder_lock import FolderLock
+
+    out = tmp_path / "library"
+    out.mkdir()
+    with FolderLock(out, "held", "wait"):  # another vdm pack into the same --out, still running
+        busy = run_cli("pack", shipped_record("cow-ear"), "--out", out)
+    assert_one_sentence_error(busy, f"Library {out} is being packed by process", "pack into another --out")
+
+
 def test_a_second_run_bakes_nothing_again(library, run_cli):
     folder, out = library
     before = {p: p.stat().st_mtime_ns for p in (out / WORK).glob("*/vdm.exr")}

@@ -11,7 +11,7 @@ from render_tasks import square_or_die, square_or_raise
 
 from vdm.errors import VdmError
 from vdm.executors import ProcessExecutor, TaskFailure, WorkerError
-from vdm.mine.lock import LOCK_NAME
+from vdm.folder_lock import LOCK_NAME
 from vdm.mine.worker import RecordResult
 from vdm.mine.writer import JOURNAL_DIR, DatasetWriter, dumps_line
 

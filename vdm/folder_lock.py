@@ -1,10 +1,11 @@
-"""One miner per dataset: `DATASET/.lock`, held for the whole run.
+"""One writer per output folder: `FOLDER/.lock`, held for the whole run (a miner's dataset, a
+`vdm pack` library).
 
 The lock is an exclusive `flock` on the file, which the kernel drops when its owner dies however
-it dies (SIGKILL included), so two miners can never both hold it and a dead owner's lock is free
-at once. The file names its owner (PID, host, start time): a second miner refuses in one sentence
-naming it, and a miner that finds the name of a dead owner in a free lock takes it over with one
-warning line. Under Ray the driver, which alone writes the dataset, holds it.
+it dies (SIGKILL included), so two runs can never both hold it and a dead owner's lock is free
+at once. The file names its owner (PID, host, start time): a second run refuses in one sentence
+naming it, and a run that finds the name of a dead owner in a free lock takes it over with one
+warning line. Under Ray the miner's driver, which alone writes the dataset, holds it.
 """
 
 from __future__ import annotations
@@ -44,11 +45,13 @@ def _read_owner(fd: int) -> dict[str, Any]:
     return owner if isinstance(owner, dict) else {}
 
 
-class DatasetLock:
-    """The lock of one dataset directory; use as a context manager around the whole run."""
+class FolderLock:
+    """The lock of one output folder; use as a context manager around the whole run. `busy` is
+    the sentence's start ("Dataset D is being mined"), `advice` its end ("mine into another --out")."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, busy: str, advice: str) -> None:
         self.path = Path(root) / LOCK_NAME
+        self.busy, self.advice = busy, advice
         self.owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
         self._fd: int | None = None
 
@@ -62,8 +65,7 @@ class DatasetLock:
                 owner = _read_owner(fd)
                 os.close(fd)
                 raise VdmError(
-                    f"Dataset {self.path.parent} is being mined by {_owner_text(owner)}: wait for it to "
-                    "finish or mine into another --out."
+                    f"{self.busy} by {_owner_text(owner)}: wait for it to finish or {self.advice}."
                 ) from None
             # The holder before us may have removed the file after we opened it: lock the live one.
             try:
@@ -89,7 +91,7 @@ class DatasetLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> DatasetLock:
+    def __enter__(self) -> FolderLock:
         self.acquire()
         return self
 
