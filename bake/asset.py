@@ -4,6 +4,7 @@ note, its file, or the user), a description, tags (source, category, size) and i
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -23,6 +24,8 @@ CATEGORIES = (
     "bump", "leg", "arm", "hand", "foot",
 )  # fmt: skip
 
+log = logging.getLogger(__name__)
+
 
 def part_name(note: str, fallback: str) -> str:
     """A brush name a person reads: the note's first clause ("right horn, with the skin..." ->
@@ -30,7 +33,10 @@ def part_name(note: str, fallback: str) -> str:
     first = re.split(r"[,;(\n]", note.strip(), maxsplit=1)[0].strip() if note else ""
     name = first or fallback.replace("_", " ").replace("-", " ").strip() or "VDM brush"
     name = printable(name[0].upper() + name[1:])  # a byte no text has (a non-UTF-8 --name) as \xNN
-    return name.encode("utf-8")[:NAME_LENGTH].decode("utf-8", errors="ignore").strip()
+    kept = name.encode("utf-8")[:NAME_LENGTH].decode("utf-8", errors="ignore").strip()
+    if kept != name.strip():
+        log.warning("the brush name %r is cut to Blender's %d bytes: %r", name, NAME_LENGTH, kept)
+    return kept
 
 
 def category(*texts: str) -> str:
