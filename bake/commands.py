@@ -23,7 +23,7 @@ def _patch_of(path: Path, sources: SourceConfig) -> tuple[Patch, str, str]:
     """The patch to bake (a patch .ply as it is, or a selection record stitched first), the note
     of its record (a .ply `vdm stitch` wrote: from its report; else "") and its source."""
     if path.suffix.lower() == ".ply":
-        from vdm.stitching.outputs import patch_origin
+        from vdm.patch import patch_origin
 
         return read_patch(path), *patch_origin(path)
     if path.suffix.lower() != ".json":

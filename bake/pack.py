@@ -139,7 +139,7 @@ def _baked_part(folder: Path, settings: str) -> PackPart:
 
 def _file_part(path: Path, settings: str) -> PackPart:
     if path.suffix.lower() == ".ply":
-        from vdm.stitching.outputs import patch_origin
+        from vdm.patch import patch_origin
 
         note, source = patch_origin(path)
         return PackPart(_digest(path, settings), str(path), "patch", path, note, source)

@@ -37,20 +37,6 @@ def rejection_error(selection_id: str, exc: Rejected) -> VdmError:
     return VdmError(f"Selection {selection_id} was rejected at the {exc.stage} step: {exc.reason}")
 
 
-def patch_origin(patch_path: Path) -> tuple[str, str]:
-    """The note and source of a patch `vdm stitch` wrote (from its report beside it: <selection
-    id>.report.json, augmentations <id>-a<i>.ply included), or ("", the file) for any other .ply."""
-    selection = patch_path.stem.split("-a")[0]
-    report_path = patch_path.with_name(f"{selection}.report.json")
-    try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-        source = report["source"]
-        spec = source["ref"] if source["kind"] == "file" else f"{source['kind']}:{source['ref']}"
-        return str(report.get("note") or ""), str(spec)
-    except (OSError, ValueError, KeyError, TypeError):  # no report, or not vdm's: the file names it
-        return "", str(patch_path)
-
-
 def stitch_record(
     record_path: Path,
     out: Path,
@@ -79,7 +65,7 @@ def stitch_record(
         written.append(write_patch(out / f"{selection}-a{index}.ply", variant.patch))
     report = {
         "selection_id": selection,
-        "note": record.note,  # what names a brush baked from these patches (patch_origin)
+        "note": record.note,  # what names a brush baked from these patches (vdm.patch.patch_origin)
         **result.report,
         "augmentations": [{"index": i, **v.report} for i, v in enumerate(variants, start=1)],
         "seed": augment.seed,

@@ -75,7 +75,7 @@ def test_stitch_writes_the_patch_its_augmentations_and_a_report(run_cli, horn_fi
     assert (out / f"{sid}.ply").read_bytes() == patch_ply_bytes(expected)
     assert read_patch(out / f"{sid}-a2.ply").labels.sum() > 0
     # a brush baked from any of these patches is named by the record's note, from the report
-    from vdm.stitching.outputs import patch_origin
+    from vdm.patch import patch_origin
 
     for stem in stems:
         assert patch_origin(out / f"{stem}.ply") == (record.note, mesh.source.spec)

@@ -7,6 +7,7 @@ uchar vertex properties follow (a project addition every PLY viewer understands)
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,3 +112,17 @@ def read_patch(path: str | Path) -> Patch:
     if not np.isfinite(vertices).all() or (n_f and (faces.min() < 0 or faces.max() >= n_v)):
         raise VdmError(f"{where} has non-finite vertices or out-of-range faces.")
     return Patch(vertices, faces, vertex["label"].copy(), colours)
+
+
+def patch_origin(patch_path: Path) -> tuple[str, str]:
+    """The note and source of a patch `vdm stitch` wrote (from its report beside it: <selection
+    id>.report.json, augmentations <id>-a<i>.ply included), or ("", the file) for any other .ply."""
+    selection = patch_path.stem.split("-a")[0]
+    report_path = patch_path.with_name(f"{selection}.report.json")
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        source = report["source"]
+        spec = source["ref"] if source["kind"] == "file" else f"{source['kind']}:{source['ref']}"
+        return str(report.get("note") or ""), str(spec)
+    except (OSError, ValueError, KeyError, TypeError):  # no report, or not vdm's: the file names it
+        return "", str(patch_path)
