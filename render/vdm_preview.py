@@ -42,13 +42,15 @@ def _load_renderer() -> None:
 def preview_process() -> ProcessPoolExecutor:
     """A process that writes a brush's EXR and draws its preview (`submit(write_preview, path,
     displacement)`), started at once so that it loads the renderer on the second core while the
-    caller makes the VDM, and draws while the caller scores it. Forked from a fork server that has
-    the renderer loaded (a plain fork would copy the caller's threads' locks: a caller that has run
-    torch or OpenMP could deadlock it; a spawned process would import everything again). The first
-    submit waits for the server's imports, so a thread makes it and the caller goes on at once."""
+    caller makes the VDM, and draws while the caller scores it. Forked from a bare fork server (a
+    plain fork would copy the caller's threads' locks: a caller that has run torch or OpenMP could
+    deadlock it): the worker loads the renderer itself and leaves with os._exit, while the server,
+    which leaves through a whole interpreter shutdown when the caller ends, holds nothing to tear
+    down (it held the renderer once, and kept a piped `vdm bake` waiting 0.3 s after it was done).
+    The first submit waits for the server to start, so a thread makes it."""
     context = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
     if sys.platform == "linux":
-        context.set_forkserver_preload(["vdm.render.renderer"])
+        context.set_forkserver_preload([])
     pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
     threading.Thread(target=pool.submit, args=(_load_renderer,), daemon=True).start()
     return pool

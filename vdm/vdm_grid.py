@@ -5,6 +5,8 @@ and resampling. Every stage that reads or makes a displacement array works throu
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from vdm.patch import PART, PLANE, Patch
@@ -46,18 +48,28 @@ def splits_along_a_e(a: np.ndarray, b: np.ndarray, d: np.ndarray, e: np.ndarray)
     return np.linalg.norm(a - e, axis=-1) <= np.linalg.norm(b - d, axis=-1)
 
 
+@functools.lru_cache(maxsize=4)
+def _cells(rows: int, cols: int) -> tuple[np.ndarray, ...]:
+    """Each cell's corners a (top left), b (right), d (below), e (below right) and its two
+    triangles along either diagonal: the same for every grid of this size, so made once."""
+    r, c = np.meshgrid(np.arange(rows - 1), np.arange(cols - 1), indexing="ij")
+    a = (r * cols + c).ravel()
+    b, d, e = a + 1, a + cols, a + cols + 1
+    main = np.stack([np.stack([a, d, e], 1), np.stack([a, e, b], 1)], 1)  # diagonal a-e
+    other = np.stack([np.stack([a, d, b], 1), np.stack([b, d, e], 1)], 1)  # diagonal b-d
+    for array in (a, b, d, e, main, other):
+        array.setflags(write=False)
+    return a, b, d, e, main, other
+
+
 def grid_faces(rows: int, cols: int, vertices: np.ndarray | None = None) -> np.ndarray:
     """Two counter-clockwise (seen from +z, row 0 at the top) triangles per cell of a rows x cols
     grid. Given the grid's displaced `vertices`, each cell is split along its shorter diagonal in
     3-D: where a VDM stretches a cell (a steep or undercut wall), the other diagonal would cut a
     shortcut through a thin feature and make the decoded surface cross itself."""
-    r, c = np.meshgrid(np.arange(rows - 1), np.arange(cols - 1), indexing="ij")
-    a = (r * cols + c).ravel()
-    b, d, e = a + 1, a + cols, a + cols + 1  # right, below, below-right
-    main = np.stack([np.stack([a, d, e], 1), np.stack([a, e, b], 1)], 1)  # diagonal a-e
+    a, b, d, e, main, other = _cells(rows, cols)
     if vertices is None:
         return np.concatenate([main[:, 0], main[:, 1]])
-    other = np.stack([np.stack([a, d, b], 1), np.stack([b, d, e], 1)], 1)  # diagonal b-d
     shorter = splits_along_a_e(vertices[a], vertices[b], vertices[d], vertices[e])
     cells = np.where(shorter[:, None, None], main, other)
     return np.concatenate([cells[:, 0], cells[:, 1]])
