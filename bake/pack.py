@@ -326,43 +326,30 @@ def pack(
     _check_out(out, parts)
     out = writable_dir(out, create=True)
     with FolderLock(out, f"Library {out} is being packed", "pack into another --out"):
-        return _pack_parts(parts, found.unreadable, out, config, formats, workers, console)
-
-
-def _pack_parts(
-    parts: list[PackPart],
-    unreadable: list[dict],
-    out: Path,
-    config: BakeConfig,
-    formats: tuple[str, ...],
-    workers: int,
-    console: Console,
-) -> PackSummary:
-    """Bake what is not baked, then write the library (the lock of `out` held)."""
-    work = out / WORK
-    settled = _bake_all(parts, config, work, workers, console)
-    refused = unreadable + [
-        {"part": p.label, "reason": settled[p.key]["reason"]}
-        for p in parts
-        if settled[p.key]["status"] != "ok"
-    ]
-    for item in refused:
-        log.warning("%s is left out: %s.", item["part"], item["reason"])
-    names = _names(parts, settled)
-    if not names:
-        raise VdmError(f"No part of the {len(parts)} could be made a brush (the reasons are above).")
-    assets = _assets(parts, names, out, config, formats)
-    _icons(assets, workers)
-    library = write_blend(assets, out / LIBRARY)
-    write_catalogs(out, [a.catalog for a in assets])
-    brushes = _finish(assets, parts, names, out, refused, formats)
-    log.info(
-        "%s in %s (%s left out)",
-        counted(len(assets), "brush", "brushes"),
-        library,
-        counted(len(refused), "part"),
-    )
-    return PackSummary(brushes, refused, library)
+        work = out / WORK
+        settled = _bake_all(parts, config, work, workers, console)
+        refused = found.unreadable + [
+            {"part": p.label, "reason": settled[p.key]["reason"]}
+            for p in parts
+            if settled[p.key]["status"] != "ok"
+        ]
+        for item in refused:
+            log.warning("%s is left out: %s.", item["part"], item["reason"])
+        names = _names(parts, settled)
+        if not names:
+            raise VdmError(f"No part of the {len(parts)} could be made a brush (the reasons are above).")
+        assets = _assets(parts, names, out, config, formats)
+        _icons(assets, workers)
+        library = write_blend(assets, out / LIBRARY)
+        write_catalogs(out, [a.catalog for a in assets])
+        brushes = _finish(assets, parts, names, out, refused, formats)
+        log.info(
+            "%s in %s (%s left out)",
+            counted(len(assets), "brush", "brushes"),
+            library,
+            counted(len(refused), "part"),
+        )
+        return PackSummary(brushes, refused, library)
 
 
 def _assets(parts, names, out: Path, config: BakeConfig, formats: tuple[str, ...]) -> list[BrushAsset]:
