@@ -27,9 +27,11 @@ class ProposeConfig:
     min_protrusion: float = 0.25  # how far a part sticks out of the body / its neck's width
     min_length: float = 0.15  # ... and at least this far, x the thickest radius
     margin: float = 0.35  # skin kept around a part's base, x its neck's width
+    ground_band: float = 0.04  # a tip this near the lowest point (x the mesh's height) is on the ground
+    neighbour_share: float = 0.05  # a lasso with more of its faces on a neighbouring part is refused
     same_part_iou: float = 0.5  # proposals overlapping more than this (faces) are one part
     count: int = setting(
-        10, flag="--count", min=1, label="proposal count", help="Proposals kept per mesh (those that stitch)."
+        12, flag="--count", min=1, label="proposal count", help="Proposals kept per mesh (those that stitch)."
     )
     window: tuple[int, int] = (800, 600)  # the strokes' camera window, as the lasso opens it
     max_strokes: int = 4  # lasso strokes per proposal

@@ -101,12 +101,17 @@ def _try_part(
 ) -> None:
     """Lasso one candidate part: keep it in `found` when it is new and stitches, else say why not."""
     refusal = {"score": round(part.score, 4), "part": part.reason()}
-    lasso = lasso_part(engine, part, config.window, config.max_strokes)
+    lasso = lasso_part(engine, part, config.window, config.max_strokes, config.neighbour_share)
     if lasso is None:
         found.refused.append({**refusal, "reason": "no view of the mesh sees the part"})
         return
     if any(face_iou(lasso.face_ids, p.face_ids) > config.same_part_iou for p in found.proposals):
         found.refused.append({**refusal, "reason": "its lasso selects a part proposed already"})
+        return
+    taken = np.intersect1d(lasso.face_ids, part.neighbour_face_ids).size
+    if taken > config.neighbour_share * len(lasso.face_ids):
+        reason = f"its lasso also takes {taken} faces of a neighbouring part (a second blob on the plane)"
+        found.refused.append({**refusal, "reason": reason})
         return
     if config.stitch_check and (reason := _stitch_refusal(mesh, lasso.face_ids)) is not None:
         found.refused.append({**refusal, "reason": reason})

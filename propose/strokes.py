@@ -26,6 +26,7 @@ AZIMUTHS = 4
 FRAME_FILL = 0.7  # the part's outline spans this much of the window's height or width
 CLOSING_PX = 4  # the rasterised outline is dilated by this many pixels before tracing
 POLYGON_TOLERANCE_PX = 1.0
+SUBTRACTING_STROKES = 2  # strokes that take back faces, beyond the adding ones
 MIN_GAIN = 0.01  # a stroke must raise the intersection over union by this much
 ISLAND_FACES = 10
 
@@ -117,30 +118,63 @@ def _with_edit(
     return best
 
 
-def lasso_part(
-    engine: SelectionEngine, part: Part, window: tuple[int, int], max_strokes: int
-) -> Lasso | None:
-    """Strokes (and an edit) whose replay selects about `part`'s faces; None if no view sees it."""
-    target = part.face_ids
-    candidates = []
-    for towards in _directions(part.axis):
-        camera = _camera(engine, target, towards, window)
-        polygon = _outline(engine, camera, target)
+def _strokes_towards(
+    engine: SelectionEngine, axis: np.ndarray, ids: np.ndarray, window: tuple[int, int], op: str
+) -> list[tuple[Stroke, np.ndarray]]:
+    """One stroke per view direction around `axis`, outlining the faces `ids` that view sees."""
+    strokes = []
+    for towards in _directions(axis):
+        camera = _camera(engine, ids, towards, window)
+        polygon = _outline(engine, camera, ids)
         if polygon is not None:
-            stroke = Stroke(camera=camera, polygon_px=tuple(polygon))
-            candidates.append((stroke, engine.stroke_faces(stroke)))
-    chosen: list[Stroke] = []
-    selected = np.zeros(0, dtype=np.int64)
-    score = 0.0
+            stroke = Stroke(camera=camera, polygon_px=tuple(polygon), op=op)
+            strokes.append((stroke, engine.stroke_faces(stroke)))
+    return strokes
+
+
+def _apply(selected: np.ndarray, stroke: Stroke, faces: np.ndarray) -> np.ndarray:
+    return np.union1d(selected, faces) if stroke.op == "add" else np.setdiff1d(selected, faces)
+
+
+def _greedy(
+    candidates: list[tuple[Stroke, np.ndarray]],
+    chosen: list[Stroke],
+    selected: np.ndarray,
+    target: np.ndarray,
+    max_strokes: int,
+) -> np.ndarray:
+    """Add to `chosen` the candidate strokes that raise the replay's fit to `target` most, while
+    each raises it by MIN_GAIN; returns the selection they make."""
+    score = face_iou(selected, target)
     while candidates and len(chosen) < max_strokes:
-        gains = [face_iou(np.union1d(selected, faces), target) for _, faces in candidates]
+        gains = [face_iou(_apply(selected, stroke, faces), target) for stroke, faces in candidates]
         best = int(np.argmax(gains))
         if gains[best] < score + MIN_GAIN:
             break
         stroke, faces = candidates.pop(best)
         chosen.append(stroke)
-        selected, score = np.union1d(selected, faces), gains[best]
+        selected, score = _apply(selected, stroke, faces), gains[best]
+    return selected
+
+
+def lasso_part(
+    engine: SelectionEngine, part: Part, window: tuple[int, int], max_strokes: int, neighbour_share: float
+) -> Lasso | None:
+    """Strokes (and an edit) whose replay selects about `part`'s faces; None if no view sees it.
+
+    Strokes that outline the part come first; then, when more than `neighbour_share` of what they
+    took belongs to a neighbouring part (beside its base), strokes that take those faces back, as a
+    curator's subtracting lasso would.
+    """
+    target = part.face_ids
+    chosen: list[Stroke] = []
+    adding = _strokes_towards(engine, part.axis, target, window, "add")
+    selected = _greedy(adding, chosen, np.zeros(0, dtype=np.int64), target, max_strokes)
     if not chosen:
         return None
+    foreign = np.intersect1d(selected, part.neighbour_face_ids)
+    if foreign.size > neighbour_share * selected.size:
+        taking_back = _strokes_towards(engine, part.axis, foreign, window, "subtract")
+        _greedy(taking_back, chosen, selected, target, max_strokes + SUBTRACTING_STROKES)
     edits, face_ids, iou = _with_edit(engine, chosen, target)
     return Lasso(chosen, edits, face_ids, iou)

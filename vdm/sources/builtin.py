@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from vdm.errors import VdmError
+from vdm.sources.beasts import BEASTS, beast_arrays
 from vdm.sources.creature import creature_arrays
 from vdm.sources.files import load_file
 from vdm.sources.mesh import LoadedMesh, SourceRef, canonical_sha256, check_geometry
@@ -25,6 +27,10 @@ PYMESHLAB_SAMPLES = {
 # Name -> (serialisation tag, generator of vertices, faces, RGBA colours).
 PROCEDURAL: dict[str, tuple[str, Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]]] = {
     "creature": ("vdm.builtin.creature/1", creature_arrays),
+    **{
+        f"beast{seed}": (f"vdm.builtin.beast{seed}/1", partial(beast_arrays, seed))
+        for seed in range(1, BEASTS + 1)
+    },
 }
 
 

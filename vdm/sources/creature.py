@@ -22,7 +22,7 @@ EYE = (24, 22, 20, 255)
 Part = tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]
 
 
-def _ellipsoid(center, radii, colour, subdivisions=3, euler_deg=(0.0, 0.0, 0.0)) -> Part:
+def ellipsoid(center, radii, colour, subdivisions=3, euler_deg=(0.0, 0.0, 0.0)) -> Part:
     sphere = trimesh.creation.icosphere(subdivisions=subdivisions, radius=1.0)
     rotation = Rotation.from_euler("xyz", euler_deg, degrees=True).as_matrix()
     vertices = (np.asarray(sphere.vertices) * np.asarray(radii)) @ rotation.T + np.asarray(center)
@@ -35,9 +35,15 @@ def _horn(base, direction_sign: float, colour, rings: int = 28, segments: int = 
     spine = np.asarray(base) + np.stack(
         [direction_sign * (0.55 * t + 0.15 * t**2), 0.95 * t - 0.25 * t**2, -0.45 * t**2], axis=1
     )
+    return tube(spine, 0.17 * (1.0 - t) ** 0.9 + 0.004, colour, segments)
+
+
+def tube(spine: np.ndarray, radius: np.ndarray, colour, segments: int = 24) -> Part:
+    """A tube of `radius` (per spine point) swept along `spine`, closed by a point just past its
+    end and open at its start (where it meets the shell it grows from)."""
+    rings = len(spine)
     tangent = np.gradient(spine, axis=0)
     tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
-    radius = 0.17 * (1.0 - t) ** 0.9 + 0.004
     ref = np.array([0.0, 0.0, 1.0])
     side = np.cross(tangent, ref)
     side /= np.linalg.norm(side, axis=1, keepdims=True)
@@ -80,28 +86,35 @@ def _split_with_seam(part: Part) -> list[Part]:
 def creature_parts() -> list[Part]:
     """The creature's shells, in file order."""
     parts: list[Part] = []
-    parts += _split_with_seam(_ellipsoid((0.0, 0.0, 0.0), (1.0, 0.9, 0.95), SKIN, subdivisions=4))
+    parts += _split_with_seam(ellipsoid((0.0, 0.0, 0.0), (1.0, 0.9, 0.95), SKIN, subdivisions=4))
     for sign in (-1.0, 1.0):
-        parts.append(_ellipsoid((sign * 0.88, 0.55, -0.05), (0.42, 0.1, 0.26), SKIN, 3, (0, 15, sign * 35)))
+        parts.append(ellipsoid((sign * 0.88, 0.55, -0.05), (0.42, 0.1, 0.26), SKIN, 3, (0, 15, sign * 35)))
         parts.append(
-            _ellipsoid((sign * 0.93, 0.58, 0.02), (0.3, 0.05, 0.17), INNER_EAR, 2, (0, 15, sign * 35))
+            ellipsoid((sign * 0.93, 0.58, 0.02), (0.3, 0.05, 0.17), INNER_EAR, 2, (0, 15, sign * 35))
         )
-    parts.append(_ellipsoid((0.0, -0.2, 0.92), (0.34, 0.26, 0.3), SNOUT, subdivisions=3))
+    parts.append(ellipsoid((0.0, -0.2, 0.92), (0.34, 0.26, 0.3), SNOUT, subdivisions=3))
     for sign in (-1.0, 1.0):
-        parts.append(_ellipsoid((sign * 0.36, 0.25, 0.8), (0.13, 0.13, 0.13), EYE, subdivisions=2))
+        parts.append(ellipsoid((sign * 0.36, 0.25, 0.8), (0.13, 0.13, 0.13), EYE, subdivisions=2))
         parts.append(_horn((sign * 0.42, 0.62, 0.05), sign, HORN))
     return parts
 
 
-def creature_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vertices (float64), faces (int64) and RGBA vertex colours of the whole soup."""
+def soup_arrays(parts: list[Part]) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Shells as one polygon soup: vertices, each shell's faces (offset into the soup) and RGBA
+    vertex colours."""
     vertices, faces, colours = [], [], []
     offset = 0
-    for v, f, colour in creature_parts():
+    for v, f, colour in parts:
         vertices.append(v)
         faces.append(f + offset)
         colours.append(np.tile(np.asarray(colour, dtype=np.uint8), (len(v), 1)))
         offset += len(v)
+    return np.concatenate(vertices), faces, np.concatenate(colours)
+
+
+def creature_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertices (float64), faces (int64) and RGBA vertex colours of the whole soup."""
+    vertices, faces, colours = soup_arrays(creature_parts())
     faces_all = np.concatenate(faces)
     # A patch of flipped faces on the left ear (part 2), as careless exports have.
     ear_start = sum(len(f) for f in faces[:2])
@@ -109,5 +122,4 @@ def creature_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # A few degenerate faces: repeated vertices and a zero-area sliver on the head.
     a, b, c = faces_all[0]
     degenerate = np.array([[a, a, b], [b, c, c], [a, b, a], [c, c, c]], dtype=np.int64)
-    vertices_all = np.round(np.concatenate(vertices), 6)
-    return vertices_all, np.concatenate([faces_all, degenerate]), np.concatenate(colours)
+    return np.round(vertices, 6), np.concatenate([faces_all, degenerate]), colours

@@ -1,0 +1,52 @@
+"""Annotated part tips of the built-in meshes: the ground truth `vdm propose` is measured on.
+
+A tip is the point a curator would click on a part, with the part's name and kind: a head part or
+a body part (a stamp an artist wants) or a limb (a leg the mesh stands on: a poor stamp). The
+procedural beasts know their own tips; the real meshes' tips were annotated by hand and ship as
+`vdm/data/tips/<name>.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = ("head part", "body part", "limb")
+TIPS_DIR = Path(__file__).resolve().parent.parent / "data" / "tips"
+
+
+@dataclass(frozen=True)
+class Tip:
+    """An annotated part: its name, its kind (KINDS) and the point at its tip (mesh coordinates)."""
+
+    name: str
+    kind: str
+    point: tuple[float, float, float]
+
+    @property
+    def stamp(self) -> bool:
+        """Whether an artist would want this part as a brush (limbs are not)."""
+        return self.kind != "limb"
+
+
+def annotated_names() -> list[str]:
+    """Built-in meshes with annotated tips."""
+    from vdm.sources.beasts import BEASTS
+
+    return sorted(path.stem for path in TIPS_DIR.glob("*.json")) + [
+        f"beast{seed}" for seed in range(1, BEASTS + 1)
+    ]
+
+
+def builtin_tips(name: str) -> list[Tip]:
+    """The annotated tips of `builtin:<name>` (KeyError for a mesh nobody annotated)."""
+    if name.startswith("beast") and name[5:].isdigit():
+        from vdm.sources.beasts import beast_tips
+
+        return beast_tips(int(name[5:]))
+    path = TIPS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise KeyError(name)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [Tip(t["name"], t["kind"], tuple(t["point"])) for t in data["tips"]]
