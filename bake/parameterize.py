@@ -71,7 +71,7 @@ def free_vertices(patch: Patch, config: BakeConfig) -> np.ndarray:
     return free
 
 
-def _tutte(faces: np.ndarray, free: np.ndarray, uv: np.ndarray) -> np.ndarray:
+def tutte(faces: np.ndarray, free: np.ndarray, uv: np.ndarray) -> np.ndarray:
     """Uniform-weight harmonic positions of the free vertices, the others fixed at `uv`."""
     laplacian = graph_laplacian(faces, len(uv))
     ids = np.flatnonzero(free)
@@ -107,7 +107,7 @@ def _bijective_start(patch: Patch, free: np.ndarray, uv: np.ndarray) -> np.ndarr
     start[ring] = uv[used[ring]].mean(axis=0) + np.column_stack([np.cos(angle), np.sin(angle)])
     inner = np.ones(len(used), dtype=bool)
     inner[ring] = False
-    start = _tutte(local, inner, start)
+    start = tutte(local, inner, start)
     mapped = igl.bijective_composite_harmonic_mapping(
         start, local, ring.astype(np.int64), uv[used[ring]], 1, MORPH_STEPS, MORPH_ITERATIONS
     )
@@ -165,7 +165,7 @@ def _injective_start(patch: Patch, free: np.ndarray, uv: np.ndarray) -> tuple[np
     after RING_GROWTHS rounds, libigl's bijective composite harmonic mapping. `free` grows in place."""
     border = near_border(patch)
     for round_ in range(RING_GROWTHS + 1):
-        start = _tutte(patch.faces, free, uv)
+        start = tutte(patch.faces, free, uv)
         folded = signed_areas_2d(start, patch.faces) <= 0
         if not folded.any():
             return start, "tutte" if round_ == 0 else f"tutte, ring filled in {round_} rounds"

@@ -16,8 +16,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.table import Row, print_table
+
+if TYPE_CHECKING:
+    from vdm.bake.metrics import BrushScores
 
 # GenVDM's ear3.exr, kept with its NOTICE among the test fixtures.
 EAR3 = Path(__file__).resolve().parents[1] / "tests" / "data" / "genvdm" / "ear3.exr"
@@ -38,6 +42,22 @@ def shape(name: str):
         "hook": shapes.hook_patch,
         "folded-ear": shapes.folded_ear_patch,
     }[name]()
+
+
+def brush_rows(
+    stage: str, label: str, scores: BrushScores, seconds: float, where: str, time_note: str
+) -> list[Row]:
+    """The rows of one reconstruction: seconds and the section-6b figures against the truth."""
+    stray = f"{where}; its 99th percentile {scores.stray_p99:.3f} (goal < 0.02)"
+    return [
+        Row(stage, f"{label} time", seconds, "s", time_note),
+        Row(stage, f"{label} Chamfer", scores.chamfer, "half-widths", where),
+        Row(stage, f"{label} undercut recall (seen)", scores.undercut_recall, "", where),
+        Row(stage, f"{label} slide", scores.slide, "half-widths", where),
+        Row(stage, f"{label} creased plane", scores.crease, "share", where),
+        Row(stage, f"{label} self-intersecting faces", scores.self_intersections, "", where),
+        Row(stage, f"{label} stray share", scores.stray_share, "share", stray),
+    ]
 
 
 def run(
@@ -72,16 +92,7 @@ def run(
                 label = f"{name} {'baseline' if baseline else quality}"
                 where = f"{device or 'auto'}, {size}px views"
                 steps = ", ".join(f"{k} {v:.1f}" for k, v in result.timings.items())
-                rows.append(Row("reconstruct", f"{label} time", seconds, "s", f"{where}; {steps}"))
-                rows.append(Row("reconstruct", f"{label} Chamfer", scores.chamfer, "half-widths", where))
-                recall = scores.undercut_recall
-                rows.append(Row("reconstruct", f"{label} undercut recall (seen)", recall, "", where))
-                rows.append(Row("reconstruct", f"{label} slide", scores.slide, "half-widths", where))
-                rows.append(Row("reconstruct", f"{label} creased plane", scores.crease, "share", where))
-                crossings = scores.self_intersections
-                rows.append(Row("reconstruct", f"{label} self-intersecting faces", crossings, "", where))
-                stray = f"{where}; its 99th percentile {scores.stray_p99:.3f} (goal < 0.02)"
-                rows.append(Row("reconstruct", f"{label} stray share", scores.stray_share, "share", stray))
+                rows += brush_rows("reconstruct", label, scores, seconds, where, f"{where}; {steps}")
     return rows
 
 

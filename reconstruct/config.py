@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vdm.bake.config import BakeConfig
+from vdm.errors import VdmError
 from vdm.settings import check_settings, setting
 from vdm.torch_runtime import device_setting, threads_setting
 
 QUALITIES = ("fast", "full")
+STAGE2 = ("bake", "field")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,14 @@ class ReconstructConfig:
     seed: int = setting(
         0, flag="--seed", label="seed", help="Seeds every random choice; same seed, same VDM."
     )
+    stage2: str = setting(
+        "bake",
+        flag="--stage2",
+        choices=STAGE2,
+        label="stage 2",
+        help="bake (stage 1's surface as a patch, baked as `vdm bake` does) or field (GenVDM's neural "
+        "deformation field, for reproducing the paper; it may slide and fold the plane).",
+    )
     bake: BakeConfig = field(default_factory=BakeConfig)
     threads: int = threads_setting(1)  # more thrash on a shared machine (docs/reconstruct.md)
     baseline: bool = setting(
@@ -38,3 +48,7 @@ class ReconstructConfig:
 
     def __post_init__(self) -> None:
         check_settings(self)
+        if self.stage2 == "field" and self.bake.frame == "brush":
+            raise VdmError(
+                "--stage2 field writes a patch-frame VDM, as GenVDM does; --frame brush needs --stage2 bake."
+            )

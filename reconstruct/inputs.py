@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from scipy.ndimage import binary_dilation, binary_erosion, distance_transform_edt
 
 from vdm.dataset import view_file
 from vdm.errors import VdmError
@@ -84,13 +85,34 @@ def front_view(source: Path | str) -> np.ndarray:
     return read_image(path)
 
 
-UNIT_TOLERANCE = 0.15  # |length - 1| of an encoded vector beyond this is not a unit normal
+UNIT_TOLERANCE = 0.25  # |length - 1| beyond this is no unit normal (a model's: within 0.2; noise: 38 %)
 MAX_NON_UNIT = 0.2  # share of a view's foreground pixels allowed beyond the tolerance
+OUTLINE = 0.06  # of the side: foreground this close to the background may be blended with it (blur, resizing)
+BLEND_MIN, BLEND_RESIDUAL = 0.05, 0.04  # an outline pixel this far toward white, this near the line: blended
+BLEND_KEPT = 0.5  # ... and the patch's while it is less than this far (it covers most of the pixel)
+LIGHT = 216  # a colour this light in all three channels encodes no unit normal (each component > 0.69)
+TINT_TOLERANCE = 16  # levels (in any channel) from the border's light colour that are still background
+
+
+def whiten_background(image: np.ndarray) -> np.ndarray:
+    """An 8-bit view with a near-white background made exactly white (section 5). A generated view's
+    background is a light tint with noise, not (255, 255, 255), and a blurred one fades into it; its
+    colour is the median of the image's outer ring of pixels where that is light enough to encode no
+    unit normal, and every pixel within TINT_TOLERANCE of it is background. Other views are returned
+    as they are."""
+    rgb = np.asarray(image)[..., :3]
+    ring = np.concatenate([rgb[0], rgb[-1], rgb[1:-1, 0], rgb[1:-1, -1]])
+    colour = np.median(ring, axis=0)
+    if (colour < LIGHT).any():
+        return rgb
+    near = (np.abs(rgb.astype(np.int16) - colour.astype(np.int16)) <= TINT_TOLERANCE).all(axis=-1)
+    return np.where(near[..., None], np.uint8(BACKGROUND), rgb)
 
 
 def check_normal_map(k: int, image: np.ndarray) -> None:
     """Refuse, in one sentence, an 8-bit view that is not a normal map: a uniform image, no white
-    background, or pixels that do not encode unit vectors (random noise, a photo, a black image)."""
+    background, or pixels that do not encode unit vectors (random noise, a photo, a black image);
+    pixels near the outline are not counted (a blurred view mixes them with the background)."""
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] < 3:
         return
     rgb = image[..., :3]
@@ -103,13 +125,41 @@ def check_normal_map(k: int, image: np.ndarray) -> None:
         raise VdmError(
             f"Normal view {k} has no white background: a normal map shows the patch on white (section 5)."
         )
-    encoded = rgb[~background].astype(np.float32) / 255.0 * 2.0 - 1.0
+    inner = binary_erosion(~background, iterations=max(1, round(OUTLINE * rgb.shape[0])))
+    encoded = rgb[inner if inner.any() else ~background].astype(np.float32) / 255.0 * 2.0 - 1.0
     off = np.abs(np.linalg.norm(encoded, axis=-1) - 1.0) > UNIT_TOLERANCE
     if off.mean() > MAX_NON_UNIT:
         raise VdmError(
             f"Normal view {k} is not a normal map: {off.mean():.0%} of its pixels do not encode unit "
             "vectors (conventions section 5)."
         )
+
+
+def unmix_outline(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decode an 8-bit view (decode_normals), its outline unblended from the white background. A
+    tile upsampled or a view blurred blends the outline's pixels with white: in decoded space
+    c = (1 - f) c_in + f w, w = (1, 1, 1), c_in the patch's own colour, which the nearest pixel
+    inside the outline band still shows (a model's colours are not unit vectors, so c_in is read,
+    not solved for). Where a pixel of the band lies on that segment (f above BLEND_MIN, off it by
+    less than BLEND_RESIDUAL), it takes c_in's normal and stays the patch's only while f < BLEND_KEPT.
+    Without this the blend tilted the plane's outline toward (1, 1, 1), the square's edge read as
+    part, and stage 1 grew a part along it (320-pixel tiles of a 128-pixel render)."""
+    normals, mask = decode_normals(image)
+    near = mask & binary_dilation(~mask, iterations=max(1, round(OUTLINE * mask.shape[0])))
+    core = mask & ~near
+    if not core.any() or not near.any():
+        return normals, mask
+    _, (rows, cols) = distance_transform_edt(~core, return_indices=True)
+    c = np.asarray(image)[..., :3].astype(np.float64) / 255.0 * 2.0 - 1.0
+    inner = c[rows, cols]
+    towards = 1.0 - inner
+    f = ((c - inner) * towards).sum(-1) / np.maximum((towards * towards).sum(-1), 1e-6)
+    residual = np.linalg.norm(c - inner - f[..., None] * towards, axis=-1)
+    blended = near & (f > BLEND_MIN) & (residual < BLEND_RESIDUAL)
+    normals = np.where(blended[..., None], normals[rows, cols], normals)
+    mask = mask & ~(blended & (f >= BLEND_KEPT))
+    normals[~mask] = 0.0
+    return normals, mask
 
 
 def _decode(k: int, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +169,7 @@ def _decode(k: int, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if image.shape[0] < MIN_SIZE:
         raise VdmError(f"Normal view {k} is {image.shape[0]} pixels wide; use at least {MIN_SIZE}.")
     if image.dtype == np.uint8:
-        return decode_normals(image)
+        return unmix_outline(image)
     values = image[..., :3].astype(np.float32)
     if not np.isfinite(values).all():
         raise VdmError(f"Normal view {k} has NaN or infinite pixels.")
@@ -163,8 +213,11 @@ def load_normal_views(
         raise VdmError(f"The six normal views must have one size, but {listed}.")
     normals, out_masks = {}, {}
     for k in GRID_VIEWS:
-        check_normal_map(k, np.asarray(images[k]))
-        n, m = _decode(k, images[k])
+        image = np.asarray(images[k])
+        if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] >= 3:
+            image = whiten_background(image)
+        check_normal_map(k, image)
+        n, m = _decode(k, image)
         if k in given:
             if np.asarray(given[k]).shape != m.shape:
                 raise VdmError(f"The mask of view {k} is not the size of its normal map.")

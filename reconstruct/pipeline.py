@@ -24,6 +24,7 @@ from vdm.errors import VdmError
 from vdm.patch import write_patch
 from vdm.reconstruct.config import QUALITIES, ReconstructConfig
 from vdm.reconstruct.encoding import GridConfig
+from vdm.reconstruct.field import FieldConfig
 from vdm.reconstruct.sdf import SdfConfig
 from vdm.reconstruct.surface_patch import SurfaceConfig
 from vdm.torch_runtime import pick_device, torch_threads
@@ -43,13 +44,14 @@ class QualitySettings:
     view_size: int
     sdf: SdfConfig
     surface: SurfaceConfig
+    field: FieldConfig
 
 
 def quality_settings(quality: str) -> QualitySettings:
     """`fast`: 128 px views, 500 steps (about a minute on this CPU); `full`: 256 px views, 1000 steps
     of 1024 rays on a finer grid, a finer surface (7.5-9 minutes here, measured: docs/reconstruct.md)."""
     if quality == "fast":
-        return QualitySettings(128, SdfConfig(), SurfaceConfig())
+        return QualitySettings(128, SdfConfig(), SurfaceConfig(), FieldConfig())
     if quality == "full":
         return QualitySettings(
             256,
@@ -64,6 +66,7 @@ def quality_settings(quality: str) -> QualitySettings:
                 silhouette_weight=0.0,  # 256-px views and the hull find the thin ends; it made a handle
             ),
             SurfaceConfig(lattice=256, edge_length=0.01),
+            FieldConfig(iterations=1500, hidden=256, batch=4096, targets=8192),
         )
     raise VdmError(f"Unknown quality {quality!r}; use one of {', '.join(QUALITIES)}.")
 
@@ -103,8 +106,8 @@ class _Progress:
 def _neural(
     views: NormalViews, settings: QualitySettings, config: ReconstructConfig, out: Path, info: dict
 ) -> tuple[np.ndarray, Path]:
-    """Stage 1 and the bake of its surface; fills info's timings, losses and map report; returns the
-    displacement and stage1.ply."""
+    """Stage 1 and stage 2 (the bake of its surface, or `--stage2 field`); fills info's timings,
+    losses and map report; returns the displacement and stage1.ply."""
     from vdm.bake.brush import bake_patch
     from vdm.reconstruct.sdf import fit_sdf
     from vdm.reconstruct.surface_patch import surface_patch
@@ -122,10 +125,20 @@ def _neural(
     stage1_path = write_patch(out / "stage1.ply", patch)
     timings["extract"] = time.perf_counter() - start
     start = time.perf_counter()
-    brush = bake_patch(patch, config.bake, widen_band=True)
-    info["map"] = brush.report
+    if config.stage2 == "field":
+        from vdm.reconstruct.field import field_stage2
+
+        bar = _Progress(settings.field.iterations, "stage 2 (field)", config.progress)
+        resolution, border = config.bake.resolution, config.bake.border
+        displacement = field_stage2(patch, settings.field, resolution, border, device, config.seed, bar)
+        bar.close()
+        losses.update({f"field_{k}": v for k, v in bar.last.items()})
+    else:
+        brush = bake_patch(patch, config.bake, widen_band=True)
+        info["map"] = brush.report
+        displacement = brush.displacement
     timings["stage2"] = time.perf_counter() - start
-    return brush.displacement, stage1_path
+    return displacement, stage1_path
 
 
 def reconstruct(

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from scipy.ndimage import binary_dilation, label
+from scipy.ndimage import binary_dilation, binary_erosion, label
+from scipy.spatial.transform import Rotation
 from torch import nn
 
 from vdm.geometry import lattice_points
@@ -43,6 +44,8 @@ BOX_MIN = (-1.1, -1.1, -0.1)
 BOX_MAX = (1.1, 1.1, 1.75)
 RIM = 0.95  # plane points this far out lie on the square's rim, never under the part
 FLAT_DEG = (2.6, 5.7)  # a pixel within this of +z may be bare plane: the least and the most tolerance
+LEVEL_DEG, LEVEL_MAX_DEG = 0.5, 10.0  # a plane tilted by this much is a colour drift to undo (level_to_plane)
+OUTER = 0.8  # plane points this far out are mostly bare plane: their median normal is a view's drift
 FLAT_NOISE = 3.0  # the tolerance is this many times the rim's 90th-percentile tilt, within FLAT_DEG
 TETRA = ((1.0, -1.0, -1.0), (-1.0, -1.0, 1.0), (-1.0, 1.0, -1.0), (1.0, 1.0, 1.0))
 
@@ -138,8 +141,10 @@ def build_rays(
         far = np.where(hits, np.minimum(far, t_plane), far)
         keep = far > near
         mask = views.masks[k].reshape(-1)
-        n = normals.reshape(-1, 3)
         rim = (hits & (np.abs(on_plane[:, :2]).max(1) > RIM)).reshape(views.size, views.size)
+        outer = (hits & (np.abs(on_plane[:, :2]).max(1) > OUTER)).reshape(rim.shape)
+        normals = level_to_plane(normals, normals[outer & binary_erosion(views.masks[k], iterations=2)])
+        n = normals.reshape(-1, 3)
         flat_z = flat_tolerance(normals[rim & views.masks[k]])
         part = views.masks[k] & ((normals[..., 2] < flat_z) | ~hits.reshape(views.size, views.size))
         margin = round(part_margin * views.size)
@@ -168,6 +173,24 @@ def build_rays(
         tensor(cat[9], torch.bool),
         hull,
     )
+
+
+def level_to_plane(normals: np.ndarray, plane_normals: np.ndarray) -> np.ndarray:
+    """One view's normals turned so that the outer plane faces +z. A generated view's colours drift:
+    an offset of a few levels in a channel tilts every normal of the view alike, the plane's too,
+    which then reads as part. The plane's outer ring (beyond OUTER, off the outline, whose pixels a
+    resized or blurred view blends with the background) is mostly bare plane, so its median normal
+    is the tilt. Below LEVEL_DEG (an 8-bit map's own step: clean renders) or above LEVEL_MAX_DEG (no
+    plane to trust) nothing is turned."""
+    if not len(plane_normals):
+        return normals
+    median = np.median(plane_normals, axis=0)
+    median /= max(float(np.linalg.norm(median)), 1e-12)
+    tilt = np.degrees(np.arccos(np.clip(median[2], -1.0, 1.0)))
+    if not LEVEL_DEG <= tilt <= LEVEL_MAX_DEG:
+        return normals
+    turn, _ = Rotation.align_vectors([[0.0, 0.0, 1.0]], [median])
+    return turn.apply(normals.reshape(-1, 3)).reshape(normals.shape).astype(normals.dtype)
 
 
 def flat_tolerance(rim_normals: np.ndarray) -> float:
