@@ -13,31 +13,26 @@ from typing import Any
 
 from vdm.atomic import write_text_atomic
 from vdm.errors import VdmError, short_reason
-from vdm.proposal_index import INDEX_DIR, index_path
+from vdm.proposal_index import INDEX_DIR, index_path, overview_path
 from vdm.propose.config import ProposeConfig
 from vdm.propose.overview import write_overview
 from vdm.propose.proposals import ProposalSet, propose, write_proposals
 from vdm.source_config import SourceConfig
-from vdm.sources import load_source
+from vdm.sources import SourceRef, load_source
 from vdm.state_files import Wrong, json_object, read_state_json
 
 FAILURES = "failed.json"
 
 
-def overview_path(index: Path) -> Path:
-    """The overview picture beside a mesh's proposal index."""
-    return index.with_suffix(".png")
-
-
-def is_done(index: Path) -> bool:
+def is_done(out: Path, source: SourceRef) -> bool:
     """A mesh's proposals are complete: its index and its overview picture are both there."""
-    return index.is_file() and overview_path(index).is_file()
+    return index_path(out, source.sha256).is_file() and overview_path(out, source).is_file()
 
 
 def save_proposals(found: ProposalSet, out: Path, config: ProposeConfig) -> tuple[Path, Path]:
     """One mesh's overview picture, records and index in `out` (the index last: its presence with
     the picture's says the mesh is done); returns the index and the picture."""
-    picture = write_overview(found, overview_path(index_path(out, found.mesh.source.sha256)))
+    picture = write_overview(found, overview_path(out, found.mesh.source))
     return write_proposals(found, out, config), picture
 
 
@@ -53,9 +48,8 @@ def propose_sources(
     for spec in sources:
         try:
             mesh = load_source(spec, sources_config)
-            done = index_path(out, mesh.source.sha256)
-            if is_done(done) and not redo:
-                lines.append(f"{spec}: done before ({done})")
+            if is_done(out, mesh.source) and not redo:
+                lines.append(f"{spec}: done before ({index_path(out, mesh.source.sha256)})")
                 continue
             found = propose(mesh, config)
         except VdmError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import colorsys
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,14 +13,18 @@ import trimesh
 from conftest import assert_one_sentence_error, builtin_mesh
 
 from vdm.images import read_image
-from vdm.lasso.engine import replay
+from vdm.lasso.engine import engine_for, replay
 from vdm.proposal_index import read_proposals
 from vdm.propose.config import ProposeConfig
 from vdm.propose.overview import proposal_colours
-from vdm.propose.proposals import propose
-from vdm.propose.recall import found_parts
+from vdm.propose.proposals import ProposalSet, _try_part, propose
+from vdm.propose.recall import found_parts, tip_recall, tips_held
+from vdm.propose.strokes import lasso_part
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
+from vdm.sources.creature import EYE
+from vdm.sources.tips import builtin_tips
+from vdm.stitching.selection import stitch_selection
 
 ARMS = {  # direction -> (radius, length) of a capsule pushed through a unit sphere
     (1.0, 0.0, 0.0): (0.16, 0.9),
@@ -49,8 +54,8 @@ def test_the_top_ten_find_the_shipped_parts_and_most_stitch(name):
     assert sum(hits) / len(hits) >= 0.8, [r.note for r, hit in zip(records, hits, strict=True) if not hit]
     refused = sum(r["reason"].startswith("stitching") for r in found.refused)
     assert len(found.proposals) / (len(found.proposals) + refused) >= 0.75
-    scores = [p.part.score for p in found.proposals]
-    assert scores == sorted(scores, reverse=True) and len(found.proposals) <= 10
+    ranking = [(p.part.limb, -p.part.score) for p in found.proposals]  # legs last, else best score first
+    assert ranking == sorted(ranking) and len(found.proposals) <= 10
     for proposal in found.proposals:  # real strokes: the record replays to its cached faces
         assert np.array_equal(replay(proposal.record, mesh), proposal.face_ids)
         assert proposal.iou > 0.5 and proposal.record.note.startswith(f"proposal {proposal.rank}:")
@@ -95,3 +100,52 @@ def test_propose_finds_the_arms_of_a_soup_resumes_and_records_a_bad_source(tmp_p
     assert list(failed) == [str(broken)]
     assert len(read_proposals(out, mesh.source)) == 3  # nothing written before is lost
     assert_one_sentence_error(run_cli("propose", tmp_path / "missing.obj", "--out", out), "does not exist")
+
+
+def _snout(mesh, found):
+    """The creature's snout proposal (the one holding its annotated tip)."""
+    tips = [t for t in builtin_tips("creature") if t.name == "snout"]
+    size = float(np.ptp(mesh.vertices, axis=0).max())
+    held = tips_held(
+        [t.point for t in tips], [p.face_ids for p in found.proposals], engine_for(mesh).centroids, size
+    )
+    return found.proposals[int(np.argmax(held[0]))]
+
+
+def test_the_creature_snout_takes_no_piece_of_its_eyes_and_a_lasso_that_does_is_refused():
+    mesh = builtin_mesh("builtin:creature")
+    eye = np.flatnonzero((mesh.vertex_colors[mesh.faces][..., :3] == EYE[:3]).all(axis=(1, 2)))
+    found = propose(mesh, ProposeConfig(count=5, stitch_check=False), progress=False)
+    snout = _snout(mesh, found)
+    assert np.intersect1d(snout.face_ids, eye).size == 0  # it took 104 eye faces: a blob on the plane
+    patch = stitch_selection(mesh, snout.face_ids).patch
+    assert (patch.vertex_colors[:, :3].astype(int).sum(axis=1) < 150).sum() == 0  # no dark eye blob
+
+    # The same part told to keep the eyes it lies beside: its lasso takes them, and is refused.
+    greedy = replace(snout.part, face_ids=np.union1d(snout.part.face_ids, eye), neighbour_face_ids=eye)
+    config = ProposeConfig(stitch_check=False)
+    lasso = lasso_part(engine_for(mesh), greedy, config.window, config.max_strokes, 1.0)
+    assert np.intersect1d(lasso.face_ids, eye).size > config.neighbour_share * len(lasso.face_ids)
+    refused = ProposalSet(mesh)
+    _try_part(engine_for(mesh), mesh, greedy, config, refused)
+    assert not refused.proposals
+    assert re.fullmatch(
+        r"its lasso also takes \d+ faces of a neighbouring part \(a second blob on the plane\)",
+        refused.refused[0]["reason"],
+    )
+
+
+def test_legs_the_mesh_stands_on_rank_after_every_head_part():
+    mesh = builtin_mesh("builtin:beast3")
+    found = propose(mesh, ProposeConfig(stitch_check=False), progress=False)
+    size = float(np.ptp(mesh.vertices, axis=0).max())
+    tips = builtin_tips("beast3")
+    recall = tip_recall(tips, [p.face_ids for p in found.proposals], engine_for(mesh).centroids, size)
+    assert recall.limbs_last and recall.found / recall.wanted >= 0.8, recall
+    limbs = [p.part.limb for p in found.proposals]
+    assert limbs == sorted(limbs) and any(limbs)  # the legs come, after the rest
+    legs = [t.point for t in tips if t.kind == "limb"]
+    held = tips_held(legs, [p.face_ids for p in found.proposals], engine_for(mesh).centroids, size)
+    for proposal, holds_a_leg in zip(found.proposals, held.any(axis=0), strict=True):
+        if holds_a_leg:
+            assert proposal.part.limb and "a leg the mesh stands on" in proposal.record.note

@@ -362,8 +362,8 @@ def test_a_rerun_finishes_a_mesh_whose_overview_is_missing(tmp_path):
     trimesh.util.concatenate(knob).export(mesh)
     out, config = tmp_path / "proposals", ProposeConfig(count=1, grid=48, stitch_check=False)
     propose_sources([str(mesh)], out, config, SourceConfig())
-    (index,) = (out / "proposals").glob("*.json")
-    overview = index.with_suffix(".png")
+    (overview,) = (out / "proposals").glob("*.png")
+    assert overview.name.startswith("knob-")  # named after the mesh, not only its hash
     overview.unlink()  # as a kill (or a full disk) between the index and the picture leaves it
     (line,), failed = propose_sources([str(mesh)], out, config, SourceConfig())
     assert not failed and "done before" not in line and overview.is_file()

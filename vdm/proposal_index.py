@@ -1,6 +1,7 @@
 """The index `vdm propose` writes beside its records and the lasso's review mode reads.
 
-`DIR/proposals/<sha256[:16]>.json` (schema vdm.proposals/1) names, for one source mesh, its
+`DIR/proposals/<sha256[:16]>.json` (schema vdm.proposals/1; its overview picture beside it is
+named after the mesh) names, for one source mesh, its
 proposal records (`DIR/<id>.json`, ordinary selection records) best first, with their scores and
 reasons, and the candidates it refused with theirs. The records lie flat in DIR, so DIR is a
 selections folder that `vdm mine` takes as it is; the index's subfolder is not one it reads.
@@ -8,6 +9,7 @@ selections folder that `vdm mine` takes as it is; the index's subfolder is not o
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,14 @@ INDEX_DIR = "proposals"
 def index_path(folder: str | Path, sha256: str) -> Path:
     """Where the index of the proposals made on the mesh with this sha256 lies in `folder`."""
     return Path(folder) / INDEX_DIR / f"{sha256[:16]}.json"
+
+
+def overview_path(folder: str | Path, source: SourceRef) -> Path:
+    """The overview picture of one mesh's proposals, named so a person knows the mesh:
+    `proposals/<mesh name>-<sha256[:16]>.png` (cow-0bac5ee61844f576.png)."""
+    name = Path(source.ref).stem if source.kind == "file" else source.ref
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or source.kind
+    return Path(folder) / INDEX_DIR / f"{readable[:60]}-{source.sha256[:16]}.png"
 
 
 def read_proposals(folder: str | Path, source: SourceRef) -> list[SelectionRecord]:

@@ -98,17 +98,40 @@ def _head(beast: _Beast, torso: np.ndarray, torso_radii: np.ndarray) -> None:
             beast.add(tube(spine, 0.09 * (1.0 - s) ** 0.9 + 0.004, HORN), f"{side} horn", "head part", base)
 
 
+def _apart(rng: np.random.Generator, draw, taken: list[np.ndarray], spacing: float) -> np.ndarray:
+    """A point from `draw(rng)` at least `spacing` from every point in `taken` (which it joins), so
+    two parts never merge into one blob; the farthest of 50 draws when none is that far."""
+    best, best_gap = None, -1.0
+    for _ in range(50):
+        point = draw(rng)
+        gap = min((float(np.linalg.norm(point - other)) for other in taken), default=np.inf)
+        if gap > best_gap:
+            best, best_gap = point, gap
+        if gap >= spacing:
+            break
+    taken.append(best)
+    return best
+
+
 def _back(beast: _Beast, torso: np.ndarray, radii: np.ndarray) -> None:
-    """Spikes along the back, warts on the flanks and (most often) a tail."""
+    """Spikes along the back, warts on the flanks and (most often) a tail, none touching another."""
     rng = beast.rng
     t = np.linspace(0.0, 1.0, 10)
+    taken: list[np.ndarray] = []
     for k in range(int(rng.integers(0, 4))):
-        top = _surface_point(torso, radii, (0.0, 1.0, rng.uniform(-0.6, 0.5)))
+        top = _apart(
+            rng, lambda r: _surface_point(torso, radii, (0.0, 1.0, r.uniform(-0.6, 0.5))), taken, 0.35
+        )
         spine = top - np.array([0.0, 0.05, 0.0]) + np.outer(t, [0.0, rng.uniform(0.18, 0.28), -0.05])
         beast.add(tube(spine, 0.07 * (1.0 - t) + 0.003, HORN, 16), f"spike {k + 1}", "body part", top)
     for k in range(int(rng.integers(1, 4))):
-        angle = rng.uniform(0.35, 1.1) * (1 if k % 2 else -1)
-        at = _surface_point(torso, radii, (np.sin(angle), np.cos(angle), rng.uniform(-0.5, 0.4)))
+        side = 1 if k % 2 else -1
+
+        def draw(r: np.random.Generator, side: int = side) -> np.ndarray:
+            angle = side * r.uniform(0.35, 1.1)
+            return _surface_point(torso, radii, (np.sin(angle), np.cos(angle), r.uniform(-0.5, 0.4)))
+
+        at = _apart(rng, draw, taken, 0.5)
         beast.add(
             ellipsoid(at, np.full(3, rng.uniform(0.09, 0.13)), SKIN, 3), f"wart {k + 1}", "body part", torso
         )
