@@ -19,6 +19,7 @@ from vdm.propose.config import ProposeConfig
 from vdm.propose.solid import Solid
 
 NECK_DISTANCE_VOXELS = 1.8  # part voxels this close to the body form its neck (26-neighbours)
+CONTAINED = 0.7  # a candidate with this share of its faces inside a kept one is that part again
 CUBE = np.ones((3, 3, 3), dtype=bool)  # 26-neighbour connectivity
 PRONG_LEVELS = (0.25, 0.5, 0.75)  # heights (x a piece's farthest from the body) its prongs are cut at
 PRONG_RISE = 2.0  # a prong rises this many voxels above the level it is cut at
@@ -191,9 +192,13 @@ def face_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def same_part(a: Part, b: Part, iou: float) -> bool:
     """Two candidates are one part when they share a tip (a part and the same part with more of its
-    base, found at a larger radius) or most of their faces."""
+    base, found at a larger radius), when most of their faces are shared (intersection over union
+    above `iou`), or when most of the smaller one's faces lie in the larger one (a horn, and the horn
+    with the forehead beside it)."""
     shared_tip = float(np.linalg.norm(a.tip - b.tip)) < 0.5 * min(a.neck_width, b.neck_width)
-    return shared_tip or face_iou(a.face_ids, b.face_ids) > iou
+    common = np.intersect1d(a.face_ids, b.face_ids, assume_unique=True).size
+    inside = common / max(min(a.face_ids.size, b.face_ids.size), 1)
+    return shared_tip or face_iou(a.face_ids, b.face_ids) > iou or inside > CONTAINED
 
 
 def stands_on(part: Part, solid: Solid, band: float) -> bool:
