@@ -12,7 +12,8 @@ same surface into a 512-pixel VDM, each scored by `bake.metrics.brush_scores` ag
 - `bake`: today's stage 2 (`vdm bake`'s map, the default).
 
 Seconds are each stage 2's own (stage 1 and the extraction are reported once per input).
-`python -m benchmarks.run ablation` runs the default subset;
+`python -m benchmarks.run ablation` runs every shape on the clean renders and three of the
+degradations (about 25 minutes on this CPU);
 `python -m benchmarks.ablation --shape hook --input all` any other.
 """
 
@@ -32,7 +33,6 @@ from benchmarks.reconstruct import SHAPES, brush_rows, shape
 from benchmarks.table import Row, print_table
 
 METHODS = ("tutte", "vertices", "field", "bake")
-DEFAULT_SHAPES = ("curled-horn", "folded-ear", "mushroom")
 DEFAULT_INPUTS = (CLEAN, "inconsistent", "blurred-view", "all")
 
 
@@ -69,7 +69,7 @@ def stage2(method: str, patch, settings, seed: int) -> np.ndarray:
 
 
 def run(
-    shapes: tuple[str, ...] = DEFAULT_SHAPES,
+    shapes: tuple[str, ...] = SHAPES,
     sources: tuple[str, ...] = DEFAULT_INPUTS,
     quality: str = "fast",
     seed: int = 0,
@@ -112,14 +112,14 @@ def main(argv: list[str]) -> None:
     from vdm.reconstruct.degraded_views import DEGRADATIONS
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--shape", action="append", choices=SHAPES, help="repeatable; default: a subset")
+    parser.add_argument("--shape", action="append", choices=SHAPES, help="repeatable; default all")
     parser.add_argument(
         "--input", action="append", choices=(CLEAN, *DEGRADATIONS), help="repeatable; default: a subset"
     )
     parser.add_argument("--quality", choices=("fast", "full"), default="fast")
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
-    shapes = tuple(args.shape or DEFAULT_SHAPES)
+    shapes = tuple(args.shape or SHAPES)
     rows = run(shapes, tuple(args.input or DEFAULT_INPUTS), args.quality)
     if args.json:
         args.json.write_text(json.dumps([asdict(row) for row in rows], indent=1))

@@ -5,7 +5,8 @@ distance to points sampled on stage 1's surface (plane and part), with a boundar
 the square's edge, and a band inside it, on the plane at their own place. The VDM is the field at
 the pixel centres minus the plane point. As in GenVDM's `extract_VDM.py` (read, not copied): a
 LeakyReLU MLP of 8 layers with a skip from layer 4, Adam at 5e-4, the first 50 steps regressing the
-identity (u, v, 0), then the squared Chamfer distance both ways plus the boundary term, whose weight
+identity (u, v, 0), then the squared Chamfer distance both ways, summed over the points (chamferdist's
+reduction: 250,000 times the mean here, `fit_scale`) plus the boundary term, a mean, whose weight
 is 0 for the first half, rises to 10 by 60 % and stays; boundary points on the edge (weight 1) and in
 a band 0.1 wide inside it (weight falling linearly to 0). GenVDM's border is the circle of radius
 0.9; this project's is the square's edge (conventions section 6; `--border disc` fades the result
@@ -51,6 +52,7 @@ class FieldConfig:
     band_points: int = 1024
     band: float = 0.1  # width of the boundary band inside the edge
     boundary_weight: float = 10.0
+    fit_scale: float = 250_000.0  # GenVDM sums its squared distances over its 500 x 500 grid, not a mean
     boundary_ramp: tuple[float, float] = (0.5, 0.6)  # fractions of the fit: weight 0 before, full after
     vertex_lattice: int = 128  # VertexGrid's vertices per side
     vertex_lr: float = 5e-3
@@ -149,7 +151,7 @@ def fit_deformation(
             fit = squared_chamfer(moved, pool, tree, targets)
         ramp = np.clip((step - start) / max(full - start, 1), 0.0, 1.0)
         boundary = ((held - functional.pad(edge, (0, 1))).square().sum(1) * weight).mean()
-        loss = fit + config.boundary_weight * float(ramp) * boundary
+        loss = config.fit_scale * fit + config.boundary_weight * float(ramp) * boundary
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
