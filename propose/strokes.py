@@ -57,10 +57,15 @@ def _directions(axis: np.ndarray) -> list[np.ndarray]:
 
 
 def _camera(engine: SelectionEngine, ids: np.ndarray, towards: np.ndarray, window: tuple[int, int]) -> Camera:
-    """An orthographic camera from `towards`, framing the faces `ids`, its eye outside the mesh."""
-    centre = engine.centroids[ids].mean(axis=0)
+    """An orthographic camera from `towards`, its eye outside the mesh, the faces `ids` centred in
+    its window (the middle of their extent across and up, not their mean, which an uneven part or
+    skin pulls aside)."""
     world_up = np.array([0.0, 1.0, 0.0]) if abs(towards[1]) < 0.9 else np.array([0.0, 0.0, 1.0])
     right, up, _ = axes_from_forward(-towards, world_up)
+    centre = engine.centroids[ids].mean(axis=0)
+    offsets = engine.centroids[ids] - centre
+    centre = centre + right * np.ptp(offsets @ right) / 2 + right * (offsets @ right).min()
+    centre = centre + up * np.ptp(offsets @ up) / 2 + up * (offsets @ up).min()
     offsets = engine.centroids[ids] - centre
     width, height = window
     extent = max(np.ptp(offsets @ up), np.ptp(offsets @ right) * height / width, 1e-6 * engine.diagonal)

@@ -86,8 +86,15 @@ def test_accept_reject_edit_and_resume_a_review(proposals_dir, tmp_path):
 
         press_key(psim.ImGuiKey_L)  # edit the third with the usual strokes: shift+drag adds skin around it
         before = len(app.session.face_ids)
-        w, h = ps.get_window_size()
-        drag(ellipse(w // 2, h // 2, 45, 90), mods=(psim.ImGuiMod_Shift,))  # between the two panels
+        mesh = app.session.mesh
+        pixels, _ = project_points(
+            camera_from_polyscope(), mesh.vertices[mesh.faces[cow[2].face_ids]].reshape(-1, 3)
+        )
+        (left, top), (right, bottom) = pixels.min(axis=0), pixels.max(axis=0)
+        around = ellipse(
+            (left + right) / 2, (top + bottom) / 2, 0.6 * (right - left) + 30, 0.6 * (bottom - top) + 30
+        )
+        drag(around, mods=(psim.ImGuiMod_Shift,))  # a ring of skin a little wider than the part
         assert len(app.session.face_ids) > before
         press_key(psim.ImGuiKey_L)
         press_key(psim.ImGuiKey_A)

@@ -28,7 +28,7 @@ from vdm.sources import load_source
 pytestmark = pytest.mark.xdist_group("review-browser")  # one server, one browser
 
 # The cow's twelve parts fill the first page; two of the creature's make a second one.
-SOURCES = {"builtin:cow": 12, "builtin:creature": 2}
+SOURCES = {"builtin:cow": 10, "builtin:creature": 4}
 PAGE = 12
 # A reviewer's decisions on the first page and the first card of the second.
 DECISIONS = ["accepted", "rejected", "rejected", "accepted", "rejected", "accepted"] * 2 + ["rejected"]
