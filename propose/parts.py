@@ -4,7 +4,9 @@ At each neck radius r, opening the solid by a ball of radius r (erode, then dila
 and loses every part joined to it by a neck narrower than about 2r; each connected piece of the
 difference is a candidate. Ears, horns, tails and fingers appear at small radii, noses and snouts
 at larger ones; a part seen at several radii is kept once, at the radius that gives it its best
-score: how far it sticks out of the body over the width of its neck.
+score: how far it sticks out of the body over the width of its neck. A piece holding two prongs
+(an ear and the horn beside it) is split; a piece joined to the body at both ends has no tip; legs
+the mesh stands on rank after every other part (docs/propose.md).
 """
 
 from __future__ import annotations
