@@ -89,6 +89,7 @@ UNIT_TOLERANCE = 0.25  # |length - 1| beyond this is no unit normal (a model's: 
 MAX_NON_UNIT = 0.2  # share of a view's foreground pixels allowed beyond the tolerance
 OUTLINE = 0.06  # of the side: foreground this close to the background may be blended with it (blur, resizing)
 BLEND_MIN, BLEND_RESIDUAL = 0.05, 0.04  # an outline pixel this far toward white, this near the line: blended
+BLENDED_VIEW = 0.5  # a view is unblended when this share of its outline's pixels looks blended (renders: 0)
 BLEND_KEPT = 0.5  # ... and the patch's while it is less than this far (it covers most of the pixel)
 LIGHT = 216  # a colour this light in all three channels encodes no unit normal (each component > 0.69)
 TINT_TOLERANCE = 16  # levels (in any channel) from the border's light colour that are still background
@@ -142,6 +143,8 @@ def unmix_outline(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     inside the outline band still shows (a model's colours are not unit vectors, so c_in is read,
     not solved for). Where a pixel of the band lies on that segment (f above BLEND_MIN, off it by
     less than BLEND_RESIDUAL), it takes c_in's normal and stays the patch's only while f < BLEND_KEPT.
+    A view whose outline is hard (under BLENDED_VIEW of its pixels blended: a render, where a pure
+    normal may happen to lie on such a segment) is decoded as it is.
     Without this the blend tilted the plane's outline toward (1, 1, 1), the square's edge read as
     part, and stage 1 grew a part along it (320-pixel tiles of a 128-pixel render)."""
     normals, mask = decode_normals(image)
@@ -156,6 +159,9 @@ def unmix_outline(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     f = ((c - inner) * towards).sum(-1) / np.maximum((towards * towards).sum(-1), 1e-6)
     residual = np.linalg.norm(c - inner - f[..., None] * towards, axis=-1)
     blended = near & (f > BLEND_MIN) & (residual < BLEND_RESIDUAL)
+    edge = mask & binary_dilation(~mask)
+    if (blended & edge).sum() < BLENDED_VIEW * edge.sum():
+        return decode_normals(image)  # a hard outline (a render): its pixels are the patch's own
     normals = np.where(blended[..., None], normals[rows, cols], normals)
     mask = mask & ~(blended & (f >= BLEND_KEPT))
     normals[~mask] = 0.0
