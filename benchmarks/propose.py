@@ -21,7 +21,7 @@ from vdm.propose.proposals import ProposalSet, propose
 from vdm.propose.recall import found_parts, tip_recall
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
-from vdm.sources.tips import builtin_tips
+from vdm.sources.builtin import builtin_tips
 
 SHIPPED = ("cow", "bunny", "creature")
 TUNED = ("cow", "creature", "beast1", "beast2", "beast3", "beast4")

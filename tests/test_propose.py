@@ -22,8 +22,8 @@ from vdm.propose.recall import found_parts, tip_recall, tips_held
 from vdm.propose.strokes import lasso_part
 from vdm.records import load_record, shipped_records
 from vdm.sources import load_source
+from vdm.sources.builtin import builtin_tips
 from vdm.sources.creature import EYE
-from vdm.sources.tips import builtin_tips
 from vdm.stitching.selection import stitch_selection
 
 ARMS = {  # direction -> (radius, length) of a capsule pushed through a unit sphere

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from vdm.errors import VdmError
-from vdm.sources.beasts import BEASTS, beast_arrays
+from vdm.sources.beasts import BEASTS, beast_arrays, beast_tips
 from vdm.sources.creature import creature_arrays
 from vdm.sources.files import load_file
 from vdm.sources.mesh import LoadedMesh, SourceRef, canonical_sha256, check_geometry
+from vdm.sources.tips import Tip, annotated_tips
 
 # Name -> path inside pymeshlab's installed tests/sample_meshes folder.
 PYMESHLAB_SAMPLES = {
@@ -61,3 +62,12 @@ def load_builtin(name: str, max_faces: int) -> LoadedMesh:
         source = SourceRef("builtin", name, canonical_sha256(tag, vertices, faces, colours))
         return LoadedMesh(source, vertices, faces, colours)
     raise VdmError(f"There is no built-in mesh '{name}' (choose from {', '.join(builtin_names())}).")
+
+
+def builtin_tips(name: str) -> list[Tip]:
+    """The annotated part tips of `builtin:<name>`: a beast's from its construction, the cow's and
+    the creature's from vdm/data/tips (KeyError for a mesh nobody annotated)."""
+    seed = name.removeprefix("beast")
+    if name in PROCEDURAL and seed.isdigit():
+        return beast_tips(int(seed))
+    return annotated_tips(name)

@@ -2,8 +2,8 @@
 
 A tip is the point a curator would click on a part, with the part's name and kind: a head part or
 a body part (a stamp an artist wants) or a limb (a leg the mesh stands on: a poor stamp). The
-procedural beasts know their own tips; the real meshes' tips were annotated by hand and ship as
-`vdm/data/tips/<name>.json`.
+procedural beasts know their own tips (vdm.sources.beasts); the others ship as
+`vdm/data/tips/<name>.json` (vdm.sources.builtin.builtin_tips answers for both).
 """
 
 from __future__ import annotations
@@ -30,21 +30,9 @@ class Tip:
         return self.kind != "limb"
 
 
-def annotated_names() -> list[str]:
-    """Built-in meshes with annotated tips."""
-    from vdm.sources.beasts import BEASTS
-
-    return sorted(path.stem for path in TIPS_DIR.glob("*.json")) + [
-        f"beast{seed}" for seed in range(1, BEASTS + 1)
-    ]
-
-
-def builtin_tips(name: str) -> list[Tip]:
-    """The annotated tips of `builtin:<name>` (KeyError for a mesh nobody annotated)."""
-    if name.startswith("beast") and name[5:].isdigit():
-        from vdm.sources.beasts import beast_tips
-
-        return beast_tips(int(name[5:]))
+def annotated_tips(name: str) -> list[Tip]:
+    """The hand-annotated tips of `builtin:<name>` (`vdm/data/tips/<name>.json`); KeyError when
+    nobody annotated that mesh."""
     path = TIPS_DIR / f"{name}.json"
     if not path.is_file():
         raise KeyError(name)
