@@ -24,6 +24,10 @@ class Tip:
     kind: str
     point: tuple[float, float, float]
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"A tip's kind is one of {', '.join(KINDS)}, not {self.kind!r}.")
+
     @property
     def stamp(self) -> bool:
         """Whether an artist would want this part as a brush (limbs are not)."""
