@@ -3,7 +3,9 @@
 NORMALS is a 3 x 2 grid PNG (conventions section 4), a directory with normal_<k>.png (and optionally
 mask_<k>.png) as `vdm render` writes it, or, from Python, a dict {k: array}: uint8 encoded normal
 maps (white background) or float (H, W, 3) unit normals with zero vectors on the background.
-Every view is resampled to the working size: normals by area averaging, masks by majority.
+Every view is resampled to the working size: normals by area averaging, masks by majority. An 8-bit
+view as a model makes it is read as its render would be: a near-white background made white
+(`whiten_background`) and a blended outline unblended (`unmix_outline`); docs/reconstruct.md.
 """
 
 from __future__ import annotations
