@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import assert_one_sentence_error
 from PIL import Image
 from scipy.spatial import cKDTree
 
@@ -191,4 +192,4 @@ def test_stage2_field_end_to_end(tmp_path, clean, run_cli, monkeypatch):
     unmoved = np.abs(raised[:, 2]).mean()  # the distance from the part to the flat square
     assert reached < 0.3 * unmoved, (reached, unmoved)
     refused = run_cli("reconstruct", views, "--out", out, "--stage2", "field", "--frame", "brush")
-    assert refused.code != 0 and "--stage2 field" in refused.err
+    assert_one_sentence_error(refused, "--stage2 field", "--frame brush")
