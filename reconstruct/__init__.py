@@ -1,4 +1,5 @@
-"""reconstruct/: six normal maps to a vector displacement map (neural SDF, then a deformation field).
+"""reconstruct/: six normal maps to a vector displacement map (a neural SDF, then its surface baked onto
+the square as `vdm bake` does, or GenVDM's deformation field with `--stage2 field`).
 
 Entry points (loaded on first use): `ReconstructConfig` and `reconstruct(normals, out, config)`.
 The VDM file itself (conventions section 6) is the core's: `vdm.vdm_file`.
