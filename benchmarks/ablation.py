@@ -20,17 +20,15 @@ degradations (about 25 minutes on this CPU);
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.degraded import CLEAN, inputs
 from benchmarks.reconstruct import SHAPES, brush_rows, shape
-from benchmarks.table import Row, print_table
+from benchmarks.table import Row, print_table, save_rows
 
 METHODS = ("tutte", "vertices", "field", "bake")
 DEFAULT_INPUTS = (CLEAN, "inconsistent", "blurred-view", "all")
@@ -122,7 +120,7 @@ def main(argv: list[str]) -> None:
     shapes = tuple(args.shape or SHAPES)
     rows = run(shapes, tuple(args.input or DEFAULT_INPUTS), args.quality)
     if args.json:
-        args.json.write_text(json.dumps([asdict(row) for row in rows], indent=1))
+        save_rows(rows, args.json)
     print_table(rows)
 
 

@@ -12,15 +12,13 @@ reconstructed at `fast` to a 512-pixel VDM and scored against the undegraded tru
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 from benchmarks.reconstruct import SHAPES, brush_rows, shape
-from benchmarks.table import Row, print_table
+from benchmarks.table import Row, print_table, save_rows
 
 CLEAN = "clean"
 
@@ -84,7 +82,7 @@ def main(argv: list[str]) -> None:
     degradations = tuple(args.degradation) if args.degradation else None
     rows = run(tuple(args.shape or SHAPES), degradations, args.quality, args.threads)
     if args.json:
-        args.json.write_text(json.dumps([asdict(row) for row in rows], indent=1))
+        save_rows(rows, args.json)
     print_table(rows)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from rich.table import Table
 
@@ -30,6 +32,11 @@ def timed(fn: Callable[[], object], repeat: int = 3) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return sorted(times)[len(times) // 2]
+
+
+def save_rows(rows: list[Row], path: Path) -> None:
+    """The rows as a JSON list (for a long benchmark whose table is wanted again later)."""
+    path.write_text(json.dumps([asdict(row) for row in rows], indent=1))
 
 
 def print_table(rows: list[Row]) -> None:

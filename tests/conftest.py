@@ -107,3 +107,13 @@ def immutable(tmp_path):
     subprocess.run(["chattr", "+i", str(folder)], check=True)
     yield folder
     subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Debian's chromium, headless, with a fresh profile, downloads allowed (tests/app_browser.py),
+    one per test module that drives `vdm app`."""
+    from app_browser import chromium
+
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context

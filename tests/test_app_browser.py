@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_browser import SERVE_S, UI_MS, chromium, started_app, wait_until_serving
+from app_browser import SERVE_S, UI_MS, started_app, wait_until_serving
 from conftest import GENVDM_DATA, REPO
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
@@ -70,13 +70,6 @@ def served(tmp_path_factory) -> Iterator[Served]:
     with started_app(root, "--out", root / "runs", "--dataset", dataset) as (server, url, port):
         wait_until_serving(url, server, root / "server.log")
         yield Served(url, port, root / "runs", dataset)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory) -> Iterator[BrowserContext]:
-    """Debian's chromium, headless, with a fresh profile, downloads allowed."""
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
-        yield context
 
 
 @pytest.fixture

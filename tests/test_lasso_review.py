@@ -45,6 +45,15 @@ def _review(proposals_dir, out, window=(1280, 720)):
     return app
 
 
+def _on_screen(app, proposal) -> tuple[np.ndarray, np.ndarray]:
+    """The top-left and bottom-right pixels of the proposal's faces in the review's view now."""
+    mesh = app.session.mesh
+    pixels, _ = project_points(
+        camera_from_polyscope(), mesh.vertices[mesh.faces[proposal.face_ids]].reshape(-1, 3)
+    )
+    return pixels.min(axis=0), pixels.max(axis=0)
+
+
 def _assert_framed(app, proposal, window):
     """The window stays the reviewer's (not the proposal camera's 800 x 600), and the proposed part
     lies whole in the area left of the panel, centred there and filling a good share of it."""
@@ -52,12 +61,8 @@ def _assert_framed(app, proposal, window):
 
     assert tuple(ps.get_window_size()) == window
     assert (proposal.strokes[0].camera.width, proposal.strokes[0].camera.height) != window
-    mesh = app.session.mesh
-    pixels, _ = project_points(
-        camera_from_polyscope(), mesh.vertices[mesh.faces[proposal.face_ids]].reshape(-1, 3)
-    )
+    (left, top), (right, bottom) = _on_screen(app, proposal)
     free = window[0] - PANEL_WIDTH_PX
-    (left, top), (right, bottom) = pixels.min(axis=0), pixels.max(axis=0)
     assert left >= 0 and right <= free and top >= 0 and bottom <= window[1], (left, right, top, bottom)
     assert (
         abs((left + right) / 2 - free / 2) < 0.05 * free
@@ -86,11 +91,7 @@ def test_accept_reject_edit_and_resume_a_review(proposals_dir, tmp_path):
 
         press_key(psim.ImGuiKey_L)  # edit the third with the usual strokes: shift+drag adds skin around it
         before = len(app.session.face_ids)
-        mesh = app.session.mesh
-        pixels, _ = project_points(
-            camera_from_polyscope(), mesh.vertices[mesh.faces[cow[2].face_ids]].reshape(-1, 3)
-        )
-        (left, top), (right, bottom) = pixels.min(axis=0), pixels.max(axis=0)
+        (left, top), (right, bottom) = _on_screen(app, cow[2])
         around = ellipse(
             (left + right) / 2, (top + bottom) / 2, 0.6 * (right - left) + 30, 0.6 * (bottom - top) + 30
         )

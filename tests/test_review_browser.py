@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from app_browser import UI_MS, chromium, started_app, wait_until_serving
+from app_browser import UI_MS, started_app, wait_until_serving
 from lasso_polyscope import press_key, use_backend
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -54,12 +54,6 @@ def served(tmp_path_factory) -> Iterator[Served]:
             write_proposals(propose(load_source(spec), config, progress=False), proposals, config)
         wait_until_serving(url, server, root / "server.log")
         yield Served(url, proposals, selections)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory) -> Iterator[BrowserContext]:
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
-        yield context
 
 
 @pytest.fixture
