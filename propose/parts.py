@@ -46,6 +46,12 @@ class Part:
     def score(self) -> float:
         return self.protrusion / self.neck_width
 
+    def neighbour_faces_in(self, face_ids: np.ndarray, share: float) -> np.ndarray:
+        """The faces of a neighbouring part among `face_ids` when they are more than `share` of
+        them (a second blob on the plane), else none."""
+        taken = np.intersect1d(face_ids, self.neighbour_face_ids)
+        return taken if taken.size > share * len(face_ids) else taken[:0]
+
     @property
     def axis(self) -> np.ndarray:
         """Unit direction from the neck to the tip: the way the part points."""

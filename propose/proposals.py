@@ -108,8 +108,8 @@ def _try_part(
     if any(face_iou(lasso.face_ids, p.face_ids) > config.same_part_iou for p in found.proposals):
         found.refused.append({**refusal, "reason": "its lasso selects a part proposed already"})
         return
-    taken = np.intersect1d(lasso.face_ids, part.neighbour_face_ids).size
-    if taken > config.neighbour_share * len(lasso.face_ids):
+    taken = part.neighbour_faces_in(lasso.face_ids, config.neighbour_share).size
+    if taken:
         reason = f"its lasso also takes {taken} faces of a neighbouring part (a second blob on the plane)"
         found.refused.append({**refusal, "reason": reason})
         return

@@ -62,10 +62,9 @@ def _camera(engine: SelectionEngine, ids: np.ndarray, towards: np.ndarray, windo
     skin pulls aside)."""
     world_up = np.array([0.0, 1.0, 0.0]) if abs(towards[1]) < 0.9 else np.array([0.0, 0.0, 1.0])
     right, up, _ = axes_from_forward(-towards, world_up)
-    centre = engine.centroids[ids].mean(axis=0)
-    offsets = engine.centroids[ids] - centre
-    centre = centre + right * np.ptp(offsets @ right) / 2 + right * (offsets @ right).min()
-    centre = centre + up * np.ptp(offsets @ up) / 2 + up * (offsets @ up).min()
+    mean = engine.centroids[ids].mean(axis=0)
+    across, along_up = (engine.centroids[ids] - mean) @ right, (engine.centroids[ids] - mean) @ up
+    centre = mean + right * (across.min() + across.max()) / 2 + up * (along_up.min() + along_up.max()) / 2
     offsets = engine.centroids[ids] - centre
     width, height = window
     extent = max(np.ptp(offsets @ up), np.ptp(offsets @ right) * height / width, 1e-6 * engine.diagonal)
@@ -177,8 +176,8 @@ def lasso_part(
     selected = _greedy(adding, chosen, np.zeros(0, dtype=np.int64), target, max_strokes)
     if not chosen:
         return None
-    foreign = np.intersect1d(selected, part.neighbour_face_ids)
-    if foreign.size > neighbour_share * selected.size:
+    foreign = part.neighbour_faces_in(selected, neighbour_share)
+    if foreign.size:
         taking_back = _strokes_towards(engine, part.axis, foreign, window, "subtract")
         _greedy(taking_back, chosen, selected, target, max_strokes + SUBTRACTING_STROKES)
     edits, face_ids, iou = _with_edit(engine, chosen, target)
