@@ -76,7 +76,9 @@ class DemoResult:
 
 def _stray(scores: dict[str, Any]) -> str:
     """The stray-geometry figures of a brush score (bake.metrics), as the table says them."""
-    return f"stray {scores['stray_share']:.1%} (p99 {scores['stray_p99']:.3f})"
+    seen = scores.get("stray_seen")
+    where = f", {seen:.1%} where the views see" if seen is not None else ""
+    return f"stray {scores['stray_share']:.1%} (p99 {scores['stray_p99']:.3f}{where})"
 
 
 def _split_records(heldout: str) -> tuple[list[Path], Path]:

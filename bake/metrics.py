@@ -14,6 +14,11 @@
 - `stray_share` / `stray_p99`: of the decoded surface where it leaves the plane (faces with a corner
   off z = 0), sampled by area, the share farther than STRAY from the patch and the 99th percentile of
   that distance: curls, flaps and blobs the part does not have, which a mean Chamfer averages away.
+  With `seen_by`, also `stray_seen`: the same share counting only stray surface the views could
+  judge, i.e. not lying where no view can see (outside the patch's solid and, in every view, behind
+  the patch's surface: `unseen_points`); under a mushroom's cap or inside a fold, the decoded surface
+  is a guess that no fitting from those views can check, just as undercut recall counts only seen
+  undercuts.
 - `centre_offset`: distance of the moved region's centre (the mean of the pixel centres whose
   displacement is not 0: the part's footprint and its band) from the brush centre.
 - `outside_circle`: the largest |displacement| at pixel centres outside the inscribed circle, which
@@ -59,6 +64,7 @@ class BrushScores:
     stray_p99: float
     centre_offset: float
     outside_circle: float
+    stray_seen: float = float("nan")  # nan unless scored with `seen_by`
 
     def to_json(self) -> dict[str, Any]:
         return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in asdict(self).items()}
@@ -248,14 +254,58 @@ def _to_decoded(points: np.ndarray, moved: np.ndarray, decoded: Patch) -> np.nda
     return distance
 
 
-def stray_geometry(decoded: Patch, patch: Patch, seed: int) -> tuple[float, float]:
-    """`stray_share` and `stray_p99` (module docstring); 0 and 0 where nothing leaves the plane."""
+def stray_geometry(
+    decoded: Patch, patch: Patch, seed: int, seen_by: tuple[int, ...] | None = None
+) -> tuple[float, float, float]:
+    """`stray_share`, `stray_p99` and `stray_seen` (module docstring; nan without `seen_by`); 0 where
+    nothing leaves the plane."""
     raised = decoded.faces[(decoded.vertices[decoded.faces, 2] != 0.0).any(axis=1)]
     if not len(raised):
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     points = sample_surface(Patch(decoded.vertices, raised, decoded.labels), SAMPLES, seed).points
     distance = mesh_distance(points, patch)
-    return float((distance > STRAY).mean()), float(np.percentile(distance, 99))
+    stray = distance > STRAY
+    seen = float((stray & ~unseen_points(patch, points, seen_by)).mean()) if seen_by is not None else np.nan
+    return float(stray.mean()), float(np.percentile(distance, 99)), float(seen)
+
+
+DEPTH_PIXELS = 256  # the depth maps unseen_points reads: a pixel is 0.012 of the patch, under STRAY
+
+
+def unseen_points(patch: Patch, points: np.ndarray, views: tuple[int, ...]) -> np.ndarray:
+    """Which points lie where none of the rig's `views` can see: outside the patch's solid (the first
+    surface straight below them faces up) and, in every view, behind it (some of the patch's surface
+    within STRAY of the point's pixel lies STRAY or more nearer the camera)."""
+    import igl
+    from scipy.ndimage import minimum_filter
+
+    from vdm.rig import VIEW_EXTENT, VIEWS, pixel_rays, project
+
+    vertices = np.ascontiguousarray(patch.vertices, dtype=np.float64)
+    faces = np.ascontiguousarray(patch.faces, dtype=np.int64)
+    tree = igl.AABB()
+    tree.init(vertices, faces)
+
+    def first_hits(origins: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        starts = np.ascontiguousarray(origins, dtype=np.float64)
+        rays = np.ascontiguousarray(np.broadcast_to(direction, origins.shape), dtype=np.float64)
+        face, t, _ = tree.intersect_ray_first(vertices, faces, starts, rays)
+        return np.asarray(face), np.asarray(t)
+
+    below, _ = first_hits(points, np.array([0.0, 0.0, -1.0]))
+    corners = vertices[faces[np.maximum(below, 0)]]
+    up = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])[:, 2] > 0.0
+    hidden = (below >= 0) & up
+    reach = int(np.ceil(STRAY * DEPTH_PIXELS / VIEW_EXTENT))
+    for k in views:
+        origins, direction = pixel_rays(VIEWS[k], DEPTH_PIXELS)
+        face, t = first_hits(origins, direction)
+        depth = np.where(face >= 0, t, np.inf).reshape(DEPTH_PIXELS, DEPTH_PIXELS)
+        nearest = minimum_filter(depth, size=2 * reach + 1, mode="nearest")
+        pixels, along = project(points, VIEWS[k], DEPTH_PIXELS)
+        col, row = (np.clip(pixels[:, i].astype(np.int64), 0, DEPTH_PIXELS - 1) for i in (0, 1))
+        hidden &= along > nearest[row, col] + STRAY
+    return hidden
 
 
 def brush_scores(
@@ -293,7 +343,7 @@ def brush_scores(
     scored = under & seen_points(patch, truth, sample.normals, seen_by) if seen_by is not None else under
     recall = float((to_decoded[scored] < KEPT).mean()) if scored.any() else float("nan")
     centre_offset, outside_circle = stamp_placement(displacement)
-    stray_share, stray_p99 = stray_geometry(decoded, patch, seed + 2)
+    stray_share, stray_p99, stray_seen = stray_geometry(decoded, patch, seed + 2, seen_by)
     to_patch = float(mesh_distance(got, patch).sum()) / (len(got) + still) if len(got) else 0.0
     if crossings is None:
         crossings = crossing_pixels(displacement, decoded)[0]
@@ -309,4 +359,5 @@ def brush_scores(
         stray_p99=stray_p99,
         centre_offset=centre_offset,
         outside_circle=outside_circle,
+        stray_seen=stray_seen,
     )

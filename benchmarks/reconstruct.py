@@ -4,7 +4,8 @@ Each shape (the mushroom, a horn curling over its base, a hook, an ear whose hel
 front, and GenVDM's ear3.exr through vdm2mesh) is rendered to the six normal views at the
 quality's view size, reconstructed to a 512-pixel VDM, and scored by `bake.metrics.brush_scores`
 (undercut recall on the undercuts the six views see; the stray share: the raised decoded surface
-farther than 0.02 from the truth) next to the height-field baseline.
+farther than 0.02 from the truth, and that share where the views can see) next to the height-field
+baseline.
 `python -m benchmarks.run reconstruct` measures `fast` on the CPU;
 `python -m benchmarks.reconstruct --device cuda --quality fast --quality full` is the GPU run.
 """
@@ -44,6 +45,11 @@ def shape(name: str):
     }[name]()
 
 
+SEEN_NOTE = (
+    "not counting surface where no view can see (under a cap, inside a fold): bake.metrics.unseen_points"
+)
+
+
 def brush_rows(
     stage: str, label: str, scores: BrushScores, seconds: float, where: str, time_note: str
 ) -> list[Row]:
@@ -57,6 +63,7 @@ def brush_rows(
         Row(stage, f"{label} creased plane", scores.crease, "share", where),
         Row(stage, f"{label} self-intersecting faces", scores.self_intersections, "", where),
         Row(stage, f"{label} stray share", scores.stray_share, "share", stray),
+        Row(stage, f"{label} stray where the views see", scores.stray_seen, "share", SEEN_NOTE),
     ]
 
 

@@ -13,13 +13,14 @@ from render_shapes import ball_patch, octahedra
 
 from vdm.bake.brush import bake_patch
 from vdm.bake.config import BakeConfig
-from vdm.bake.metrics import brush_scores
+from vdm.bake.metrics import brush_scores, unseen_points
 from vdm.bake.sample import GridSample, sample_grid
 from vdm.bake.untangle import fold_counts, untangle
 from vdm.geometry import self_intersecting_faces, signed_areas_2d
 from vdm.patch import Patch, read_patch, write_patch
 from vdm.patch_checks import patch_problem
 from vdm.records import load_record, shipped_record, shipped_records
+from vdm.rig import GRID_VIEWS
 from vdm.shapes import curled_horn_patch, folded_ear_patch, hook_patch, mushroom_patch
 from vdm.vdm_file import read_vdm
 from vdm.vdm_grid import vdm_to_patch
@@ -305,3 +306,14 @@ def test_an_augmented_part_near_the_squares_edge_bakes_with_a_narrower_band():
     moved = augment_patch(stitched_shipped("bunny-ear").patch, 3, augment_seed(0, record.id))[1].patch
     assert np.abs(moved.vertices[moved.labels == 1, :2]).max() > 0.9
     _assert_good_brush(moved, "bunny-ear a1")
+
+
+def test_unseen_points_are_the_space_no_view_of_the_rig_sees():
+    """Under the mushroom's cap beside its stem no view of the rig can see; beyond the cap, above it
+    and inside its solid (where a decoded dent would be an error the views show) they can judge."""
+    truth = mushroom_patch()
+    under_cap = [[0.35, 0.0, 0.38], [0.0, -0.35, 0.38]]
+    judged = [[0.9, 0.0, 0.05], [0.0, 0.0, 1.2], [0.0, 0.0, 0.75], [0.3, 0.0, 0.1]]
+    points = np.array(under_cap + judged)
+    assert unseen_points(truth, points, GRID_VIEWS).tolist() == [True] * 2 + [False] * 4
+    assert unseen_points(truth, points[-1:], (2,)).all()  # from straight above, the cap hides the stem's foot
