@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from vdm.errors import Rejected, VdmError
+from vdm.geometry import lattice_points
 from vdm.patch import PART, PLANE, Patch
 from vdm.patch_checks import patch_problem
-from vdm.reconstruct.sdf import BOX_MAX, PartSdf, sdf_lattice
+from vdm.reconstruct.sdf import BOX_MAX, PartSdf
 from vdm.remesh import remesh
 from vdm.topology import face_components
 
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 PLANE_SNAP = 0.05  # vertices this close to z = 0 (in edge lengths) lie on the plane
 COARSENINGS = 2  # a surface that is no disk is extracted again at half the lattice, this many times
+CHUNK = 131_072  # points per SDF evaluation
+SLOPE = 10.0  # the most the fitted SDF changes per unit (1 for a true distance; 5.2 on the full hook)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,40 @@ class SurfaceConfig:
     remesh_iterations: int = 3
 
 
+def _sdf_at(model: PartSdf, points: np.ndarray) -> np.ndarray:
+    """The part SDF at (N, 3) points, in chunks."""
+    import torch
+
+    device = model.box_min.device
+    values = np.zeros(len(points), np.float32)
+    with torch.no_grad():
+        for i in range(0, len(points), CHUNK):
+            chunk = torch.as_tensor(points[i : i + CHUNK], dtype=torch.float32, device=device)
+            values[i : i + CHUNK] = model(chunk).cpu().numpy()
+    return values
+
+
+def _part_lattice(model: PartSdf, axes: list[np.ndarray]) -> np.ndarray:
+    """The part SDF on a lattice (indexed x, y, z; equal spacing), exact wherever marching cubes
+    reads it. It is evaluated on every second point first; a point is evaluated too only where a
+    corner of its coarse cell is within the band of SLOPE times (1 + sqrt 3) spacings of the surface,
+    and elsewhere takes its coarse cell's first corner: a value of the same sign, never at the end
+    of a lattice edge that changes sign (the SDF changes by at most SLOPE per unit). The full hook's
+    lattice: 2.7 s instead of 13.5, the same mesh to the last bit."""
+    spacing = float(axes[0][1] - axes[0][0])
+    coarse_axes = [a[0] + 2.0 * spacing * np.arange(len(a) // 2 + 1) for a in axes]
+    coarse = _sdf_at(model, lattice_points(coarse_axes)).reshape([len(a) for a in coarse_axes])
+    band = SLOPE * (1.0 + np.sqrt(3.0)) * spacing
+    near = np.abs(coarse) < band
+    lower = [np.arange(len(a)) // 2 for a in axes]  # the coarse cell's first corner, per axis
+    for axis, first in enumerate(lower):  # near a coarse corner of the point's cell: either end, each axis
+        near = np.take(near, first, axis) | np.take(near, (np.arange(len(first)) + 1) // 2, axis)
+    values = coarse[np.ix_(*lower)]
+    where = np.nonzero(near)
+    values[where] = _sdf_at(model, np.stack([a[i] for a, i in zip(axes, where, strict=True)], 1))
+    return values
+
+
 def _union_mesh(model: PartSdf, lattice: int) -> tuple[np.ndarray, np.ndarray]:
     """Marching cubes of min(part SDF, z): the plane's component only, faces up."""
     from skimage.measure import marching_cubes
@@ -48,7 +85,7 @@ def _union_mesh(model: PartSdf, lattice: int) -> tuple[np.ndarray, np.ndarray]:
     cell = 2.0 / lattice
     xy = np.linspace(-1.0, 1.0, lattice + 1)
     z = (np.arange(int(np.ceil(BOX_MAX[2] / cell)) + 2) - 0.5) * cell  # z = 0 lies mid-cell
-    field = np.minimum(sdf_lattice(model, [xy, xy, z]), z[None, None, :])
+    field = np.minimum(_part_lattice(model, [xy, xy, z]), z[None, None, :])
     field[[0, -1], :, :] = z
     field[:, [0, -1], :] = z
     spacing = (cell, cell, cell)
