@@ -49,8 +49,7 @@ class QualitySettings:
 
 def quality_settings(quality: str) -> QualitySettings:
     """`fast`: 128 px views, 500 steps (about 30 s on this CPU); `full`: 256 px views, 1000 steps
-    of 1024 rays on a finer grid, a finer surface (about 3.5-4 minutes here, measured:
-    docs/reconstruct.md)."""
+    of 1024 rays on a finer grid, a finer surface (4-6 minutes here, measured: docs/reconstruct.md)."""
     if quality == "fast":
         return QualitySettings(128, SdfConfig(), SurfaceConfig(), FieldConfig())
     if quality == "full":
