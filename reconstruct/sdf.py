@@ -32,7 +32,6 @@ from scipy.ndimage import binary_dilation, binary_erosion, label
 from scipy.spatial.transform import Rotation
 from torch import nn
 
-from vdm.geometry import lattice_points
 from vdm.reconstruct.encoding import GridConfig, MultiResGrid
 from vdm.reconstruct.hull import Hull, carved_hull, hull_intervals
 from vdm.reconstruct.inputs import NormalViews
@@ -338,17 +337,3 @@ def fit_sdf(
                 },
             )
     return model
-
-
-@torch.no_grad()
-def sdf_lattice(model: PartSdf, axes: list[np.ndarray], chunk: int = 131_072) -> np.ndarray:
-    """The part SDF at every point of the lattice spanned by three axes, indexed x, y, z."""
-    grid = lattice_points(axes)
-    device = model.box_min.device
-    values = np.concatenate(
-        [
-            model(torch.as_tensor(grid[i : i + chunk], dtype=torch.float32, device=device)).cpu().numpy()
-            for i in range(0, len(grid), chunk)
-        ]
-    )
-    return values.reshape(*(len(a) for a in axes))
