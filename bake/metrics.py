@@ -118,20 +118,25 @@ def mesh_distance(points: np.ndarray, mesh: Patch) -> np.ndarray:
     return np.sqrt(np.asarray(squared).ravel())
 
 
-def _blocked(patch: Patch, origins: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """Which rays from `origins` along one `direction` meet the patch (libigl's AABB tree; the
-    same answers as trimesh's ray test on the shipped patches, without loading trimesh)."""
+def _first_hits(patch: Patch, origins: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The face each ray from `origins` along one `direction` meets first (-1: none) and how far
+    (libigl's AABB tree; the same answers as trimesh's ray test on the shipped patches, without
+    loading trimesh)."""
     import igl
 
     vertices = np.ascontiguousarray(patch.vertices, dtype=np.float64)
     faces = np.ascontiguousarray(patch.faces, dtype=np.int64)
     tree = igl.AABB()
     tree.init(vertices, faces)
+    starts = np.ascontiguousarray(origins, dtype=np.float64)
     rays = np.ascontiguousarray(np.broadcast_to(direction, origins.shape), dtype=np.float64)
-    face, _, _ = tree.intersect_ray_first(
-        vertices, faces, np.ascontiguousarray(origins, dtype=np.float64), rays
-    )
-    return np.asarray(face) >= 0
+    face, distance, _ = tree.intersect_ray_first(vertices, faces, starts, rays)
+    return np.asarray(face), np.asarray(distance)
+
+
+def _blocked(patch: Patch, origins: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Which rays from `origins` along one `direction` meet the patch."""
+    return _first_hits(patch, origins, direction)[0] >= 0
 
 
 def undercut_points(patch: Patch, samples: np.ndarray) -> np.ndarray:
@@ -261,7 +266,7 @@ def stray_geometry(
     nothing leaves the plane."""
     raised = decoded.faces[(decoded.vertices[decoded.faces, 2] != 0.0).any(axis=1)]
     if not len(raised):
-        return 0.0, 0.0, 0.0
+        return 0.0, 0.0, 0.0 if seen_by is not None else np.nan
     points = sample_surface(Patch(decoded.vertices, raised, decoded.labels), SAMPLES, seed).points
     distance = mesh_distance(points, patch)
     stray = distance > STRAY
@@ -276,30 +281,18 @@ def unseen_points(patch: Patch, points: np.ndarray, views: tuple[int, ...]) -> n
     """Which points lie where none of the rig's `views` can see: outside the patch's solid (the first
     surface straight below them faces up) and, in every view, behind it (some of the patch's surface
     within STRAY of the point's pixel lies STRAY or more nearer the camera)."""
-    import igl
     from scipy.ndimage import minimum_filter
 
     from vdm.rig import VIEW_EXTENT, VIEWS, pixel_rays, project
 
-    vertices = np.ascontiguousarray(patch.vertices, dtype=np.float64)
-    faces = np.ascontiguousarray(patch.faces, dtype=np.int64)
-    tree = igl.AABB()
-    tree.init(vertices, faces)
-
-    def first_hits(origins: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        starts = np.ascontiguousarray(origins, dtype=np.float64)
-        rays = np.ascontiguousarray(np.broadcast_to(direction, origins.shape), dtype=np.float64)
-        face, t, _ = tree.intersect_ray_first(vertices, faces, starts, rays)
-        return np.asarray(face), np.asarray(t)
-
-    below, _ = first_hits(points, np.array([0.0, 0.0, -1.0]))
-    corners = vertices[faces[np.maximum(below, 0)]]
+    below, _ = _first_hits(patch, points, np.array([0.0, 0.0, -1.0]))
+    corners = patch.vertices[patch.faces[np.maximum(below, 0)]]
     up = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])[:, 2] > 0.0
     hidden = (below >= 0) & up
     reach = int(np.ceil(STRAY * DEPTH_PIXELS / VIEW_EXTENT))
     for k in views:
         origins, direction = pixel_rays(VIEWS[k], DEPTH_PIXELS)
-        face, t = first_hits(origins, direction)
+        face, t = _first_hits(patch, origins, direction)
         depth = np.where(face >= 0, t, np.inf).reshape(DEPTH_PIXELS, DEPTH_PIXELS)
         nearest = minimum_filter(depth, size=2 * reach + 1, mode="nearest")
         pixels, along = project(points, VIEWS[k], DEPTH_PIXELS)
