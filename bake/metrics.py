@@ -118,31 +118,34 @@ def mesh_distance(points: np.ndarray, mesh: Patch) -> np.ndarray:
     return np.sqrt(np.asarray(squared).ravel())
 
 
-def _first_hits(patch: Patch, origins: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The face each ray from `origins` along one `direction` meets first (-1: none) and how far
-    (libigl's AABB tree; the same answers as trimesh's ray test on the shipped patches, without
-    loading trimesh)."""
-    import igl
+class _Rays:
+    """Ray casting against one patch (libigl's AABB tree, built once; the same answers as trimesh's
+    ray test on the shipped patches, without loading trimesh)."""
 
-    vertices = np.ascontiguousarray(patch.vertices, dtype=np.float64)
-    faces = np.ascontiguousarray(patch.faces, dtype=np.int64)
-    tree = igl.AABB()
-    tree.init(vertices, faces)
-    starts = np.ascontiguousarray(origins, dtype=np.float64)
-    rays = np.ascontiguousarray(np.broadcast_to(direction, origins.shape), dtype=np.float64)
-    face, distance, _ = tree.intersect_ray_first(vertices, faces, starts, rays)
-    return np.asarray(face), np.asarray(distance)
+    def __init__(self, patch: Patch) -> None:
+        import igl
 
+        self.vertices = np.ascontiguousarray(patch.vertices, dtype=np.float64)
+        self.faces = np.ascontiguousarray(patch.faces, dtype=np.int64)
+        self.tree = igl.AABB()
+        self.tree.init(self.vertices, self.faces)
 
-def _blocked(patch: Patch, origins: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """Which rays from `origins` along one `direction` meet the patch."""
-    return _first_hits(patch, origins, direction)[0] >= 0
+    def first_hits(self, origins: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The face each ray from `origins` along one `direction` meets first (-1: none) and how far."""
+        starts = np.ascontiguousarray(origins, dtype=np.float64)
+        rays = np.ascontiguousarray(np.broadcast_to(direction, origins.shape), dtype=np.float64)
+        face, distance, _ = self.tree.intersect_ray_first(self.vertices, self.faces, starts, rays)
+        return np.asarray(face), np.asarray(distance)
+
+    def blocked(self, origins: np.ndarray, direction: np.ndarray) -> np.ndarray:
+        """Which rays from `origins` along one `direction` meet the patch."""
+        return self.first_hits(origins, direction)[0] >= 0
 
 
 def undercut_points(patch: Patch, samples: np.ndarray) -> np.ndarray:
     """Which sample points of a patch have patch surface straight above them (+z)."""
     up = np.array([0.0, 0.0, 1.0])
-    return _blocked(patch, samples + 1e-4 * up, up)
+    return _Rays(patch).blocked(samples + 1e-4 * up, up)
 
 
 def seen_points(patch: Patch, samples: np.ndarray, normals: np.ndarray, views: tuple[int, ...]) -> np.ndarray:
@@ -150,11 +153,12 @@ def seen_points(patch: Patch, samples: np.ndarray, normals: np.ndarray, views: t
     (orthographic rays toward the camera)."""
     from vdm.rig import VIEWS, camera_axes
 
+    rays = _Rays(patch)
     seen = np.zeros(len(samples), dtype=bool)
     for k in views:
         toward = -camera_axes(VIEWS[k])[2]
         facing = ~seen & (normals @ toward > 0.0)
-        hit = _blocked(patch, samples[facing] + 1e-4 * toward, toward)
+        hit = rays.blocked(samples[facing] + 1e-4 * toward, toward)
         seen[np.flatnonzero(facing)[~hit]] = True
     return seen
 
@@ -285,14 +289,15 @@ def unseen_points(patch: Patch, points: np.ndarray, views: tuple[int, ...]) -> n
 
     from vdm.rig import VIEW_EXTENT, VIEWS, pixel_rays, project
 
-    below, _ = _first_hits(patch, points, np.array([0.0, 0.0, -1.0]))
+    rays = _Rays(patch)
+    below, _ = rays.first_hits(points, np.array([0.0, 0.0, -1.0]))
     corners = patch.vertices[patch.faces[np.maximum(below, 0)]]
     up = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])[:, 2] > 0.0
     hidden = (below >= 0) & up
     reach = int(np.ceil(STRAY * DEPTH_PIXELS / VIEW_EXTENT))
     for k in views:
         origins, direction = pixel_rays(VIEWS[k], DEPTH_PIXELS)
-        face, t = _first_hits(patch, origins, direction)
+        face, t = rays.first_hits(origins, direction)
         depth = np.where(face >= 0, t, np.inf).reshape(DEPTH_PIXELS, DEPTH_PIXELS)
         nearest = minimum_filter(depth, size=2 * reach + 1, mode="nearest")
         pixels, along = project(points, VIEWS[k], DEPTH_PIXELS)
