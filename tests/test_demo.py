@@ -20,7 +20,9 @@ from vdm.surface_metrics import compare
 from vdm.vdm_file import read_vdm
 from vdm.vdm_grid import vdm_to_patch
 
-pytestmark = pytest.mark.slow  # minutes in all: `make test` runs it, `make test-fast` leaves it out
+# minutes in all: `make test` runs it, `make test-fast` leaves it out; one worker runs the demo once
+# for all its tests (each pytest-xdist worker would run the module fixture again: 78 s each)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 @pytest.fixture(scope="module")
