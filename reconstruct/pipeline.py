@@ -85,12 +85,12 @@ class ReconstructResult:
 
 
 class _Progress:
-    """A tqdm bar over one stage's steps that shows the current losses."""
+    """A bar over one stage's steps that shows the current losses (vdm.progress.step_bar)."""
 
     def __init__(self, total: int, label: str, enabled: bool) -> None:
-        from tqdm import tqdm
+        from vdm.progress import step_bar
 
-        self.bar = tqdm(total=total, desc=label, disable=not enabled, leave=False, mininterval=0.5)
+        self.bar = step_bar(total=total, desc=label, enabled=enabled)
         self.last: dict[str, float] = {}
 
     def __call__(self, step: int, losses: dict[str, float]) -> None:

@@ -7,6 +7,7 @@ end to end from the command line. Small views and few steps: seconds, not minute
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -174,6 +175,11 @@ def test_stage2_field_end_to_end(tmp_path, clean, run_cli, monkeypatch):
     out = tmp_path / "out"
     result = run_cli("reconstruct", views, "--out", out, "--stage2", "field", "--resolution", "256")
     assert result.code == 0, result.err
+    # stderr is no terminal here: each stage's bar is plain lines (no carriage returns), the last with
+    # its whole count
+    assert "\r" not in result.err
+    for stage, steps in (("stage 1 \\(SDF\\)", SMALL_SDF.iterations), ("stage 2 \\(field\\)", 300)):
+        assert re.search(rf"^{stage}: 100%\|#+\| {steps}/{steps} \[", result.err, re.M), result.err
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["stage2"] == "field" and "map" not in report
     assert report["losses"]["field_chamfer"] < 0.01

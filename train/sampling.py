@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from PIL import Image
-from tqdm import tqdm
 
+from vdm.progress import step_bar
 from vdm.rig import GRID_COLS, GRID_ROWS
 from vdm.train.config import GUIDANCE, SAMPLE_STEPS
 from vdm.train.model import Zero123PlusModel
@@ -54,7 +54,7 @@ def sample_grids(
     cell = model.tile_size // model.latent_factor
     shape = (batch, model.unet.config.in_channels, GRID_ROWS * cell, GRID_COLS * cell)
     latents = torch.randn(shape, generator=generator, device=device, dtype=dtype) * scheduler.init_noise_sigma
-    for t in tqdm(scheduler.timesteps, desc="sampling", disable=not progress, leave=False):
+    for t in step_bar(scheduler.timesteps, desc="sampling", enabled=progress):
         inputs = torch.cat([latents] * 2) if guided else latents
         inputs = scheduler.scale_model_input(inputs, t)
         noise = torch.randn(cond.shape, generator=generator, device=device, dtype=dtype)

@@ -9,8 +9,11 @@ return per step), so a log of a six-hour run said nothing for six hours; the pla
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Iterable
 from types import TracebackType
+from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -117,3 +120,42 @@ class WorkProgress:
             self._bar.__exit__(kind, exc, traceback)
         elif self.done > self._first and self._said != self.done:
             self._line(time.monotonic())  # the last count, unless a line said it already
+
+
+class _LogLines:
+    """A file for tqdm that is not a terminal: each refresh becomes one plain line (tqdm would return
+    the carriage to redraw in place, which a log file keeps as one endless line); the erasing
+    refresh a closing bar makes (blank) is dropped."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").strip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def step_bar(
+    iterable: Iterable | None = None, *, total: int | None = None, desc: str, enabled: bool = True
+) -> Any:
+    """A tqdm bar over the steps of one stage (a reconstruction, diffusion sampling): live on a
+    terminal, and where stderr is a file or a pipe a plain ASCII line every LINE_EVERY_S seconds.
+    It stays a tqdm bar either way: the web app shows tqdm bars as its progress (Gradio's
+    track_tqdm)."""
+    from tqdm import tqdm
+
+    terminal = sys.stderr.isatty()
+    return tqdm(
+        iterable,
+        total=total,
+        desc=desc,
+        disable=not enabled,
+        leave=not terminal,  # a log keeps the last count
+        file=sys.stderr if terminal else _LogLines(sys.stderr),
+        mininterval=0.5 if terminal else LINE_EVERY_S,
+        ascii=not terminal,
+    )
