@@ -10,11 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vdm.bake.blend import NAME_LENGTH, BrushAsset
+from vdm.bake.blend import NAME_LENGTH, BrushAsset, file_stem
 from vdm.bake.formats import FORMATS
 from vdm.errors import printable
-
-UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # not in a file name on any of the sculptors' systems
 
 # Words a curator's note (or a procedural part's generator) names a part by: the catalog below
 # VDM/ that groups like parts, in this order of precedence.
@@ -77,11 +75,6 @@ def brush_asset(
         preview=preview,
         license=license,
     )
-
-
-def file_stem(name: str) -> str:
-    """A brush's name as a file name (characters no file system takes become '-')."""
-    return UNSAFE.sub("-", name).strip(" .") or "brush"
 
 
 BRUSH_FILES = ("report.json", "brush.blend", "icon.png", "blender_assets.cats.txt")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 import uuid
@@ -104,11 +105,20 @@ def write_catalogs(folder: Path, catalogs: list[str]) -> Path:
     return write_text_atomic(folder / CATALOG_FILE, "\n".join(lines) + "\n")
 
 
+UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # not in a file name on any of the sculptors' systems
+
+
+def file_stem(name: str) -> str:
+    """A brush's name as a file name (characters no file system takes become '-')."""
+    return UNSAFE.sub("-", name).strip(" .") or "brush"
+
+
 def _entries(assets: list[BrushAsset]) -> list[dict]:
     return [
         {
             **{k: v for k, v in asdict(a).items() if k not in ("vdm", "preview", "catalog", "tags")},
             "exr": str(Path(a.vdm).resolve()),
+            "packed_as": f"//{file_stem(a.name)}.exr",  # the baker's folders stay out of the .blend
             "preview": str(Path(a.preview).resolve()),
             "tags": list(a.tags),
             "catalog_id": catalog_id(a.catalog),

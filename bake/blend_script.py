@@ -4,11 +4,12 @@ Baker sets one up, saved as assets in one .blend, each with a preview that Blend
     python blend_script.py icons BRUSHES.json            # render the icons not rendered yet
     python blend_script.py write BRUSHES.json OUT.blend  # the brushes, with their icons (rendered if missing)
 
-BRUSHES.json: {"brushes": [{"name", "exr", "description", "tags", "license", "author", "catalog_id",
-"preview"}]}; `preview` is the icon's PNG (Blender's render of the stamp): several processes can
-render the icons of one library's shards, and one then writes the library. It imports bpy, numpy (the
-one bpy ships with) and the standard library only: it runs in the separate environment that holds
-Blender's module (`.venv-blender`), started by `bake/blend.py`.
+BRUSHES.json: {"brushes": [{"name", "exr", "packed_as", "description", "tags", "license", "author",
+"catalog_id", "preview"}]}; `packed_as` is the packed EXR's path relative to the .blend; `preview` is
+the icon's PNG (Blender's render of the stamp): several processes can render the icons of one library's
+shards, and one then writes the library. It imports bpy, numpy (the one bpy ships with) and the standard
+library only: it runs in the separate environment that holds Blender's module (`.venv-blender`), started
+by `bake/blend.py`.
 
 A brush: Draw, its texture the EXR (packed, Non-Color, not clamped, EXTEND beyond the image as the
 baker sets it), Area Plane mapping with vector displacement, Anchored stroke, constant falloff,
@@ -221,6 +222,7 @@ def write(manifest: str, out: str) -> None:
     for entry in entries:
         texture = _texture(entry)
         texture.image.pack()
+        texture.image.filepath_raw = entry["packed_as"]  # relative: no path of the baker's machine
         brush = _brush(entry, texture)
         size, pixels = _icon_pixels(entry["preview"])
         preview = brush.preview_ensure()

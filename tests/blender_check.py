@@ -83,6 +83,7 @@ def _settings(brush) -> dict:
         "clamp": brush.texture.use_clamp,
         "colorspace": image.colorspace_settings.name,
         "packed": image.packed_file is not None,
+        "image_path": image.filepath_raw,
         "size": list(image.size),
     }
 

@@ -157,6 +157,9 @@ def test_the_blend_file_is_a_named_brush_asset_that_blender_stamps_as_mesh_ply(t
     assert brush["strength"] == 1.0 and not brush["pressure_strength"]
     assert brush["extension"] == "EXTEND" and not brush["clamp"] and brush["colorspace"] == "Non-Color"
     assert brush["packed"] and brush["size"] == [512, 512]
+    # packed, its path relative to the .blend (read back, Blender resolves it beside the library): the
+    # baking machine's folders are not in the file
+    assert brush["image_path"] == str(out.resolve() / "Right horn.exr")
     assert brush["asset"] and brush["sculpt_shelf"] and "right horn" in brush["description"]
     assert {"vdm", "horn", "cow", "512px"} <= set(brush["tags"])
     assert (
