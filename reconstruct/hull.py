@@ -48,6 +48,20 @@ def carved_hull(bare: dict[int, np.ndarray], box_min: np.ndarray, box_max: np.nd
     return Hull(occupied, lo, (hi - lo) / (HULL_LATTICE - 1))
 
 
+def in_hull(hull: Hull, points: np.ndarray) -> np.ndarray:
+    """Whether each point (..., 3) falls in a voxel of the hull (the nearest; beyond the box, the edge's)."""
+    cell = np.clip(np.rint((points - hull.lo) / hull.spacing).astype(int), 0, hull.occupied.shape[0] - 1)
+    return hull.occupied[cell[..., 0], cell[..., 1], cell[..., 2]]
+
+
+def empty_space_share(hull: Hull, points: np.ndarray) -> float:
+    """The share of (N, 3) surface points that lie where the views prove space empty (outside the
+    hull). A fit that dissolved its start shape puts none there (at most 1.8 % on 247 fits of the six
+    benchmark parts, seeds and settings); the dome a failed fit leaves over the plane, half or more
+    (49-77 %, docs/reconstruct.md)."""
+    return float(1.0 - in_hull(hull, points).mean()) if len(points) else 0.0
+
+
 def hull_intervals(
     hull: Hull, origins: np.ndarray, directions: np.ndarray, near: np.ndarray, far: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -63,9 +77,7 @@ def hull_intervals(
         t = near[rows, None] + step * np.arange(count)[None, :]
         t = np.minimum(t, far[rows, None])
         points = origins[rows, None] + t[..., None] * directions[rows, None]
-        cell = np.rint((points - hull.lo) / hull.spacing).astype(int)
-        cell = np.clip(cell, 0, HULL_LATTICE - 1)
-        hit = hull.occupied[cell[..., 0], cell[..., 1], cell[..., 2]]
+        hit = in_hull(hull, points)
         crosses = hit.any(1)
         first = np.argmax(hit, 1)
         last = count - 1 - np.argmax(hit[:, ::-1], 1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
-from vdm.patch import write_patch
+from vdm.patch import PART, Patch, write_patch
 from vdm.reconstruct.config import QUALITIES, ReconstructConfig
 from vdm.reconstruct.encoding import GridConfig
 from vdm.reconstruct.field import FieldConfig
@@ -32,6 +32,8 @@ from vdm.vdm_file import write_vdm
 from vdm.vdm_grid import vdm_to_patch
 
 if TYPE_CHECKING:
+    import torch
+
     from vdm.reconstruct.inputs import NormalViews
 
 log = logging.getLogger(__name__)
@@ -103,27 +105,73 @@ class _Progress:
         self.bar.close()
 
 
+EMPTY_SPACE = 0.1  # a surface with more than this share where the views prove space empty failed
+SURFACE_POINTS = 4000  # points of the part's surface sampled for that share
+REFIT_CARVE = 10.0  # the carve term's weight when a failed fit is made again (1 left the hook's dome)
+
+
+def _stage1(
+    views: NormalViews, settings: QualitySettings, config: ReconstructConfig, device: torch.device, info: dict
+) -> Patch:
+    """Stage 1's surface as a patch. A fit can fail by its seed: at five of nine seeds the hook's
+    start hemisphere grows into a dome over the plane instead of dissolving, at one it vanishes
+    (docs/reconstruct.md). A fit whose surface is refused (no disk, the bare plane) or lies more than
+    EMPTY_SPACE where the views prove space empty is made again at the next seed with the carve term
+    on (sdf.SdfConfig.carve_weight); of the surfaces made, the one with the least surface there is
+    kept. A sound fit is never made twice, so its VDM is what it was."""
+    from vdm.reconstruct.hull import empty_space_share
+    from vdm.reconstruct.sdf import fit_sdf
+    from vdm.reconstruct.surface_patch import surface_patch
+    from vdm.surface_metrics import sample_surface
+
+    timings = info["timings"]
+    made: list[tuple[float, Patch, dict[str, float]]] = []
+    refusal: VdmError | None = None
+    tries = ((config.seed, settings.sdf), (config.seed + 1, replace(settings.sdf, carve_weight=REFIT_CARVE)))
+    for seed, sdf_config in tries:
+        start = time.perf_counter()
+        label = "stage 1 (SDF)" if seed == config.seed else "stage 1 (SDF), made again"
+        bar = _Progress(sdf_config.iterations, label, config.progress)
+        model = fit_sdf(views, sdf_config, device, seed, bar)
+        bar.close()
+        timings["stage1"] = timings.get("stage1", 0.0) + time.perf_counter() - start
+        start = time.perf_counter()
+        try:
+            patch = surface_patch(model, settings.surface)
+        except VdmError as exc:
+            refusal, failure = refusal or exc, f"gave no surface a VDM can hold ({exc})"
+        else:
+            part = patch.faces[(patch.labels[patch.faces] == PART).any(axis=1)]
+            points = sample_surface(Patch(patch.vertices, part, patch.labels), SURFACE_POINTS, seed).points
+            made.append((empty_space_share(model.hull, points), patch, bar.last))
+            if made[-1][0] <= EMPTY_SPACE:
+                break
+            failure = f"put {made[-1][0]:.0%} of the part's surface where the views show empty space"
+        finally:
+            timings["extract"] = timings.get("extract", 0.0) + time.perf_counter() - start
+        if seed == config.seed:
+            log.warning(
+                "Stage 1 %s: a failed fit; made again at seed %d, empty space carved.", failure, seed + 1
+            )
+    if not made:
+        raise refusal
+    share, patch, last = min(made, key=lambda fit: fit[0])
+    info["losses"].update({f"sdf_{k}": v for k, v in last.items()})
+    info["stage1"] = {"fits": len(made) + (refusal is not None), "empty_space_share": share}
+    return patch
+
+
 def _neural(
     views: NormalViews, settings: QualitySettings, config: ReconstructConfig, out: Path, info: dict
 ) -> tuple[np.ndarray, Path]:
     """Stage 1 and stage 2 (the bake of its surface, or `--stage2 field`); fills info's timings,
     losses and map report; returns the displacement and stage1.ply."""
     from vdm.bake.brush import bake_patch
-    from vdm.reconstruct.sdf import fit_sdf
-    from vdm.reconstruct.surface_patch import surface_patch
 
     device = pick_device(config.device)
     timings, losses = info["timings"], info["losses"]
-    start = time.perf_counter()
-    bar = _Progress(settings.sdf.iterations, "stage 1 (SDF)", config.progress)
-    model = fit_sdf(views, settings.sdf, device, config.seed, bar)
-    bar.close()
-    losses.update({f"sdf_{k}": v for k, v in bar.last.items()})
-    timings["stage1"] = time.perf_counter() - start
-    start = time.perf_counter()
-    patch = surface_patch(model, settings.surface)
+    patch = _stage1(views, settings, config, device, info)
     stage1_path = write_patch(out / "stage1.ply", patch)
-    timings["extract"] = time.perf_counter() - start
     start = time.perf_counter()
     if config.stage2 == "field":
         from vdm.reconstruct.field import field_stage2

@@ -33,7 +33,7 @@ from scipy.spatial.transform import Rotation
 from torch import nn
 
 from vdm.reconstruct.encoding import GridConfig, MultiResGrid
-from vdm.reconstruct.hull import Hull, carved_hull, hull_intervals
+from vdm.reconstruct.hull import Hull, carved_hull, hull_intervals, in_hull
 from vdm.reconstruct.inputs import NormalViews
 from vdm.rig import VIEWS, pixel_rays
 
@@ -72,6 +72,7 @@ class SdfConfig:
     part_ray_share: float = 0.6  # share of each batch drawn from rays that see the part
     part_margin: float = 0.016  # ... or lie this close to one (a fraction of the view size)
     start_radius: float = 0.5  # the SDF starts as a hemisphere of this radius on the plane
+    carve_weight: float = 0.0  # no part where the views prove space empty (the refit of a dome: pipeline)
 
 
 class PartSdf(nn.Module):
@@ -88,6 +89,7 @@ class PartSdf(nn.Module):
         self.start_radius = config.start_radius
         self.register_buffer("box_min", torch.tensor(BOX_MIN))
         self.register_buffer("box_size", torch.tensor(BOX_MAX) - torch.tensor(BOX_MIN))
+        self.hull: Hull | None = None  # the carved hull of the views it was fitted to (fit_sdf)
         self.to(device)
 
     def forward(self, p: torch.Tensor) -> torch.Tensor:
@@ -263,6 +265,15 @@ def render(
     return Rendered(part + plane_weight, normal, surface, gradient, part)
 
 
+def _carve_loss(hull: Hull, points: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """How far inside the part the points above the plane that lie where the views prove space empty
+    (outside the carved hull) are: the free-space term acts only along the few rays that see bare
+    plane, too weakly to dissolve a dome the start hemisphere grew into (docs/reconstruct.md)."""
+    carved = ~in_hull(hull, points.detach().cpu().numpy()) & (points[:, 2] > 0.0).cpu().numpy()
+    carved = torch.as_tensor(carved, device=points.device)
+    return (-values[carved]).clamp_min(0.0).mean() if carved.any() else values.sum() * 0.0
+
+
 def fit_sdf(
     views: NormalViews,
     config: SdfConfig,
@@ -270,10 +281,12 @@ def fit_sdf(
     seed: int,
     progress: Callable[[int, dict[str, float]], None] | None = None,
 ) -> PartSdf:
-    """Fit the part SDF to the views; `progress(step, losses)` is called every iteration."""
+    """Fit the part SDF to the views (the model keeps their carved hull); `progress(step, losses)` is
+    called every iteration."""
     torch.manual_seed(seed)
     bank = build_rays(views, device, config.part_margin)
     model = PartSdf(config, device)
+    model.hull = bank.hull
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.99), eps=1e-15, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: 0.1 ** (step / max(config.iterations, 1))
@@ -299,7 +312,8 @@ def fit_sdf(
         cos = nn.functional.cosine_similarity(out.normal[fg], bank.normals[index][fg], dim=-1)
         normal_loss = (1.0 - cos).mean() if fg.any() else opacity.sum() * 0.0
         free = box_min + box_size * torch.rand(512, 3, device=device)
-        _, free_grad = model.with_gradient(free, eps)
+        free_values, free_grad = model.with_gradient(free, eps)
+        carve = _carve_loss(bank.hull, free, free_values) if config.carve_weight else 0.0
         on_part = out.part_weight.detach() > 0.5
         grads = torch.cat([out.gradient[on_part], free_grad])
         eikonal = ((grads.norm(dim=-1) - 1.0) ** 2).mean()
@@ -322,6 +336,7 @@ def fit_sdf(
             + config.mask_weight * mask_loss
             + config.eikonal_weight * eikonal
             + config.smooth_weight * smooth
+            + config.carve_weight * carve
         )
         optimiser.zero_grad(set_to_none=True)
         loss.backward()

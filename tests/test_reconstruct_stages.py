@@ -10,6 +10,7 @@ import torch
 from vdm.patch import PART
 from vdm.patch_checks import patch_problem
 from vdm.reconstruct.encoding import GridConfig
+from vdm.reconstruct.hull import empty_space_share, in_hull
 from vdm.reconstruct.inputs import load_normal_views
 from vdm.reconstruct.sdf import SdfConfig, build_rays, fit_sdf, silhouette
 from vdm.reconstruct.surface_patch import SurfaceConfig, surface_patch
@@ -38,8 +39,7 @@ def test_the_carved_hull_holds_the_part_and_narrows_only_the_rays_that_cross_it(
     hull = bank.hull
     truth = sample_surface(mushroom_patch(), 20_000, 0).points
     truth = truth[truth[:, 2] > 0.01]
-    cell = np.clip(np.rint((truth - hull.lo) / hull.spacing).astype(int), 0, hull.occupied.shape[0] - 1)
-    assert hull.occupied[cell[:, 0], cell[:, 1], cell[:, 2]].all()  # never carves the part
+    assert in_hull(hull, truth).all()  # never carves the part
     assert hull.occupied.mean() < 0.6  # uncarved, everything above the plane: 0.95 of the box
     # a part ray is cut to where it crosses the hull (the mushroom's cap fills much of it); most
     # bare-plane rays cross none of it and keep their whole length down to the plane
@@ -49,6 +49,18 @@ def test_the_carved_hull_holds_the_part_and_narrows_only_the_rays_that_cross_it(
     assert (narrowed <= whole + 1e-6).all() and narrowed.sum() < 0.9 * whole.sum()  # 0.87 measured
     whole_bare = (bank.t_near[bare] == unclipped.t_near[bare]) & (bank.t_far[bare] == unclipped.t_far[bare])
     assert whole_bare.float().mean() > 0.7  # 0.79: those beside the part cross the hull's margin
+
+
+def test_a_dome_over_the_plane_lies_where_the_views_prove_space_empty(views):
+    """The figure by which the pipeline knows a failed fit (a dome the start hemisphere grew into)."""
+    hull = build_rays(views, CPU).hull
+    truth = sample_surface(mushroom_patch(), 20_000, 0).points
+    assert empty_space_share(hull, truth[truth[:, 2] > 0.01]) == 0.0
+    rng = np.random.default_rng(0)
+    dome = rng.normal(size=(20_000, 3))
+    dome = dome / np.linalg.norm(dome, axis=1, keepdims=True)
+    dome[:, 2] = np.abs(dome[:, 2])
+    assert empty_space_share(hull, 0.95 * dome) > 0.5  # around the cap, above the plane it shows bare
 
 
 def test_a_speck_of_noisy_plane_normals_is_not_part_of_the_silhouette():
