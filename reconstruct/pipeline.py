@@ -113,12 +113,12 @@ REFIT_CARVE = 10.0  # the carve term's weight when a failed fit is made again (1
 def _stage1(
     views: NormalViews, settings: QualitySettings, config: ReconstructConfig, device: torch.device, info: dict
 ) -> Patch:
-    """Stage 1's surface as a patch. A fit can fail by its seed: at five of nine seeds the hook's
-    start hemisphere grows into a dome over the plane instead of dissolving, at one it vanishes
-    (docs/reconstruct.md). A fit whose surface is refused (no disk, the bare plane) or lies more than
-    EMPTY_SPACE where the views prove space empty is made again at the next seed with the carve term
-    on (sdf.SdfConfig.carve_weight); of the surfaces made, the one with the least surface there is
-    kept. A sound fit is never made twice, so its VDM is what it was."""
+    """Stage 1's surface as a patch. A fit can fail by its seed: at five of nine seeds the hook's fit
+    fails, its start hemisphere growing into a dome over the plane instead of dissolving, or (once)
+    the part vanishing (docs/reconstruct.md). A fit whose surface is refused (no disk, the bare
+    plane) or lies more than EMPTY_SPACE where the views prove space empty is made again at the next
+    seed with the carve term on (sdf.SdfConfig.carve_weight); of the surfaces made, the one with the
+    least surface there is kept. A sound fit is never made twice, so its VDM is what it was."""
     from vdm.reconstruct.hull import empty_space_share
     from vdm.reconstruct.sdf import fit_sdf
     from vdm.reconstruct.surface_patch import surface_patch

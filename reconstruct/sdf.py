@@ -17,7 +17,8 @@ smoothness term (normals at a surface point and a jittered neighbour agree), fre
 weight on rays that see the bare plane: what empties the space under an overhang), and silhouette
 (a ray that shows the part stops on it, not on the plane: what grows a part far outside the start;
 it fades to 0 so that the normals have the last word). Rays are sampled only across the carved
-visual hull (reconstruct.hull), so thin ends do not fall between samples.
+visual hull (reconstruct.hull), so thin ends do not fall between samples. A carve term (no part at
+free-space points outside the hull) is on only when the pipeline makes a failed fit again.
 """
 
 from __future__ import annotations
