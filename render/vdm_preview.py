@@ -1,4 +1,4 @@
-"""The preview image of a VDM: the surface it encodes, shaded, from three angles of the rig."""
+"""The preview image of a VDM: the surface it encodes, shaded, from three angles of the rig, each named."""
 
 from __future__ import annotations
 
@@ -9,23 +9,38 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from vdm.patch import Patch
-from vdm.render.picture import PICTURE_SIZE, height_coloured, patch_picture
-from vdm.rig import PLANE_GREY
+from vdm.render.picture import PICTURE_SIZE, PICTURE_VIEWS, height_coloured, patch_picture
+from vdm.rig import PLANE_GREY, VIEWS
 from vdm.vdm_grid import vdm_to_patch
 
 PREVIEW_MESH_RESOLUTION = 128  # the decoded grid drawn: 33k faces, smooth-shaded at 320 pixels a view
 OUTSIDE_GREY = 0.68  # the plane outside the brush's circle, lighter: where a stamp never reaches
+NAME_BAND = 26  # pixels of the band above the views that names them
 
 
 def write_preview(path: str | Path, displacement: np.ndarray, size: int = PICTURE_SIZE) -> Path:
-    """Render the displaced plane and write its three views as one PNG."""
+    """Render the displaced plane and write its three views as one PNG, each named above it."""
     from vdm.images import write_png
 
     patch = vdm_to_patch(displacement, min(PREVIEW_MESH_RESOLUTION, displacement.shape[0]))
-    write_png(path, patch_picture(stamp_coloured(patch), size))
+    write_png(path, _named_views(patch_picture(stamp_coloured(patch), size), PICTURE_VIEWS))
     return Path(path)
+
+
+def _named_views(picture: np.ndarray, views: tuple[int, ...]) -> Image.Image:
+    """The views side by side under a white band that names each (`View.name`)."""
+    size = picture.shape[0]
+    canvas = Image.new("RGB", (picture.shape[1], size + NAME_BAND), "white")
+    canvas.paste(Image.fromarray(picture), (0, NAME_BAND))
+    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default(size=NAME_BAND * 0.6)
+    for column, k in enumerate(views):
+        text = f"{VIEWS[k].name} (view {k})"
+        left = column * size + (size - font.getlength(text)) / 2
+        draw.text((left, NAME_BAND * 0.2), text, fill=(60, 60, 60), font=font)
+    return canvas
 
 
 def stamp_coloured(patch: Patch) -> Patch:

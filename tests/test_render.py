@@ -272,3 +272,26 @@ def test_pictures_for_people_colour_by_height_not_by_labels():
     low = z < 0.1 * HEIGHT_RAMP  # where the part meets the plane
     assert (stitched.labels[low] == PART).sum() > 10  # a label colouring paints these clay: the fringe
     assert np.abs(colours[low] - grey).max() <= 0.1 * np.abs(clay - grey).max() + 1
+
+
+def test_a_vdm_preview_names_each_of_its_views(tmp_path):
+    """preview.png: three views of the decoded surface, each named above it as a person would say
+    where the camera looks from (the rig of docs/conventions.md section 4)."""
+    from vdm.render.picture import PICTURE_SIZE, PICTURE_VIEWS
+    from vdm.render.vdm_preview import NAME_BAND, write_preview
+
+    assert [v.name for v in VIEWS] == [
+        "turned 60° left",
+        "turned 30° left",
+        "face on",
+        "turned 30° right",
+        "turned 60° right",
+        "45° from above",
+        "45° from below",
+    ]
+    picture = read_image(write_preview(tmp_path / "preview.png", np.zeros((64, 64, 3), np.float32)))
+    assert picture.shape == (PICTURE_SIZE + NAME_BAND, len(PICTURE_VIEWS) * PICTURE_SIZE, 3)
+    band = picture[:NAME_BAND].min(axis=2)
+    for column in range(len(PICTURE_VIEWS)):  # dark letters over each view
+        assert (band[:, column * PICTURE_SIZE : (column + 1) * PICTURE_SIZE] < 128).sum() > 50
+    assert (picture[NAME_BAND:].min(axis=2) < 250).mean() > 0.3  # the views: the plane, grey

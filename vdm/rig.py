@@ -32,6 +32,17 @@ class View:
     azimuth_deg: float
     elevation_deg: float
 
+    @property
+    def name(self) -> str:
+        """Where the camera looks from, as a person would say it (the stamp faces the front view;
+        positive azimuth turns the camera toward +x, the picture's right; positive elevation toward
+        +y, its top)."""
+        if self.elevation_deg:
+            return f"{abs(self.elevation_deg):.0f}° from {'above' if self.elevation_deg > 0 else 'below'}"
+        if self.azimuth_deg:
+            return f"turned {abs(self.azimuth_deg):.0f}° {'right' if self.azimuth_deg > 0 else 'left'}"
+        return "face on"
+
 
 VIEWS: tuple[View, ...] = (
     View(0, -60.0, 0.0),
