@@ -30,7 +30,7 @@ from vdm.console import table_console
 from vdm.dataset import read_jsonl, read_manifest
 from vdm.errors import VdmError
 from vdm.images import write_png
-from vdm.patch import PART, Patch, read_patch
+from vdm.patch import Patch, part_faces, read_patch
 from vdm.records import shipped_record, shipped_records
 from vdm.render.vdm_preview import write_preview
 from vdm.rig import FRONT_VIEW
@@ -158,10 +158,10 @@ def part_picture(patch: Patch, size: int) -> np.ndarray:
     `vdm generate`, like the GenVDM example inputs."""
     from vdm.render.renderer import PatchRenderer
 
-    part_faces = patch.faces[(patch.labels[patch.faces] == PART).all(axis=1)]
-    if len(part_faces) == 0:
+    faces = part_faces(patch)
+    if len(faces) == 0:
         raise VdmError("The held-out patch has no part faces to picture.")
-    part = Patch(patch.vertices, part_faces, patch.labels, patch.vertex_colors)
+    part = Patch(patch.vertices, faces, patch.labels, patch.vertex_colors)
     with PatchRenderer(size) as renderer:
         view = renderer.render(part, views=[FRONT_VIEW])[FRONT_VIEW]
     alpha = np.where(view.mask, 255, 0).astype(np.uint8)

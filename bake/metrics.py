@@ -37,7 +37,7 @@ import numpy as np
 from vdm.bake.stamp import StampFit
 from vdm.bake.uncross import crossing_pixels
 from vdm.geometry import face_areas, signed_areas_2d
-from vdm.patch import PART, Patch
+from vdm.patch import Patch, part_faces
 from vdm.surface_metrics import sample_surface
 from vdm.vdm_grid import pixel_centres, vdm_to_patch
 
@@ -171,11 +171,11 @@ def away_from_footprint(patch: Patch, resolution: int, scale: float = 1.0) -> np
 
     from vdm.bake.sample import locate
 
-    part_faces = patch.faces[(patch.labels[patch.faces] == PART).any(axis=1)]
+    faces = part_faces(patch, touching=True)
     shadow = np.zeros(resolution * resolution, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):  # faces standing on edge cover no centre
-        shadow[locate(patch.vertices[:, :2], part_faces, resolution)[0]] = True
-    corners = patch.vertices[np.unique(part_faces), :2]
+        shadow[locate(patch.vertices[:, :2], faces, resolution)[0]] = True
+    corners = patch.vertices[np.unique(faces), :2]
     cols = np.clip(np.floor((corners[:, 0] + 1.0) * resolution / 2.0), 0, resolution - 1).astype(np.int64)
     rows = np.clip(np.floor((1.0 - corners[:, 1]) * resolution / 2.0), 0, resolution - 1).astype(np.int64)
     shadow[rows * resolution + cols] = True

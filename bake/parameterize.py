@@ -30,7 +30,7 @@ from vdm.bake.config import BakeConfig
 from vdm.errors import VdmError
 from vdm.geometry import face_areas, signed_areas_2d
 from vdm.meshtools import graph_laplacian
-from vdm.patch import PART, Patch
+from vdm.patch import PART, Patch, part_faces
 from vdm.topology import boundary_loops
 
 SQUARE_INSET = 0.97  # the free region stays inside this: border pixels are always plane
@@ -119,7 +119,7 @@ def _bijective_start(patch: Patch, free: np.ndarray, uv: np.ndarray) -> np.ndarr
 def part_stretch(patch: Patch, uv: np.ndarray) -> float:
     """How many patch units of the part's surface one unit of the square carries (the
     95th percentile over the part's triangles of sqrt(surface area / mapped area))."""
-    part = patch.faces[(patch.labels[patch.faces] == PART).all(axis=1)]
+    part = part_faces(patch)
     surface = face_areas(patch.vertices, part)
     mapped = np.abs(signed_areas_2d(uv, part))
     ratio = np.sqrt(surface / np.maximum(mapped, 1e-18))

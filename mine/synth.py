@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from vdm.patch import PART, Patch
+from vdm.patch import Patch, part_faces
 from vdm.shapes import revolved_rings, ring_patch, swept_rings
 
 SYNTHETIC_KIND = "synthetic"
@@ -210,8 +210,7 @@ def synth_patch(spec: SynthSpec) -> Patch:
         tip, rings, reach = tip * FOOTPRINT / reach, rings * FOOTPRINT / reach, FOOTPRINT
     shift = np.r_[np.asarray(spec.offset) * (FOOTPRINT - reach), 0.0]
     whole = ring_patch(tip + shift, rings + shift)
-    part_faces = whole.faces[(whole.labels[whole.faces] == PART).all(axis=1)]
-    used, faces = np.unique(part_faces, return_inverse=True)
+    used, faces = np.unique(part_faces(whole), return_inverse=True)
     v, faces = whole.vertices[used].copy(), faces.reshape(-1, 3)
     if spec.noise_amplitude > 0:
         from vdm.geometry import vertex_normals

@@ -21,7 +21,7 @@ import numpy as np
 
 from vdm.atomic import writable_dir, write_text_atomic
 from vdm.errors import VdmError
-from vdm.patch import PART, Patch, write_patch
+from vdm.patch import Patch, part_faces, write_patch
 from vdm.reconstruct.config import QUALITIES, ReconstructConfig
 from vdm.reconstruct.encoding import GridConfig
 from vdm.reconstruct.field import FieldConfig
@@ -141,7 +141,7 @@ def _stage1(
         except VdmError as exc:
             refusal, failure = refusal or exc, f"gave no surface a VDM can hold ({exc})"
         else:
-            part = patch.faces[(patch.labels[patch.faces] == PART).any(axis=1)]
+            part = part_faces(patch, touching=True)
             points = sample_surface(Patch(patch.vertices, part, patch.labels), SURFACE_POINTS, seed).points
             made.append((empty_space_share(model.hull, points), patch, bar.last))
             if made[-1][0] <= EMPTY_SPACE:

@@ -32,7 +32,9 @@ from vdm.surface_metrics import sample_surface
 from vdm.vdm_file import read_vdm
 from vdm.vdm_grid import vdm_to_patch
 
-pytestmark = pytest.mark.slow  # minutes in all: `make test` runs it, `make test-fast` leaves it out
+# minutes in all: `make test` runs it, `make test-fast` leaves it out; one worker runs the module, so
+# its reconstructions (`runs`) are made once (the mushroom's serves two tests) and start first
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reconstruct-brush")]
 
 VIEW_SIZE = 128  # the default (fast) quality's view size
 SHAPES = {

@@ -36,6 +36,13 @@ class Patch:
             self.vertex_colors = np.asarray(self.vertex_colors, dtype=np.uint8)[:, :3]
 
 
+def part_faces(patch: Patch, touching: bool = False) -> np.ndarray:
+    """The part's triangles: those with all three corners on the part, or with `touching` those
+    with any corner on it (the part with the ring of faces where it meets the plane)."""
+    on_part = patch.labels[patch.faces] == PART
+    return patch.faces[on_part.any(axis=1) if touching else on_part.all(axis=1)]
+
+
 def _vertex_dtype(with_colours: bool) -> np.dtype:
     fields = [("x", "<f4"), ("y", "<f4"), ("z", "<f4")]
     if with_colours:
