@@ -33,7 +33,7 @@ from vdm.app.image import STEPS, picture_to_brush
 from vdm.app.review_web import review_tab
 from vdm.atomic import os_reason, writable_dir
 from vdm.errors import VdmError
-from vdm.reconstruct.config import QUALITIES, ReconstructConfig
+from vdm.reconstruct.config import QUALITIES, QUALITY_NOTES, ReconstructConfig
 from vdm.train.config import GenerateConfig
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,12 @@ def picture_tab(root: Path, model: str) -> None:
                 elem_id="model",
             )
             with gr.Accordion("Settings", open=False):
-                quality = gr.Radio(list(QUALITIES), value="fast", label="Reconstruction quality")
+                quality = gr.Radio(
+                    [(f"{quality} ({QUALITY_NOTES[quality]})", quality) for quality in QUALITIES],
+                    value="fast",
+                    label="Reconstruction quality",
+                    elem_id="quality",
+                )
                 name = gr.Textbox(label="Brush name (default: the picture's)", elem_id="name")
             run = gr.Button("Run", variant="primary", elem_id="run")
         with gr.Column(scale=2):

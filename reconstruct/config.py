@@ -9,7 +9,12 @@ from vdm.errors import VdmError
 from vdm.settings import check_settings, setting
 from vdm.torch_runtime import device_setting, threads_setting
 
-QUALITIES = ("fast", "full")
+QUALITIES = ("draft", "fast", "full")
+QUALITY_NOTES = {  # what each costs on a 2-core CPU (docs/reconstruct.md), as --help and the web app say it
+    "draft": "a first look in about 10 s",
+    "fast": "about 30 s",
+    "full": "4-6 minutes, finer views and surface",
+}
 STAGE2 = ("bake", "field")
 
 
@@ -22,7 +27,8 @@ class ReconstructConfig:
         flag="--quality",
         choices=QUALITIES,
         label="quality",
-        help="fast (small views, few steps) or full.",
+        help="How long the reconstruction works on a CPU; "
+        + "; ".join(f"{quality}: {note}" for quality, note in QUALITY_NOTES.items()),
     )
     device: str | None = device_setting()
     seed: int = setting(

@@ -50,8 +50,16 @@ class QualitySettings:
 
 
 def quality_settings(quality: str) -> QualitySettings:
-    """`fast`: 128 px views, 500 steps (about 30 s on this CPU); `full`: 256 px views, 1000 steps
-    of 1024 rays on a finer grid, a finer surface (4-6 minutes here, measured: docs/reconstruct.md)."""
+    """`draft`: 64 px views, 200 steps of 256 rays on a coarser grid, a coarse surface (6-15 s on this
+    CPU: a first look); `fast`: 128 px views, 500 steps (about 30 s); `full`: 256 px views, 1000 steps
+    of 1024 rays on a finer grid, a finer surface (4-6 minutes). Measured: docs/reconstruct.md."""
+    if quality == "draft":
+        return QualitySettings(
+            64,
+            SdfConfig(iterations=200, rays=256, samples=24, grid=GridConfig(levels=6, finest_resolution=32)),
+            SurfaceConfig(lattice=64, edge_length=0.04),
+            FieldConfig(iterations=300, hidden=64, lr=2e-3, batch=1024, targets=2048),
+        )
     if quality == "fast":
         return QualitySettings(128, SdfConfig(), SurfaceConfig(), FieldConfig())
     if quality == "full":

@@ -18,7 +18,7 @@ from vdm.images import compose_grid, write_png
 from vdm.render.renderer import PatchRenderer
 from vdm.rig import GRID_VIEWS
 
-pytestmark = pytest.mark.slow  # a reconstruction (fast quality) and Blender's brush: about a minute
+pytestmark = pytest.mark.slow  # a reconstruction (draft quality) and Blender's brush: half a minute
 
 
 def test_a_picture_and_its_normal_maps_make_a_brush_for_blender(tmp_path, run_cli):
@@ -31,7 +31,7 @@ def test_a_picture_and_its_normal_maps_make_a_brush_for_blender(tmp_path, run_cl
     out = tmp_path / "brush"
     picture = GENVDM_DATA / "inputs" / "bump.png"
     result = run_cli(
-        "image", picture, "--out", out, "--normals", grid, "--name", "Round bump", "--threads", "1"
+        "image", picture, "--out", out, "--normals", grid, "--name", "Round bump", "--quality", "draft"
     )
     assert result.code == 0, result.err
     for name in (
@@ -45,6 +45,7 @@ def test_a_picture_and_its_normal_maps_make_a_brush_for_blender(tmp_path, run_cl
     ):
         assert (out / name).is_file(), name
     report = json.loads((out / "report.json").read_text())
+    assert report["reconstruct"]["quality"] == "draft"
     assert list(report["seconds"]) == [
         "cut out the part",
         "six normal maps",

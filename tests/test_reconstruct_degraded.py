@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -22,11 +23,10 @@ from vdm.bake.metrics import brush_scores
 from vdm.images import BACKGROUND
 from vdm.patch import PART, read_patch
 from vdm.reconstruct import degraded_views as degraded
-from vdm.reconstruct.encoding import GridConfig
-from vdm.reconstruct.field import FieldConfig
 from vdm.reconstruct.inputs import load_normal_views
-from vdm.reconstruct.sdf import SdfConfig, build_rays, fit_sdf
-from vdm.reconstruct.surface_patch import SurfaceConfig, surface_patch
+from vdm.reconstruct.pipeline import quality_settings
+from vdm.reconstruct.sdf import build_rays, fit_sdf
+from vdm.reconstruct.surface_patch import surface_patch
 from vdm.render.renderer import PatchRenderer
 from vdm.rig import GRID_VIEWS
 from vdm.shapes import curled_horn_patch
@@ -37,8 +37,7 @@ from vdm.vdm_grid import vdm_to_patch
 SIZE = 96  # rendered size of the degraded views (tiles: 60 pixels)
 WORK = 48  # the reconstruction's working view size here
 CPU = torch.device("cpu")
-SMALL_SDF = SdfConfig(iterations=150, rays=256, samples=24, grid=GridConfig(levels=6, finest_resolution=32))
-SMALL_SURFACE = SurfaceConfig(lattice=64, edge_length=0.04)
+DRAFT = quality_settings("draft")  # the quick quality: 64-pixel views, 200 steps, a coarse surface
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +144,8 @@ def test_a_colour_drift_is_levelled_on_the_rim(clean):
 def test_a_model_like_input_gives_a_brush_that_neither_folds_nor_slides(truth, views):
     """All degradations at once, a small stage 1 and today's stage 2: the plane stays put and flat,
     no face crosses, and the part is there."""
-    model = fit_sdf(load_normal_views(views["all"], 64), SMALL_SDF, CPU, seed=0)
-    patch = surface_patch(model, SMALL_SURFACE)
+    model = fit_sdf(load_normal_views(views["all"], DRAFT.view_size), DRAFT.sdf, CPU, seed=0)
+    patch = surface_patch(model, DRAFT.surface)
     brush = bake_patch(patch, BakeConfig(), widen_band=True)
     scores = brush_scores(brush.displacement, truth, crossings=None)
     assert scores.slide < 0.005 and scores.lift < 0.005 and scores.crease < 0.02, scores
@@ -156,29 +155,27 @@ def test_a_model_like_input_gives_a_brush_that_neither_folds_nor_slides(truth, v
 
 def test_stage2_field_end_to_end(tmp_path, clean, run_cli, monkeypatch):
     """`vdm reconstruct DIR --stage2 field`: GenVDM's deformation field makes the VDM; the border is
-    held on the plane and its surface lies on stage 1's. Small settings stand in for `fast`'s, with a
-    mean Chamfer (fit_scale 1: GenVDM's summed one leaves the band loose) so that the boundary term's
-    hold on the band is what is checked."""
+    held on the plane and its surface lies on stage 1's. At the draft quality, with a mean Chamfer
+    (fit_scale 1: GenVDM's summed one leaves the band loose) so that the boundary term's hold on the
+    band is what is checked."""
     from vdm.reconstruct import pipeline
 
-    small = pipeline.QualitySettings(
-        64,
-        SMALL_SDF,
-        SMALL_SURFACE,
-        FieldConfig(iterations=300, hidden=64, lr=2e-3, batch=1024, targets=2048, fit_scale=1.0),
-    )
+    small = replace(DRAFT, field=replace(DRAFT.field, fit_scale=1.0))
     monkeypatch.setattr(pipeline, "quality_settings", lambda _quality: small)
     views = tmp_path / "views"
     views.mkdir()
     for k, image in clean.items():
         Image.fromarray(image).save(views / f"normal_{k}.png")
     out = tmp_path / "out"
-    result = run_cli("reconstruct", views, "--out", out, "--stage2", "field", "--resolution", "256")
+    result = run_cli(
+        "reconstruct", views, "--out", out, "--quality", "draft", "--stage2", "field", "--resolution", "256"
+    )
     assert result.code == 0, result.err
     # stderr is no terminal here: each stage's bar is plain lines (no carriage returns), the last with
     # its whole count
     assert "\r" not in result.err
-    for stage, steps in (("stage 1 \\(SDF\\)", SMALL_SDF.iterations), ("stage 2 \\(field\\)", 300)):
+    bars = (("stage 1 \\(SDF\\)", DRAFT.sdf.iterations), ("stage 2 \\(field\\)", DRAFT.field.iterations))
+    for stage, steps in bars:
         assert re.search(rf"^{stage}: 100%\|#+\| {steps}/{steps} \[", result.err, re.M), result.err
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["stage2"] == "field" and "map" not in report

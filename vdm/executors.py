@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from vdm.atomic import os_reason
 from vdm.errors import VdmError, short_reason
+from vdm.wording import either
 
 log = logging.getLogger(__name__)
 
@@ -263,4 +264,4 @@ def make_executor(kind: str, workers: int, address: str | None) -> Executor:
         return ProcessExecutor(workers)
     if kind == "ray":
         return RayExecutor(address)
-    raise VdmError(f"Unknown executor '{kind}' (use {' or '.join(EXECUTORS)}).")
+    raise VdmError(f"Unknown executor '{kind}' (use {either(EXECUTORS)}).")

@@ -11,6 +11,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from vdm.errors import VdmError
+from vdm.wording import either
 
 SETTING = "vdm.setting"  # the key of a field's metadata that holds its Setting
 
@@ -29,7 +30,7 @@ class Setting:
     def describe(self) -> str:
         """The help with its limits, as --help shows it."""
         if self.choices:
-            return f"{self.help.rstrip('.')}: {' or '.join(self.choices)}."
+            return f"{self.help.rstrip('.')}: {either(self.choices)}."
         return self.help
 
 
@@ -65,7 +66,7 @@ def check_settings(config: Any) -> None:
             continue
         flag = f" ({declared.flag})" if declared.flag else ""
         if declared.choices and value not in declared.choices:
-            raise VdmError(f"Unknown {declared.label} '{value}'{flag}: use {' or '.join(declared.choices)}.")
+            raise VdmError(f"Unknown {declared.label} '{value}'{flag}: use {either(declared.choices)}.")
         low, high = declared.min, declared.max
         if (low is not None and value < low) or (high is not None and value > high):
             raise VdmError(f"{declared.label.capitalize()} {value}{flag} is outside {_range(low, high)}.")

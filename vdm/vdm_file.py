@@ -19,6 +19,7 @@ import numpy as np
 
 from vdm.atomic import os_reason, write_bytes_atomic
 from vdm.errors import VdmError, short_reason
+from vdm.wording import either
 
 CHANNELS = ("R", "G", "B")
 DEFAULT_RESOLUTION = 512  # VDM side in pixels (conventions section 6)
@@ -56,7 +57,7 @@ def vdm_bytes(displacement: np.ndarray, half: bool = False, compression: str = "
     disp[[0, -1], :] = 0.0
     disp[:, [0, -1]] = 0.0
     if compression not in COMPRESSIONS:
-        raise VdmError(f"Unknown EXR compression '{compression}' (use {' or '.join(COMPRESSIONS)}).")
+        raise VdmError(f"Unknown EXR compression '{compression}' (use {either(COMPRESSIONS)}).")
     header = {"compression": getattr(OpenEXR, COMPRESSIONS[compression]), "type": OpenEXR.scanlineimage}
     dtype = np.float16 if half else np.float32
     channels = {name: np.ascontiguousarray(disp[..., c], dtype=dtype) for c, name in enumerate(CHANNELS)}

@@ -20,10 +20,11 @@ from vdm.atomic import os_reason
 from vdm.errors import VdmError, short_reason
 from vdm.source_config import ObjaverseSubset
 from vdm.sources.objaverse import UID_PATTERN
+from vdm.wording import either
 
 OBJAVERSE_PREFIX = "objaverse:"
 UID_COLUMNS = ("UID", "uid", "object_uid")
-UID_NAMES = f"{', '.join(UID_COLUMNS[:-1])} or {UID_COLUMNS[-1]}"  # for messages
+UID_NAMES = either(UID_COLUMNS)  # for messages
 TABLE_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".parquet")
 SHOWN_COLUMNS = 20  # columns a message names, at most
 
