@@ -2,7 +2,9 @@
 
 Each shape (the mushroom, a horn curling over its base, a hook, an ear whose helix folds over its
 front, and GenVDM's ear3.exr through vdm2mesh) is rendered to the six normal views at the
-quality's view size, reconstructed to a 512-pixel VDM, and scored by `bake.metrics.brush_scores`
+quality's view size, or at RENDER_MIN pixels where that is larger (a draft works on 64-pixel views
+resized from bigger ones, as from a model's 320-pixel tiles), reconstructed to a 512-pixel VDM, and
+scored by `bake.metrics.brush_scores`
 (undercut recall on the undercuts the six views see; the stray share: the raised decoded surface
 farther than 0.02 from the truth, and that share where the views can see) next to the height-field
 baseline.
@@ -20,6 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks.table import Row, print_table
+from vdm.reconstruct.config import QUALITIES
+
+RENDER_MIN = 128  # the least rendered view size; the pipeline resizes to its quality's
 
 if TYPE_CHECKING:
     from vdm.bake.metrics import BrushScores
@@ -82,7 +87,7 @@ def run(
 
     rows = []
     for quality in qualities:
-        size = quality_settings(quality).view_size
+        size = max(quality_settings(quality).view_size, RENDER_MIN)
         for name in shapes:
             truth = shape(name)
             with PatchRenderer(size) as renderer:
@@ -107,7 +112,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
     parser.add_argument(
-        "--quality", action="append", choices=("fast", "full"), help="repeatable; default fast"
+        "--quality", action="append", choices=QUALITIES, help="repeatable; default fast"
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--shape", action="append", choices=SHAPES, help="repeatable; default all")
