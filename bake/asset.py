@@ -1,5 +1,6 @@
 """What a brush is called and says about itself in Blender's asset shelf: its name (from the part's
-note, its file, or the user), a description, tags (source, category, size) and its catalog."""
+note, its file, or the user), a description, tags (source, category, size), its catalog, and the
+licence and author of the mesh it was made from (an Objaverse object's annotations)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import json
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vdm.bake.blend import NAME_LENGTH, BrushAsset, file_stem
 from vdm.bake.formats import FORMATS
-from vdm.errors import printable
+from vdm.errors import VdmError, printable
+from vdm.source_config import SourceConfig
+
+if TYPE_CHECKING:
+    from vdm.sources import Credit
 
 # Words a curator's note (or a procedural part's generator) names a part by: the catalog below
 # VDM/ that groups like parts, in this order of precedence.
@@ -55,10 +61,24 @@ def source_name(spec: str) -> str:
     return Path(spec).stem or "patch"
 
 
+def brush_credit(source: str, sources: SourceConfig) -> Credit | None:
+    """The licence and author of the brush's source (`sources.source_credit`); one that cannot be
+    read (no annotations in the cache and no network) is said in a warning, and the brush is made
+    without them."""
+    from vdm.sources import source_credit
+
+    try:
+        return source_credit(source, sources)
+    except VdmError as exc:
+        log.warning("%s The brush carries no licence or author: add them before sharing it.", exc)
+        return None
+
+
 def brush_asset(
-    name: str, vdm: Path, preview: Path, source: str, note: str, resolution: int, license: str = ""
+    name: str, vdm: Path, preview: Path, source: str, note: str, resolution: int, credit: Credit | None = None
 ) -> BrushAsset:
-    """The asset of one brush: catalog VDM/<category>/<source>, tags of source, category and size."""
+    """The asset of one brush: catalog VDM/<category>/<source>, tags of source, category and size,
+    and its source's licence and author (`credit`) in the asset's fields and its description."""
     where = source_name(source)
     kind = category(note, name)
     words = f"{note.strip()}. " if note.strip() and note.strip() != name else ""
@@ -69,11 +89,12 @@ def brush_asset(
     return BrushAsset(
         name=name,
         vdm=vdm,
-        description=description,
+        description=f"{description} {printable(credit.sentence())}" if credit else description,
         tags=("vdm", kind, where, f"{resolution}px"),
         catalog=f"{kind}/{where}",
         preview=preview,
-        license=license,
+        license=printable(credit.licence) if credit else "",
+        author=printable(credit.author) if credit else "",
     )
 
 
@@ -106,15 +127,17 @@ def write_tool_files(
     source: str,
     blend: bool,
     formats: tuple[str, ...] | list[str],
+    credit: Credit | None = None,
 ) -> dict[str, Path]:
     """Beside a brush's vdm.exr: each other sculptor's file, and with `blend` brush.blend (the brush
-    asset, its Blender-rendered icon.png) and the folder's catalog file; returns them by name."""
+    asset with its source's `credit`, its Blender-rendered icon.png) and the folder's catalog file;
+    returns them by name."""
     from vdm.bake.blend import write_blend, write_catalogs
     from vdm.bake.formats import write_format
 
     paths = {tool: write_format(out, file_stem(name), displacement, tool) for tool in formats}
     if blend:
-        asset = brush_asset(name, vdm, out / "icon.png", source, note, displacement.shape[0])
+        asset = brush_asset(name, vdm, out / "icon.png", source, note, displacement.shape[0], credit)
         paths["blend"] = write_blend([asset], out / "brush.blend")
         paths["catalogs"] = write_catalogs(out, [asset.catalog])
     return paths

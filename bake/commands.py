@@ -92,7 +92,7 @@ def bake_command(
             "--frame patch keeps the dataset's square: the stamp may land beside the cursor and reach "
             "outside Blender's circle (report.json gives both); the default --frame brush centres it"
         )
-    from vdm.bake.asset import clear_brush_files, part_name, write_tool_files
+    from vdm.bake.asset import brush_credit, clear_brush_files, part_name, write_tool_files
 
     with preview_process() as previews:  # the renderer loads beside the map, the preview beside the scores
         patch, note, origin = _patch_of(source, sources)
@@ -101,8 +101,9 @@ def bake_command(
         clear_brush_files(out)  # a brush baked here before: none of its files stays beside this one
         about = {"name": brush_name, "note": note, "source": origin}
         paths, scores = write_brush(out, brush, config, previews, about)
+    credit = brush_credit(origin, sources) if blend else None
     paths |= write_tool_files(
-        out, brush.displacement, paths["vdm"], brush_name, note, origin, blend, formats or ()
+        out, brush.displacement, paths["vdm"], brush_name, note, origin, blend, formats or (), credit
     )
     if blend:
         log.info("wrote %s: the brush %r (Blender 4.5 and later)", paths["blend"], brush_name)
@@ -138,6 +139,7 @@ def pack_command(
     ] = None,
     *,
     config: Annotated[BakeConfig, Exclude("frame", "border")] = BakeConfig(half=True),  # noqa: B008
+    sources: Annotated[SourceConfig, Exclude("subset")],
 ) -> None:
     """Many parts as one brush library: a Blender asset library (.blend, catalogs, icons), the EXRs,
     a contact sheet and INSTALL.md; resumable."""
@@ -149,7 +151,8 @@ def pack_command(
 
     _check_formats(formats)
     blender_python()  # before the work: a missing Blender module is one sentence at once
-    pack(inputs, out, config, tuple(formats or ()), workers or os.cpu_count() or 1, table_console(True))
+    cores = workers or os.cpu_count() or 1
+    pack(inputs, out, config, tuple(formats or ()), cores, table_console(True), sources)
 
 
 def register(app: typer.Typer) -> None:

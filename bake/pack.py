@@ -29,7 +29,7 @@ from pathlib import Path
 from rich.console import Console
 
 from vdm.atomic import writable_dir, write_text_atomic
-from vdm.bake.asset import brush_asset, category, file_stem, part_name, source_name
+from vdm.bake.asset import brush_asset, brush_credit, category, file_stem, part_name, source_name
 from vdm.bake.blend import BrushAsset, render_icons, write_blend, write_catalogs
 from vdm.bake.config import BakeConfig
 from vdm.bake.formats import FORMATS, write_format
@@ -38,6 +38,7 @@ from vdm.errors import Rejected, VdmError, short_reason
 from vdm.executors import ProcessExecutor, TaskFailure
 from vdm.folder_lock import LOCK_NAME, FolderLock
 from vdm.progress import WorkProgress
+from vdm.source_config import SourceConfig
 from vdm.state_files import json_object, read_state_json
 from vdm.wording import counted
 
@@ -195,7 +196,7 @@ def _check_out(out: Path, parts: list[PackPart]) -> None:
         )
 
 
-def bake_part(part: PackPart, config: BakeConfig, folder: Path) -> dict:
+def bake_part(part: PackPart, config: BakeConfig, folder: Path, sources: SourceConfig) -> dict:
     """Bake one part as a brush into `folder` (vdm.exr and part.json, the latter last); a refusal
     is written as the part's reason. Runs in a worker process."""
     from vdm.bake.brush import bake_patch
@@ -215,7 +216,7 @@ def bake_part(part: PackPart, config: BakeConfig, folder: Path) -> dict:
                 raise VdmError("it was baked in the patch frame; bake it again with `vdm bake --frame brush`")
             meta["map"] = report.get("map", {})
         else:
-            baked = bake_patch(_patch(part), config)
+            baked = bake_patch(_patch(part, sources), config)
             displacement, meta["map"] = baked.displacement, baked.report
             if baked.report["crossing"]:
                 raise VdmError(f"its VDM's surface still crosses itself at {baked.report['crossing']} faces")
@@ -230,13 +231,13 @@ def bake_part(part: PackPart, config: BakeConfig, folder: Path) -> dict:
     return meta
 
 
-def _bake_task(task: tuple[PackPart, BakeConfig, Path]) -> tuple[PackPart, dict]:
+def _bake_task(task: tuple[PackPart, BakeConfig, Path, SourceConfig]) -> tuple[PackPart, dict]:
     """The executor's unit of work: one part, returned with its result."""
-    part, config, folder = task
-    return part, bake_part(part, config, folder)
+    part, config, folder, sources = task
+    return part, bake_part(part, config, folder, sources)
 
 
-def _patch(part: PackPart):
+def _patch(part: PackPart, sources: SourceConfig):
     from vdm.patch import read_patch
 
     if part.kind == "patch":
@@ -244,12 +245,17 @@ def _patch(part: PackPart):
     from vdm.stitching.outputs import record_selection
     from vdm.stitching.selection import stitch_selection
 
-    _, mesh, face_ids = record_selection(part.path)
+    _, mesh, face_ids = record_selection(part.path, sources)
     return stitch_selection(mesh, face_ids).patch
 
 
 def _bake_all(
-    parts: list[PackPart], config: BakeConfig, work: Path, workers: int, console: Console
+    parts: list[PackPart],
+    config: BakeConfig,
+    sources: SourceConfig,
+    work: Path,
+    workers: int,
+    console: Console,
 ) -> dict[str, dict]:
     """Every part's settled result, baking those not settled before (in `workers` processes)."""
     settled = {
@@ -260,12 +266,12 @@ def _bake_all(
     todo = [p for p in parts if p.key not in settled]
     if settled:
         log.info("resuming: %d of %d parts baked before", len(settled), len(parts))
-    tasks = [(p, config, work / p.key) for p in todo]
+    tasks = [(p, config, work / p.key, sources) for p in todo]
     refused = 0
     with WorkProgress(console, "baking brushes", len(todo), "parts") as progress:
         for outcome in ProcessExecutor(workers).run(_bake_task, tasks):
             if isinstance(outcome, TaskFailure):  # its worker died twice (a crash, out of memory)
-                part, _, folder = outcome.task
+                part, _, folder, _ = outcome.task
                 result = {"label": part.label, "note": part.note, "source": part.source, "kind": part.kind}
                 result |= {"status": "refused", "reason": outcome.reason.rstrip(".")}
                 folder.mkdir(parents=True, exist_ok=True)
@@ -315,8 +321,11 @@ def pack(
     formats: tuple[str, ...],
     workers: int,
     console: Console,
+    sources: SourceConfig | None = None,
 ) -> PackSummary:
-    """Make the library (module docstring) in `out`; parts baked before are not baked again."""
+    """Make the library (module docstring) in `out`; parts baked before are not baked again. Records
+    are stitched from, and each brush's licence and author read from, `sources`' Objaverse cache."""
+    sources = sources or SourceConfig()
     config = replace(config, frame="brush")
     settings = json.dumps(config.to_json(), sort_keys=True)
     found = gather(inputs, settings, skip=out)
@@ -327,7 +336,7 @@ def pack(
     out = writable_dir(out, create=True)
     with FolderLock(out, f"Library {out} is being packed", "pack into another --out"):
         work = out / WORK
-        settled = _bake_all(parts, config, work, workers, console)
+        settled = _bake_all(parts, config, sources, work, workers, console)
         refused = found.unreadable + [
             {"part": p.label, "reason": settled[p.key]["reason"]}
             for p in parts
@@ -338,7 +347,7 @@ def pack(
         names = _names(parts, settled)
         if not names:
             raise VdmError(f"No part of the {len(parts)} could be made a brush (the reasons are above).")
-        assets = _assets(parts, names, out, config, formats)
+        assets = _assets(parts, names, out, config, formats, sources)
         _icons(assets, workers)
         library = write_blend(assets, out / LIBRARY)
         write_catalogs(out, [a.catalog for a in assets])
@@ -352,7 +361,9 @@ def pack(
         return PackSummary(brushes, refused, library)
 
 
-def _assets(parts, names, out: Path, config: BakeConfig, formats: tuple[str, ...]) -> list[BrushAsset]:
+def _assets(
+    parts, names, out: Path, config: BakeConfig, formats: tuple[str, ...], sources: SourceConfig
+) -> list[BrushAsset]:
     """The library's brushes sorted by catalog and name, their files written beside the library."""
     from vdm.vdm_file import read_vdm
 
@@ -367,7 +378,8 @@ def _assets(parts, names, out: Path, config: BakeConfig, formats: tuple[str, ...
         for fmt in formats:
             if fmt != "blender":
                 write_format(writable_dir(out / fmt, create=True), stem, displacement, fmt)
-        asset = brush_asset(name, vdm, folder / "icon.png", part.source, part.note, config.resolution)
+        credit = brush_credit(part.source, sources)
+        asset = brush_asset(name, vdm, folder / "icon.png", part.source, part.note, config.resolution, credit)
         assets.append(
             replace(asset, catalog=f"{category(part.note, name, part.label)}/{source_name(part.source)}")
         )

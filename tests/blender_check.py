@@ -69,6 +69,7 @@ def _settings(brush) -> dict:
         "tags": [t.name for t in meta.tags],
         "catalog_id": meta.catalog_id,
         "license": meta.license,
+        "author": meta.author,
         "sculpt_shelf": bool(meta.get("use_paint_sculpt")),
         "preview_size": list(preview.image_size),
         "preview_custom": preview.is_image_custom,

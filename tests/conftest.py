@@ -100,6 +100,25 @@ def assert_one_sentence_error(result: CliResult, *fragments: str) -> None:
 
 
 @pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a network connection fails like a machine without network would (local
+    sockets, which worker processes talk through, still connect)."""
+    import socket
+
+    connect = socket.socket.connect
+
+    def refuse(sock, address):
+        if isinstance(address, tuple):  # an internet address; a local socket's is a path
+            raise OSError("network disabled in this test")
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda *_a, **_k: (_ for _ in ()).throw(socket.gaierror(-2, "no DNS"))
+    )
+
+
+@pytest.fixture
 def immutable(tmp_path):
     """A folder nothing can be written in, root included (chattr +i)."""
     folder = tmp_path / "immutable"

@@ -104,6 +104,41 @@ def test_bake_command_writes_the_brush_in_every_encoding(tmp_path, run_cli):
     assert_one_sentence_error(refused, "--border disc is for --frame patch")
 
 
+@pytest.mark.usefixtures("no_network")
+def test_a_brush_from_an_objaverse_object_carries_its_licence_and_author_into_blender(tmp_path, run_cli):
+    """The patch `vdm stitch` made of an Objaverse object (its report names the uid) bakes to a brush
+    whose asset has the object's licence and author, and a description that credits it, from the
+    annotations in the Objaverse cache; without them the brush is still made, with a warning."""
+    import gzip
+
+    from blender_check import inspect_blend
+
+    uid = "0123456789abcdef0123456789abcdef"
+    versioned = tmp_path / "cache" / "hf-objaverse-v1"
+    (versioned / "metadata").mkdir(parents=True)
+    with gzip.open(versioned / "object-paths.json.gz", "wt") as fh:
+        json.dump({uid: f"glbs/000-042/{uid}.glb"}, fh)
+    annotation = {"name": "Horned cow", "license": "by-nc", "user": {"displayName": "Jane Doe"}}
+    with gzip.open(versioned / "metadata" / "000-042.json.gz", "wt") as fh:
+        json.dump({uid: annotation | {"viewerUrl": f"https://sketchfab.com/3d-models/{uid}"}}, fh)
+    patch = write_patch(tmp_path / "parts" / "bump.ply", ball_patch(n_around=64, n_ball=16, n_plane=6))
+    report = {"source": {"kind": "objaverse", "ref": uid}, "note": "round bump"}
+    (tmp_path / "parts" / "bump.report.json").write_text(json.dumps(report))
+    args = ["--blend", "--resolution", "256"]
+    result = run_cli(
+        "bake", patch, "--out", tmp_path / "brush", *args, "--objaverse-cache", tmp_path / "cache"
+    )
+    assert result.code == 0, result.err
+    (brush,), _ = inspect_blend(tmp_path / "brush" / "brush.blend", "4.5")
+    assert (brush["license"], brush["author"]) == ("CC BY-NC 4.0", "Jane Doe")
+    assert brush["description"].endswith(
+        f"\u201cHorned cow\u201d by Jane Doe (https://sketchfab.com/3d-models/{uid}), CC BY-NC 4.0."
+    )
+    bare = run_cli("bake", patch, "--out", tmp_path / "bare", *args, "--objaverse-cache", tmp_path / "empty")
+    assert bare.code == 0 and (tmp_path / "bare" / "brush.blend").is_file(), bare.err
+    assert "carries no licence or author" in " ".join(bare.err.split())  # the log wraps its lines
+
+
 def test_a_bake_over_another_leaves_none_of_its_files_and_packs_under_its_name(tmp_path, run_cli):
     from vdm.bake.pack import gather
 

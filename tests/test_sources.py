@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import socket
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import trimesh
 from conftest import assert_one_sentence_error
 
 from vdm.errors import VdmError
-from vdm.sources import SourceConfig, builtin_names, load_source, parse_source
+from vdm.sources import Credit, SourceConfig, builtin_names, load_source, parse_source, source_credit
 from vdm.sources.builtin import PYMESHLAB_SAMPLES, pymeshlab_sample_dir
 from vdm.sources.file_facts import source_sha256
 
@@ -132,6 +131,14 @@ def test_parse_source():
 
 UID = "0123456789abcdef0123456789abcdef"
 MISSING_UID = "fedcba9876543210fedcba9876543210"
+UNANNOTATED_UID = "00112233445566778899aabbccddeeff"  # its metadata shard is not in the cache
+ANNOTATION = {  # the fields of an Objaverse annotation that a brush's credit reads, as Sketchfab gives them
+    "uid": UID,
+    "name": "Horned cow",
+    "license": "by",
+    "user": {"username": "jdoe", "displayName": "Jane Doe"},
+    "viewerUrl": f"https://sketchfab.com/3d-models/{UID}",
+}
 
 
 @pytest.fixture
@@ -143,24 +150,15 @@ def objaverse_cache(tmp_path, multi_node_glb) -> Path:
     glb_path.parent.mkdir(parents=True)
     glb_path.write_bytes(multi_node_glb[0].read_bytes())
     paths = {UID: f"glbs/000-042/{UID}.glb", MISSING_UID: f"glbs/000-042/{MISSING_UID}.glb"}
+    paths[UNANNOTATED_UID] = f"glbs/000-043/{UNANNOTATED_UID}.glb"
     with gzip.open(versioned / "object-paths.json.gz", "wt") as fh:
         json.dump(paths, fh)
+    (versioned / "metadata").mkdir()
+    with gzip.open(versioned / "metadata" / "000-042.json.gz", "wt") as fh:
+        json.dump({UID: ANNOTATION}, fh)
     with gzip.open(versioned / "lvis-annotations.json.gz", "wt") as fh:
         json.dump({"horned_cow": [UID, MISSING_UID], "teapot": []}, fh)
     return root
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a connection fails like a machine without network would."""
-
-    def refuse(*_args, **_kwargs):
-        raise OSError("network disabled in this test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(
-        socket, "getaddrinfo", lambda *_a, **_k: (_ for _ in ()).throw(socket.gaierror(-2, "no DNS"))
-    )
 
 
 @pytest.mark.usefixtures("no_network")
@@ -176,6 +174,23 @@ def test_objaverse_download_offline_fails_at_once_naming_the_cache(objaverse_cac
     result = run_cli("info", f"objaverse:{MISSING_UID}", "--objaverse-cache", objaverse_cache)
     assert_one_sentence_error(result, str(objaverse_cache), MISSING_UID, "network")
     assert not list(objaverse_cache.rglob("*.tmp")), "no partial download left behind"
+
+
+@pytest.mark.usefixtures("no_network")
+def test_an_objaverse_objects_licence_and_author_come_from_its_cached_annotations(objaverse_cache):
+    from vdm.bake.asset import brush_asset
+
+    config = SourceConfig(objaverse_cache=objaverse_cache)
+    credit = source_credit(f"objaverse:{UID}", config)
+    assert credit == Credit("CC BY 4.0", "Jane Doe", "Horned cow", f"https://sketchfab.com/3d-models/{UID}")
+    asset = brush_asset("Horn", Path("horn.exr"), Path("icon.png"), f"objaverse:{UID}", "", 512, credit)
+    assert (asset.license, asset.author) == ("CC BY 4.0", "Jane Doe")
+    assert asset.description.endswith(f"From \u201cHorned cow\u201d by Jane Doe ({credit.url}), CC BY 4.0.")
+    assert source_credit("builtin:cow", config) is None and source_credit("scan.ply", config) is None
+    with pytest.raises(VdmError, match="has no annotations for uid"):
+        source_credit(f"objaverse:{MISSING_UID}", config)  # its shard is cached, it is not in it
+    with pytest.raises(VdmError, match=r"not in the Objaverse cache .* network is unreachable"):
+        source_credit(f"objaverse:{UNANNOTATED_UID}", config)  # one sentence, at once, offline
 
 
 @pytest.mark.usefixtures("no_network")

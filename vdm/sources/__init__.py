@@ -13,10 +13,11 @@ from vdm.source_config import SourceConfig
 from vdm.sources.builtin import builtin_names, load_builtin
 from vdm.sources.files import MESH_SUFFIXES, load_file
 from vdm.sources.mesh import LoadedMesh, SourceRef
-from vdm.sources.objaverse import load_objaverse, lvis_categories
+from vdm.sources.objaverse import Credit, load_objaverse, lvis_categories, objaverse_credit
 
 __all__ = [
     "MESH_SUFFIXES",
+    "Credit",
     "LoadedMesh",
     "SourceConfig",
     "SourceRef",
@@ -24,6 +25,7 @@ __all__ = [
     "load_source",
     "lvis_categories",
     "parse_source",
+    "source_credit",
 ]
 
 
@@ -49,3 +51,13 @@ def load_source(spec: str | SourceRef, config: SourceConfig | None = None) -> Lo
     if kind == "file":
         return load_file(Path(ref), config.max_faces)
     raise VdmError(f"Unknown source kind '{kind}' (expected file, builtin or objaverse).")
+
+
+def source_credit(spec: str, config: SourceConfig | None = None) -> Credit | None:
+    """The licence and author a brush made from this source carries: an Objaverse object's from its
+    annotations; None for a file or a built-in mesh (vdm knows no licence of either) and for a
+    source it does not recognise (a dataset folder's name)."""
+    kind, _, ref = spec.partition(":")
+    if kind != "objaverse" or not ref:
+        return None
+    return objaverse_credit(ref, (config or SourceConfig()).objaverse_cache)
