@@ -408,6 +408,8 @@ def _finish(
             "name": a.name,
             "catalog": a.catalog,
             "file": f"vdm/{Path(a.vdm).name}",
+            "licence": a.license,
+            "author": a.author,
             **_origin(by_key[key_of[a.name]]),
         }
         for a in assets

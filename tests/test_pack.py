@@ -107,6 +107,10 @@ def test_blender_opens_the_library_with_every_brush_its_icon_catalog_and_stamp(l
     for brush in brushes:
         assert brush["asset"] and brush["sculpt_shelf"] and brush["preview_custom"], brush
         assert brush["catalog_id"] == catalog_id(summary[brush["name"]]["catalog"])
+        assert (brush["license"], brush["author"]) == (
+            summary[brush["name"]]["licence"],
+            summary[brush["name"]]["author"],
+        )
         assert brush["map_mode"] == "AREA_PLANE" and not brush["pressure_strength"] and brush["packed"]
         n = brush["size"][0]
         grid = vdm_to_patch(read_vdm(out / "vdm" / f"{brush['name']}.exr")).vertices.reshape(n + 2, n + 2, 3)
