@@ -16,6 +16,7 @@ from vdm.bake.blend import NAME_LENGTH, BrushAsset, file_stem
 from vdm.bake.formats import FORMATS
 from vdm.errors import VdmError, printable
 from vdm.source_config import SourceConfig
+from vdm.wording import counted
 
 if TYPE_CHECKING:
     from vdm.sources import Credit
@@ -61,17 +62,31 @@ def source_name(spec: str) -> str:
     return Path(spec).stem or "patch"
 
 
-def brush_credit(source: str, sources: SourceConfig) -> Credit | None:
-    """The licence and author of the brush's source (`sources.source_credit`); one that cannot be
-    read (no annotations in the cache and no network) is said in a warning, and the brush is made
-    without them."""
-    from vdm.sources import source_credit
+def brush_credits(sources_of_brushes: list[str], sources: SourceConfig) -> dict[str, Credit]:
+    """The licence and author of each brush's source, by source (`sources.source_credits`, one
+    pass over the annotations). What cannot be read (no annotations in the cache and no network,
+    or none for an object) is said in one warning, and those brushes are made without them."""
+    from vdm.sources import source_credits
 
+    objects = {s for s in sources_of_brushes if s.startswith("objaverse:")}
+    if objects:
+        log.info(
+            "reading the licence and author of %s from the Objaverse annotations",
+            counted(len(objects), "object"),
+        )
     try:
-        return source_credit(source, sources)
+        found = source_credits(sources_of_brushes, sources)
     except VdmError as exc:
-        log.warning("%s The brush carries no licence or author: add them before sharing it.", exc)
-        return None
+        log.warning("%s Brushes carry no licence or author: add them before sharing them.", exc)
+        return {}
+    missing = sorted({s for s in sources_of_brushes if s.startswith("objaverse:") and s not in found})
+    if missing:
+        log.warning(
+            "Objaverse has no annotations for %s: %s carry no licence or author.",
+            ", ".join(missing),
+            "its brush" if len(missing) == 1 else "their brushes",
+        )
+    return found
 
 
 def brush_asset(

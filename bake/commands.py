@@ -92,16 +92,18 @@ def bake_command(
             "--frame patch keeps the dataset's square: the stamp may land beside the cursor and reach "
             "outside Blender's circle (report.json gives both); the default --frame brush centres it"
         )
-    from vdm.bake.asset import brush_credit, clear_brush_files, part_name, write_tool_files
+    from vdm.bake.asset import brush_credits, clear_brush_files, part_name, write_tool_files
 
     with preview_process() as previews:  # the renderer loads beside the map, the preview beside the scores
         patch, note, origin = _patch_of(source, sources)
         brush = bake_patch(patch, config)
         brush_name = part_name(name or note, source.stem)
         clear_brush_files(out)  # a brush baked here before: none of its files stays beside this one
+        credit = brush_credits([origin], sources).get(origin)
         about = {"name": brush_name, "note": note, "source": origin}
+        if credit is not None:  # in report.json too: the other sculptors' files hold no licence
+            about |= {"licence": credit.licence, "author": credit.author, "credit": credit.sentence()}
         paths, scores = write_brush(out, brush, config, previews, about)
-    credit = brush_credit(origin, sources) if blend else None
     paths |= write_tool_files(
         out, brush.displacement, paths["vdm"], brush_name, note, origin, blend, formats or (), credit
     )

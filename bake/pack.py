@@ -29,7 +29,7 @@ from pathlib import Path
 from rich.console import Console
 
 from vdm.atomic import writable_dir, write_text_atomic
-from vdm.bake.asset import brush_asset, brush_credit, category, file_stem, part_name, source_name
+from vdm.bake.asset import brush_asset, brush_credits, category, file_stem, part_name, source_name
 from vdm.bake.blend import BrushAsset, render_icons, write_blend, write_catalogs
 from vdm.bake.config import BakeConfig
 from vdm.bake.formats import FORMATS, write_format
@@ -367,6 +367,7 @@ def _assets(
     """The library's brushes sorted by catalog and name, their files written beside the library."""
     from vdm.vdm_file import read_vdm
 
+    credits = brush_credits([part.source for part in parts if part.key in names], sources)
     assets = []
     for part in parts:
         if part.key not in names:
@@ -378,7 +379,7 @@ def _assets(
         for fmt in formats:
             if fmt != "blender":
                 write_format(writable_dir(out / fmt, create=True), stem, displacement, fmt)
-        credit = brush_credit(part.source, sources)
+        credit = credits.get(part.source)
         asset = brush_asset(name, vdm, folder / "icon.png", part.source, part.note, config.resolution, credit)
         assets.append(
             replace(asset, catalog=f"{category(part.note, name, part.label)}/{source_name(part.source)}")

@@ -29,6 +29,7 @@ import numpy as np
 from benchmarks.degraded import CLEAN, inputs
 from benchmarks.reconstruct import SHAPES, brush_rows, shape
 from benchmarks.table import Row, print_table, save_rows
+from vdm.reconstruct.config import QUALITIES
 
 METHODS = ("tutte", "vertices", "field", "bake")
 DEFAULT_INPUTS = (CLEAN, "inconsistent", "blurred-view", "all")
@@ -114,7 +115,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--input", action="append", choices=(CLEAN, *DEGRADATIONS), help="repeatable; default: a subset"
     )
-    parser.add_argument("--quality", choices=("fast", "full"), default="fast")
+    parser.add_argument("--quality", choices=QUALITIES, default="fast")
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     shapes = tuple(args.shape or SHAPES)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from benchmarks.reconstruct import SHAPES, brush_rows, shape
 from benchmarks.table import Row, print_table, save_rows
+from vdm.reconstruct.config import QUALITIES
 
 CLEAN = "clean"
 
@@ -75,7 +76,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--degradation", action="append", choices=(CLEAN, *DEGRADATIONS), help="repeatable; default all"
     )
-    parser.add_argument("--quality", choices=("fast", "full"), default="fast")
+    parser.add_argument("--quality", choices=QUALITIES, default="fast")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)

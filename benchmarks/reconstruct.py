@@ -111,9 +111,7 @@ def run(
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
-    parser.add_argument(
-        "--quality", action="append", choices=QUALITIES, help="repeatable; default fast"
-    )
+    parser.add_argument("--quality", action="append", choices=QUALITIES, help="repeatable; default fast")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--shape", action="append", choices=SHAPES, help="repeatable; default all")
     parser.add_argument("--progress", action="store_true", help="show the progress bars")

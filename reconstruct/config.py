@@ -9,12 +9,12 @@ from vdm.errors import VdmError
 from vdm.settings import check_settings, setting
 from vdm.torch_runtime import device_setting, threads_setting
 
-QUALITIES = ("draft", "fast", "full")
 QUALITY_NOTES = {  # what each costs on a 2-core CPU (docs/reconstruct.md), as --help and the web app say it
     "draft": "a first look in about 10 s",
     "fast": "about 30 s",
     "full": "4-6 minutes, finer views and surface",
 }
+QUALITIES = tuple(QUALITY_NOTES)
 STAGE2 = ("bake", "field")
 
 

@@ -50,9 +50,9 @@ class QualitySettings:
 
 
 def quality_settings(quality: str) -> QualitySettings:
-    """`draft`: 64 px views, 200 steps of 256 rays on a coarser grid, a coarse surface (6-15 s on this
-    CPU: a first look); `fast`: 128 px views, 500 steps (about 30 s); `full`: 256 px views, 1000 steps
-    of 1024 rays on a finer grid, a finer surface (4-6 minutes). Measured: docs/reconstruct.md."""
+    """`draft`: 64 px views, 200 steps of 256 rays on a coarser grid, a coarse surface (a first look);
+    `fast`: 128 px views, 500 steps; `full`: 256 px views, 1000 steps of 1024 rays on a finer grid, a
+    finer surface. What each costs and gives, measured: docs/reconstruct.md, "Quality presets"."""
     if quality == "draft":
         return QualitySettings(
             64,

@@ -142,12 +142,15 @@ def pytest_configure(config):
     """Refuse to start when pytest-xdist's groups (`--dist loadgroup`) would be silently dropped:
     xdist 3.8 writes a test's group into its `_nodeid`, which pytest 9.2 no longer reads (its ids
     are `_id`); the demo then runs once per worker and the tests that start processes of their own
-    run side by side. constraints.txt pins a pytest that reads it."""
-    import inspect
+    run side by side. constraints.txt pins a pytest that reads it (docs/setup.md)."""
+    from importlib.metadata import version
 
-    from _pytest.nodes import Node
+    from packaging.version import Version
 
-    if config.getoption("dist", "no") == "loadgroup" and "_nodeid" not in inspect.getsource(Node.nodeid.fget):
+    dropped = Version(version("pytest")) >= Version("9.2") and Version(version("pytest-xdist")) < Version(
+        "3.9"
+    )
+    if config.getoption("dist", "no") == "loadgroup" and dropped:
         raise pytest.UsageError(
             f"pytest {pytest.__version__} drops pytest-xdist's test groups; "
             "install the pytest that constraints.txt pins (make setup)."

@@ -131,12 +131,14 @@ def test_a_brush_from_an_objaverse_object_carries_its_licence_and_author_into_bl
     assert result.code == 0, result.err
     (brush,), _ = inspect_blend(tmp_path / "brush" / "brush.blend", "4.5")
     assert (brush["license"], brush["author"]) == ("CC BY-NC 4.0", "Jane Doe")
+    about = json.loads((tmp_path / "brush" / "report.json").read_text())["brush"]
+    assert (about["licence"], about["author"]) == ("CC BY-NC 4.0", "Jane Doe")  # for ZBrush's files too
     assert brush["description"].endswith(
         f"\u201cHorned cow\u201d by Jane Doe (https://sketchfab.com/3d-models/{uid}), CC BY-NC 4.0."
     )
     bare = run_cli("bake", patch, "--out", tmp_path / "bare", *args, "--objaverse-cache", tmp_path / "empty")
     assert bare.code == 0 and (tmp_path / "bare" / "brush.blend").is_file(), bare.err
-    assert "carries no licence or author" in " ".join(bare.err.split())  # the log wraps its lines
+    assert "no licence or author" in " ".join(bare.err.split())  # the log wraps its lines
 
 
 def test_a_bake_over_another_leaves_none_of_its_files_and_packs_under_its_name(tmp_path, run_cli):

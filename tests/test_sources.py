@@ -14,7 +14,7 @@ import trimesh
 from conftest import assert_one_sentence_error
 
 from vdm.errors import VdmError
-from vdm.sources import Credit, SourceConfig, builtin_names, load_source, parse_source, source_credit
+from vdm.sources import Credit, SourceConfig, builtin_names, load_source, parse_source, source_credits
 from vdm.sources.builtin import PYMESHLAB_SAMPLES, pymeshlab_sample_dir
 from vdm.sources.file_facts import source_sha256
 
@@ -181,16 +181,19 @@ def test_an_objaverse_objects_licence_and_author_come_from_its_cached_annotation
     from vdm.bake.asset import brush_asset
 
     config = SourceConfig(objaverse_cache=objaverse_cache)
-    credit = source_credit(f"objaverse:{UID}", config)
-    assert credit == Credit("CC BY 4.0", "Jane Doe", "Horned cow", f"https://sketchfab.com/3d-models/{UID}")
+    specs = [f"objaverse:{UID}", f"objaverse:{MISSING_UID}", "builtin:cow", "scan.ply"]
+    credits = source_credits(specs, config)  # the object with no annotations, a built-in and a file: none
+    credit = Credit("CC BY 4.0", "Jane Doe", "Horned cow", f"https://sketchfab.com/3d-models/{UID}")
+    assert credits == {f"objaverse:{UID}": credit}
     asset = brush_asset("Horn", Path("horn.exr"), Path("icon.png"), f"objaverse:{UID}", "", 512, credit)
     assert (asset.license, asset.author) == ("CC BY 4.0", "Jane Doe")
     assert asset.description.endswith(f"From \u201cHorned cow\u201d by Jane Doe ({credit.url}), CC BY 4.0.")
-    assert source_credit("builtin:cow", config) is None and source_credit("scan.ply", config) is None
-    with pytest.raises(VdmError, match="has no annotations for uid"):
-        source_credit(f"objaverse:{MISSING_UID}", config)  # its shard is cached, it is not in it
     with pytest.raises(VdmError, match=r"not in the Objaverse cache .* network is unreachable"):
-        source_credit(f"objaverse:{UNANNOTATED_UID}", config)  # one sentence, at once, offline
+        source_credits([f"objaverse:{UNANNOTATED_UID}"], config)  # one sentence, at once, offline
+    shard = objaverse_cache / "hf-objaverse-v1" / "metadata" / "000-042.json.gz"
+    shard.write_bytes(shard.read_bytes()[:40])  # a download cut short
+    with pytest.raises(VdmError, match=r"cannot be read .* delete that folder"):
+        source_credits([f"objaverse:{UID}"], config)
 
 
 @pytest.mark.usefixtures("no_network")

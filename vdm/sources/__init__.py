@@ -6,6 +6,7 @@ with transforms applied, plus the source's identity (kind, ref, sha256).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from vdm.errors import VdmError
@@ -13,7 +14,7 @@ from vdm.source_config import SourceConfig
 from vdm.sources.builtin import builtin_names, load_builtin
 from vdm.sources.files import MESH_SUFFIXES, load_file
 from vdm.sources.mesh import LoadedMesh, SourceRef
-from vdm.sources.objaverse import Credit, load_objaverse, lvis_categories, objaverse_credit
+from vdm.sources.objaverse import Credit, load_objaverse, lvis_categories, objaverse_credits
 
 __all__ = [
     "MESH_SUFFIXES",
@@ -25,7 +26,7 @@ __all__ = [
     "load_source",
     "lvis_categories",
     "parse_source",
-    "source_credit",
+    "source_credits",
 ]
 
 
@@ -53,11 +54,11 @@ def load_source(spec: str | SourceRef, config: SourceConfig | None = None) -> Lo
     raise VdmError(f"Unknown source kind '{kind}' (expected file, builtin or objaverse).")
 
 
-def source_credit(spec: str, config: SourceConfig | None = None) -> Credit | None:
-    """The licence and author a brush made from this source carries: an Objaverse object's from its
-    annotations; None for a file or a built-in mesh (vdm knows no licence of either) and for a
-    source it does not recognise (a dataset folder's name)."""
-    kind, _, ref = spec.partition(":")
-    if kind != "objaverse" or not ref:
-        return None
-    return objaverse_credit(ref, (config or SourceConfig()).objaverse_cache)
+def source_credits(specs: Iterable[str], config: SourceConfig | None = None) -> dict[str, Credit]:
+    """The licence and author a brush made from each source carries, by source: an Objaverse
+    object's from its annotations (all of them read in one pass); a file or a built-in mesh (vdm
+    knows no licence of either), a source it does not recognise (a dataset folder's name) and an
+    Objaverse object with no annotations have none."""
+    uids = {spec: spec.partition(":")[2] for spec in specs if spec.startswith("objaverse:")}
+    found = objaverse_credits(uids.values(), (config or SourceConfig()).objaverse_cache)
+    return {spec: found[uid] for spec, uid in uids.items() if uid in found}

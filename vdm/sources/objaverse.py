@@ -13,7 +13,8 @@ import re
 import socket
 import urllib.error
 import warnings
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,21 +100,43 @@ class Credit:
         return f"From {work}{by}{where}{licence}."
 
 
-def objaverse_credit(uid: str, cache_dir: Path) -> Credit:
-    """The licence, author, title and page of an Objaverse object, from its annotations (the
-    metadata shard that holds it, downloaded into the cache first when it is not there)."""
-    with _objaverse_at(cache_dir, f"the Objaverse annotations of {uid}") as objaverse:
-        try:
-            found = objaverse.load_annotations([uid])
-        except KeyError:  # the object paths do not know the uid
-            found = {}
-    meta = found.get(uid)
-    if not isinstance(meta, dict):
-        raise VdmError(f"Objaverse has no annotations for uid {uid}.")
-    slug, user = str(meta.get("license") or ""), meta.get("user") or {}
+def objaverse_credits(uids: Iterable[str], cache_dir: Path) -> dict[str, Credit]:
+    """The licence, author, title and page of Objaverse objects, from their annotations: each
+    metadata shard that holds one is read once (downloaded into the cache first when it is not
+    there). A uid Objaverse has no annotations for is left out; a shard that cannot be read (cut
+    short by an interrupted download, not gzip, not JSON) is one sentence that says to delete it."""
+    wanted = sorted(set(uids))
+    malformed = next((uid for uid in wanted if not UID_PATTERN.fullmatch(uid)), None)
+    if malformed is not None:
+        raise VdmError(f"'{malformed}' is not an Objaverse uid (32 lowercase hex digits).")
+    if not wanted:
+        return {}
+    metadata = cache_dir / "hf-objaverse-v1" / "metadata"
+    try:
+        what = wanted[0] if len(wanted) == 1 else f"{len(wanted)} objects"
+        with _objaverse_at(cache_dir, f"the Objaverse annotations of {what}") as objaverse:
+            try:
+                found = objaverse.load_annotations(wanted)
+            except KeyError:  # a uid the object paths do not know: the others one by one
+                found = {}
+                for uid in wanted:
+                    with contextlib.suppress(KeyError):
+                        found |= objaverse.load_annotations([uid])
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        raise VdmError(
+            f"The Objaverse annotations in {metadata} cannot be read ({short_reason(exc)}); delete "
+            "that folder and they are downloaded again."
+        ) from exc
+    return {uid: _credit(found[uid]) for uid in wanted if isinstance(found.get(uid), dict)}
+
+
+def _credit(meta: dict) -> Credit:
+    """A credit from one object's Sketchfab annotation."""
+    slug, user = str(meta.get("license") or ""), meta.get("user")
+    author = user.get("displayName") or user.get("username") if isinstance(user, dict) else user
     return Credit(
         licence=LICENCE_NAMES.get(slug, slug),
-        author=str(user.get("displayName") or user.get("username") or ""),
+        author=str(author or ""),
         title=str(meta.get("name") or ""),
         url=str(meta.get("viewerUrl") or ""),
     )
