@@ -3,9 +3,10 @@
 The parts: a dataset (its patches, named by their records' notes), folders of patch meshes or
 selection records, or `vdm bake` outputs (their brush VDMs as they are). Each part is baked as a
 brush (centred, inside Blender's circle) in a worker process into its own folder under
-PACK/.work/<key> (the key: a hash of its file and the bake's settings), so a run that stops is
-resumed by running it again; a part the bake refuses gets one sentence and the rest go on. Then
-Blender renders the missing icons (one process per core) and writes the library:
+PACK/.work/<key> (the key: a hash of its file, the bake's settings and the sources' face limit and
+Objaverse cache), so a run that stops is resumed by running it again; a part the bake refuses gets
+one sentence and the rest go on. Then Blender renders the missing icons (one process per core) and
+writes the library:
 
     PACK/vdm-brushes.blend        every brush as an asset, with its icon, in catalogs VDM/<part>/<source>
     PACK/blender_assets.cats.txt  the catalogs
@@ -327,7 +328,10 @@ def pack(
     are stitched from, and each brush's licence and author read from, `sources`' Objaverse cache."""
     sources = sources or SourceConfig()
     config = replace(config, frame="brush")
-    settings = json.dumps(config.to_json(), sort_keys=True)
+    # a part's key holds the settings that decide its bake: a refusal made with another face limit or
+    # cache (a record's object not there) is not kept when the pack is resumed with the right one
+    made_with = {"max_faces": sources.max_faces, "objaverse_cache": str(sources.objaverse_cache)}
+    settings = json.dumps({**config.to_json(), **made_with}, sort_keys=True)
     found = gather(inputs, settings, skip=out)
     parts = _once(found.parts)
     if not parts:
