@@ -236,7 +236,7 @@ def picture_tab(root: Path, model: str) -> None:
             )
             with gr.Accordion("Settings", open=False):
                 quality = gr.Radio(
-                    [(f"{quality} ({QUALITY_NOTES[quality]})", quality) for quality in QUALITIES],
+                    [(f"{preset} ({QUALITY_NOTES[preset]})", preset) for preset in QUALITIES],
                     value="fast",
                     label="Reconstruction quality",
                     elem_id="quality",
