@@ -246,7 +246,7 @@ def run_demo(out: Path, config: DemoConfig | None = None) -> DemoResult:
     figures: dict[str, Any] = {"config": asdict(config)}
 
     console.rule(f"1/5 propose parts of the built-in {config.propose_mesh}")
-    figures["propose"] = _propose(out / "proposals", config)
+    figures["propose"] = _propose(out / "propose", config)  # the index and overview in propose/proposals/
 
     console.rule("2/5 mine the shipped selections")
     mined = _mine(training, out / "dataset", config, config.augmentations)

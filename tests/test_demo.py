@@ -49,7 +49,7 @@ def test_proposals_find_the_shipped_parts_of_the_creature(demo):
     from vdm.proposal_index import read_proposals
 
     p = demo.figures["propose"]
-    records = read_proposals(demo.out / "proposals", builtin_mesh("builtin:creature").source)
+    records = read_proposals(demo.out / "propose", builtin_mesh("builtin:creature").source)
     assert len(records) == p["proposals"] > 0 and p["shipped_found"] == p["shipped"] == 3
     assert Path(p["overview"]).is_file()
 
