@@ -25,7 +25,7 @@ def _patch_of(path: Path, sources: SourceConfig) -> tuple[Patch, str, str]:
     if path.suffix.lower() == ".ply":
         from vdm.patch import patch_origin
 
-        return read_patch(path), *patch_origin(path)
+        return read_patch(path, sources.max_faces), *patch_origin(path)
     if path.suffix.lower() != ".json":
         raise VdmError(f"{path} is neither a patch .ply nor a selection record .json.")
     from vdm.errors import Rejected

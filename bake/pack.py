@@ -242,7 +242,7 @@ def _patch(part: PackPart, sources: SourceConfig):
     from vdm.patch import read_patch
 
     if part.kind == "patch":
-        return read_patch(part.path)
+        return read_patch(part.path, sources.max_faces)
     from vdm.stitching.outputs import record_selection
     from vdm.stitching.selection import stitch_selection
 

@@ -192,7 +192,12 @@ def _import_patch(task: RecordTask, config: MineConfig, result: RecordResult) ->
     from vdm.patch import read_patch
 
     source = {"kind": PATCH_KIND, "ref": task.path, "sha256": task.patch_sha256 or ""}
-    _add_patch(Origin(task.selection_id, source, "", None), lambda: read_patch(task.path), config, result)
+    _add_patch(
+        Origin(task.selection_id, source, "", None),
+        lambda: read_patch(task.path, config.sources.max_faces),
+        config,
+        result,
+    )
 
 
 def _synthetic_patch(task: RecordTask, config: MineConfig, result: RecordResult) -> None:

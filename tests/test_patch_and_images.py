@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
+from conftest import assert_one_sentence_error
 
 from vdm.errors import VdmError
 from vdm.images import compose_grid, decode_normals, encode_normals, split_grid
@@ -46,6 +47,16 @@ def test_bad_patch_files(tmp_path):
         read_patch(tmp_path / "plain.ply")
     with pytest.raises(VdmError, match="does not exist"):
         read_patch(tmp_path / "none.ply")
+
+
+def test_a_patch_file_over_the_face_limit_is_refused_in_one_sentence(tmp_path, run_cli):
+    path = write_patch(tmp_path / "p.ply", _patch(False))  # a box: 12 faces
+    assert len(read_patch(path, max_faces=12).faces) == 12
+    with pytest.raises(VdmError, match="declares 12 faces, over the limit of 11"):
+        read_patch(path, max_faces=11)
+    refused = run_cli("bake", path, "--out", tmp_path / "brush", "--max-faces", "11")
+    assert_one_sentence_error(refused, "over the limit of 11", "--max-faces")
+    assert not (tmp_path / "brush").exists()
 
 
 def test_normal_encoding_round_trip_and_background():

@@ -82,8 +82,9 @@ def write_patch(path: str | Path, patch: Patch) -> Path:
     return path
 
 
-def read_patch(path: str | Path) -> Patch:
-    """Read a patch PLY written by `write_patch`; anything else fails with one sentence."""
+def read_patch(path: str | Path, max_faces: int | None = None) -> Patch:
+    """Read a patch PLY written by `write_patch`; anything else, or more faces than `max_faces`
+    (the header's count, before the body is decoded), fails with one sentence."""
     path = Path(path)
     where = f"Patch file {path}"
     if not path.is_file():
@@ -106,6 +107,10 @@ def read_patch(path: str | Path) -> Patch:
         raise VdmError(f"{where} has no per-vertex 'label' property; it is not a vdm patch.")
     vdtype = _vertex_dtype("red" in props)
     n_v, n_f = counts["vertex"], counts["face"]
+    if max_faces is not None and n_f > max_faces:
+        raise VdmError(
+            f"{where} declares {n_f:,} faces, over the limit of {max_faces:,} (raise it with --max-faces)."
+        )
     body = data[end + len(b"end_header\n") :]
     if len(body) != n_v * vdtype.itemsize + n_f * FACE_DTYPE.itemsize:
         raise VdmError(f"{where} is truncated or has an unexpected layout.")
