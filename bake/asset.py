@@ -79,12 +79,12 @@ def brush_credits(sources_of_brushes: list[str], sources: SourceConfig) -> dict[
     except VdmError as exc:
         log.warning("%s Brushes carry no licence or author: add them before sharing them.", exc)
         return {}
-    missing = sorted({s for s in sources_of_brushes if s.startswith("objaverse:") and s not in found})
+    missing = sorted(objects - set(found))
     if missing:
         log.warning(
-            "Objaverse has no annotations for %s: %s carry no licence or author.",
+            "Objaverse has no annotations for %s: %s no licence or author.",
             ", ".join(missing),
-            "its brush" if len(missing) == 1 else "their brushes",
+            "its brush carries" if len(missing) == 1 else "their brushes carry",
         )
     return found
 
