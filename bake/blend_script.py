@@ -98,7 +98,8 @@ def _material(image_node_target: bpy.types.Object) -> bpy.types.ShaderNodeTexIma
 
 
 def _preview_scene() -> tuple[bpy.types.Object, bpy.types.Object, bpy.types.ShaderNodeTexImage]:
-    """Camera, sun, sky and the displaced disc, rendered by Cycles on the CPU."""
+    """Camera, sun, a fill light from the camera, sky and the displaced disc, rendered by Cycles on
+    the CPU."""
     scene = bpy.context.scene
     grid = _disc_grid()
     image_node = _material(grid)
@@ -110,6 +111,14 @@ def _preview_scene() -> tuple[bpy.types.Object, bpy.types.Object, bpy.types.Shad
     sun.data.energy = 3.0
     sun.rotation_euler = (math.radians(35), math.radians(-25), math.radians(20))
     scene.collection.objects.link(sun)
+    # a fill light from the camera, casting no shadow: the plane under an overhang, a cave the sun
+    # and the sky cannot reach, was black in the icons (the cow horn, the bunny ear); lit from the
+    # viewer it reads as a surface
+    fill = bpy.data.objects.new("fill", bpy.data.lights.new("fill", "SUN"))
+    fill.data.energy = 1.5
+    fill.data.use_shadow = False
+    fill.parent = camera  # it looks where the camera looks
+    scene.collection.objects.link(fill)
     scene.world = bpy.data.worlds.new("sky")
     scene.world.use_nodes = True
     scene.world.node_tree.nodes["Background"].inputs["Strength"].default_value = 0.55
