@@ -4,10 +4,9 @@ Each shape (the mushroom, a horn curling over its base, a hook, an ear whose hel
 front, and GenVDM's ear3.exr through vdm2mesh) is rendered to the six normal views at the
 quality's view size, or at RENDER_MIN pixels where that is larger (a draft works on 64-pixel views
 resized from bigger ones, as from a model's 320-pixel tiles), reconstructed to a 512-pixel VDM, and
-scored by `bake.metrics.brush_scores`
-(undercut recall on the undercuts the six views see; the stray share: the raised decoded surface
-farther than 0.02 from the truth, and that share where the views can see) next to the height-field
-baseline.
+scored by `bake.metrics.brush_scores` (undercut recall on the undercuts the six views see; the stray
+share: the raised decoded surface farther than 0.02 from the truth, and that share where the views
+can see) next to the height-field baseline.
 `python -m benchmarks.run reconstruct` measures `fast` on the CPU;
 `python -m benchmarks.reconstruct --device cuda --quality fast --quality full` is the GPU run.
 """

@@ -270,8 +270,8 @@ def _carve_loss(hull: Hull, points: torch.Tensor, values: torch.Tensor) -> torch
     """How far inside the part the points above the plane that lie where the views prove space empty
     (outside the carved hull) are: the free-space term acts only along the few rays that see bare
     plane, too weakly to dissolve a dome the start hemisphere grew into (docs/reconstruct.md)."""
-    carved = ~in_hull(hull, points.detach().cpu().numpy()) & (points[:, 2] > 0.0).cpu().numpy()
-    carved = torch.as_tensor(carved, device=points.device)
+    where = points.detach().cpu().numpy()  # one copy to the host a step, for the hull's lookup
+    carved = torch.as_tensor(~in_hull(hull, where) & (where[:, 2] > 0.0), device=points.device)
     return (-values[carved]).clamp_min(0.0).mean() if carved.any() else values.sum() * 0.0
 
 
