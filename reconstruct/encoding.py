@@ -1,9 +1,10 @@
 """Fast positional encodings: a multiresolution feature grid for 3D points, Fourier features for 2D.
 
 The grid is Instant-NGP's multiresolution encoding with every level dense (at these resolutions the
-levels fit in memory, so no hashing is needed) and trilinear interpolation done by `grid_sample`:
-a native kernel on the CPU and on CUDA, with no extra dependency. A pure-torch gather-based hash grid
-was measured 2x slower on this CPU (docs/reconstruct.md).
+levels fit in memory, so no hashing is needed) and trilinear interpolation: on the CPU by a kernel
+that reads every level of a point in one pass (`reconstruct.trilinear`), elsewhere by `grid_sample`
+on views of the same table. A pure-torch gather-based hash grid was measured 2x slower on this CPU
+(docs/reconstruct.md).
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
+
+from vdm.reconstruct import trilinear
 
 
 @dataclass(frozen=True)
@@ -35,21 +39,38 @@ class GridConfig:
 
 
 class MultiResGrid(nn.Module):
-    """Trilinear interpolation of per-level feature volumes; inputs in [0, 1]^3."""
+    """Trilinear interpolation of per-level feature volumes, all in one (cells, features) table;
+    inputs in [0, 1]^3."""
 
     def __init__(self, config: GridConfig) -> None:
         super().__init__()
         self.config = config
-        self.volumes = nn.ParameterList(
-            nn.Parameter(torch.empty(1, config.features, r, r, r).uniform_(-1e-4, 1e-4))
-            for r in config.resolutions()
-        )
+        sizes = config.resolutions()
+        self.sizes = np.array(sizes, dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum([r**3 for r in sizes])[:-1]]).astype(np.int64)
+        volumes = [torch.empty(config.features, r**3).uniform_(-1e-4, 1e-4) for r in sizes]
+        self.table = nn.Parameter(torch.cat(volumes, 1).T.contiguous())  # level by level, as volumes
+
+    def volume(self, level: int) -> torch.Tensor:
+        """Level `level` as a (1, features, r, r, r) view of the table, indexed [z, y, x]."""
+        r, start = int(self.sizes[level]), int(self.offsets[level])
+        return self.table[start : start + r**3].T.reshape(1, self.config.features, r, r, r)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 3) in [0, 1] -> (N, levels * features)."""
+        unit = x.clamp(0.0, 1.0)
+        if unit.device.type == "cpu":
+            return trilinear.lookup(unit, self.table, self.sizes, self.offsets)
+        return self.sampled(unit)
+
+    def sampled(self, unit: torch.Tensor) -> torch.Tensor:
+        """The same lookup by `grid_sample`, one level at a time (CUDA's kernels)."""
         # grid_sample wants (x, y, z) -> (W, H, D) in [-1, 1]; volumes are indexed [z, y, x].
-        g = (x.clamp(0.0, 1.0) * 2.0 - 1.0).view(1, -1, 1, 1, 3)
-        out = [functional.grid_sample(v, g, mode="bilinear", align_corners=True) for v in self.volumes]
+        g = (unit * 2.0 - 1.0).view(1, -1, 1, 1, 3)
+        out = [
+            functional.grid_sample(self.volume(level), g, mode="bilinear", align_corners=True)
+            for level in range(len(self.sizes))
+        ]
         return torch.cat(out, 1).view(self.config.out_dim, -1).T
 
 

@@ -9,7 +9,7 @@ import torch
 
 from vdm.patch import PART
 from vdm.patch_checks import patch_problem
-from vdm.reconstruct.encoding import GridConfig
+from vdm.reconstruct.encoding import GridConfig, MultiResGrid
 from vdm.reconstruct.hull import empty_space_share, in_hull
 from vdm.reconstruct.inputs import load_normal_views
 from vdm.reconstruct.sdf import SdfConfig, build_rays, fit_sdf, silhouette
@@ -71,6 +71,34 @@ def test_a_speck_of_noisy_plane_normals_is_not_part_of_the_silhouette():
     assert shows[20:40, 20:30].all() and shows.sum() == 200
 
 
+def test_the_cpu_grid_kernel_matches_grid_sample_in_value_and_both_gradients():
+    """The fused CPU lookup (reconstruct.trilinear) against torch's grid_sample on the same table, on
+    points inside, on the faces of and outside the unit cube: features, the table's gradient and the
+    points' gradient (which stage 1's expected surface point needs)."""
+    torch.manual_seed(0)
+    grid = MultiResGrid(GridConfig(levels=5, features=2, base_resolution=4, finest_resolution=40))
+    torch.nn.init.normal_(grid.table)
+    faces = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [1.0, 0.5, 0.0]])
+    points = torch.cat([torch.rand(3000, 3), faces, torch.rand(200, 3) * 1.4 - 0.2])
+    weights = torch.randn(len(points), grid.config.out_dim)
+    results = []
+    for lookup in (grid.forward, grid.sampled):
+        grid.zero_grad()
+        where = points.clone().requires_grad_(True)
+        features = lookup(where if lookup == grid.forward else where.clamp(0.0, 1.0))
+        (features * weights).sum().backward()
+        results.append((features.detach(), grid.table.grad.clone(), where.grad.clone()))
+    (kernel, kernel_table, kernel_points), (sampled, sampled_table, sampled_points) = results
+    assert torch.allclose(kernel, sampled, atol=1e-5)
+    assert torch.allclose(kernel_table, sampled_table, atol=1e-4)
+    assert sampled_points.abs().max() > 10.0  # a real gradient, large on this rough table
+    # on the cube's faces grid_sample's slope leans on its zero padding; the kernel's stays inside
+    inside = torch.ones(len(points), dtype=torch.bool)
+    inside[3000:3003] = False
+    assert torch.allclose(kernel_points[inside], sampled_points[inside], rtol=1e-3, atol=1e-2)
+    assert (kernel_points[-200:][((points[-200:] < 0) | (points[-200:] > 1)).all(1)] == 0).all()
+
+
 def test_sdf_losses_fall_and_repeat(views):
     config = SdfConfig(iterations=80, rays=128, samples=24, grid=GridConfig(levels=4, finest_resolution=32))
     runs = []
@@ -79,7 +107,7 @@ def test_sdf_losses_fall_and_repeat(views):
         model = fit_sdf(
             views, config, CPU, seed=3, progress=lambda _step, loss, losses=losses: losses.append(loss)
         )
-        runs.append((losses, model.encoding.volumes[-1].detach().clone()))
+        runs.append((losses, model.encoding.table.detach().clone()))
     (losses, volume), (again, volume_again) = runs
     first = np.mean([x["normal"] + x["mask"] for x in losses[:10]])
     last = np.mean([x["normal"] + x["mask"] for x in losses[-10:]])
