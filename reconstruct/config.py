@@ -10,9 +10,9 @@ from vdm.settings import check_settings, setting
 from vdm.torch_runtime import device_setting, threads_setting
 
 QUALITY_NOTES = {  # what each costs on a 2-core CPU (docs/reconstruct.md), as --help and the web app say it
-    "draft": "a first look in about 10 s",
-    "fast": "about 30 s",
-    "full": "4-6 minutes, finer views and surface",
+    "draft": "a first look in under 10 s",
+    "fast": "about 25 s",
+    "full": "3-6 minutes, finer views and surface",
 }
 QUALITIES = tuple(QUALITY_NOTES)
 STAGE2 = ("bake", "field")

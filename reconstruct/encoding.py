@@ -17,8 +17,6 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from vdm.reconstruct import trilinear
-
 
 @dataclass(frozen=True)
 class GridConfig:
@@ -46,31 +44,34 @@ class MultiResGrid(nn.Module):
         super().__init__()
         self.config = config
         sizes = config.resolutions()
+        if min(sizes) < 2:
+            raise ValueError(f"Every level of the grid needs at least 2 cells a side, not {sizes}.")
         self.sizes = np.array(sizes, dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum([r**3 for r in sizes])[:-1]]).astype(np.int64)
         volumes = [torch.empty(config.features, r**3).uniform_(-1e-4, 1e-4) for r in sizes]
         self.table = nn.Parameter(torch.cat(volumes, 1).T.contiguous())  # level by level, as volumes
 
-    def volume(self, level: int) -> torch.Tensor:
-        """Level `level` as a (1, features, r, r, r) view of the table, indexed [z, y, x]."""
-        r, start = int(self.sizes[level]), int(self.offsets[level])
-        return self.table[start : start + r**3].T.reshape(1, self.config.features, r, r, r)
+    def volumes(self) -> list[torch.Tensor]:
+        """Each level as a (1, features, r, r, r) view of the table, indexed [z, y, x] (one split,
+        so the backward is one concatenation, not a table-sized scatter per level)."""
+        sizes = [int(r) for r in self.sizes]
+        levels = self.table.split([r**3 for r in sizes])
+        features = self.config.features
+        return [v.T.reshape(1, features, r, r, r) for v, r in zip(levels, sizes, strict=True)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 3) in [0, 1] -> (N, levels * features)."""
-        unit = x.clamp(0.0, 1.0)
-        if unit.device.type == "cpu":
-            return trilinear.lookup(unit, self.table, self.sizes, self.offsets)
-        return self.sampled(unit)
+        """(N, 3) clamped to [0, 1] -> (N, levels * features)."""
+        if x.device.type == "cpu":
+            import vdm.reconstruct.trilinear as trilinear  # numba, only where it runs
 
-    def sampled(self, unit: torch.Tensor) -> torch.Tensor:
+            return trilinear.lookup(x, self.table, self.sizes, self.offsets)
+        return self.sampled(x)
+
+    def sampled(self, x: torch.Tensor) -> torch.Tensor:
         """The same lookup by `grid_sample`, one level at a time (CUDA's kernels)."""
         # grid_sample wants (x, y, z) -> (W, H, D) in [-1, 1]; volumes are indexed [z, y, x].
-        g = (unit * 2.0 - 1.0).view(1, -1, 1, 1, 3)
-        out = [
-            functional.grid_sample(self.volume(level), g, mode="bilinear", align_corners=True)
-            for level in range(len(self.sizes))
-        ]
+        g = (x.clamp(0.0, 1.0) * 2.0 - 1.0).view(1, -1, 1, 1, 3)
+        out = [functional.grid_sample(v, g, mode="bilinear", align_corners=True) for v in self.volumes()]
         return torch.cat(out, 1).view(self.config.out_dim, -1).T
 
 

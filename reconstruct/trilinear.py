@@ -1,31 +1,55 @@
 """Trilinear lookups in a stack of dense feature volumes, every level of a point in one pass (CPU).
 
 torch's 3-D `grid_sample` samples one level per call, and on the CPU its backward is a scalar loop: the
-two were 60 % of a stage-1 step (docs/reconstruct.md, "Speed"). These two numba kernels read and
+two were 60 % of a stage-1 step (benchmarks/RESULTS.md, "Speed"). These two numba kernels read and
 write every level of a point at once, in one thread (as torch's 3-D CPU kernel does for one batch).
 The volumes live in one table of shape (cells, features): level l's cell (z, y, x) is row
-`offsets[l] + (z * r + y) * r + x`, with r its resolution, so CUDA can still view it as volumes.
+`offsets[l] + (z * r + y) * r + x`, with r >= 2 its resolution, so CUDA can still view it as volumes.
+
+The compiled kernels are cached on disk where numba finds a writable place (beside this module, else
+~/.cache/numba); with none, they are compiled in each process instead of failing the import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numba
 import numpy as np
 import torch
+from torch.autograd.function import once_differentiable
+
+# fastmath without "nnan" and "ninf": a NaN point must reach _cell's comparisons, not undefined code
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-@numba.njit(cache=True, fastmath=True, nogil=True)
+def _compiled(function: Callable) -> Callable:
+    """numba's njit, cached on disk when numba has somewhere to write (else per process)."""
+    try:
+        return numba.njit(cache=True, fastmath=FASTMATH, nogil=True)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return numba.njit(cache=False, fastmath=FASTMATH, nogil=True)(function)
+
+
+@_compiled
+def _unit(value: float) -> float:
+    """The coordinate clamped to [0, 1]; NaN goes to 0, so no index ever leaves the table."""
+    return min(value, 1.0) if value > 0.0 else 0.0
+
+
+@_compiled
 def _cell(point: np.ndarray, size: int) -> tuple[int, float, float, float]:
-    """The first row offset of the cell holding `point` (in [0, 1]^3) at this resolution, and the
-    point's fractions across it."""
+    """The first row offset of the cell holding `point` at this resolution, and the point's
+    fractions across it."""
     scale = size - 1
-    px, py, pz = point[0] * scale, point[1] * scale, point[2] * scale
+    px, py, pz = _unit(point[0]) * scale, _unit(point[1]) * scale, _unit(point[2]) * scale
     x0, y0, z0 = min(int(px), size - 2), min(int(py), size - 2), min(int(pz), size - 2)
     return (z0 * size + y0) * size + x0, px - x0, py - y0, pz - z0
 
 
-@numba.njit(cache=True, fastmath=True, nogil=True)
+@_compiled
 def _forward(points, table, sizes, offsets, out):  # numba arrays, untyped
+    """out[i] = every level's features at points[i], level-major."""
     features = table.shape[1]
     for i in range(points.shape[0]):
         for level in range(sizes.shape[0]):
@@ -42,8 +66,10 @@ def _forward(points, table, sizes, offsets, out):  # numba arrays, untyped
                 out[i, level * features + f] = c0 + fz * (c10 + fy * (c11 - c10) - c0)
 
 
-@numba.njit(cache=True, fastmath=True, nogil=True)
+@_compiled
 def _backward(points, table, sizes, offsets, grad_out, grad_table, grad_points, want_points):
+    """Adds each point's share of grad_out to the 8 corners of its cell at every level; with
+    `want_points`, also writes d(grad_out . features)/d(point) (the trilinear slopes)."""
     features = table.shape[1]
     for i in range(points.shape[0]):
         gx = gy = gz = 0.0
@@ -92,7 +118,8 @@ class _Lookup(torch.autograd.Function):
         return out
 
     @staticmethod
-    def backward(ctx, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor, None, None]:
+    @once_differentiable
+    def backward(ctx, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None, None]:
         points, table = ctx.saved_tensors
         want_points = ctx.needs_input_grad[0]
         grad_table, grad_points = torch.zeros_like(table), torch.zeros_like(points)
@@ -100,9 +127,15 @@ class _Lookup(torch.autograd.Function):
             points.detach().numpy(), table.detach().numpy(), ctx.sizes, ctx.offsets,
             grad_out.contiguous().numpy(), grad_table.numpy(), grad_points.numpy(), want_points,
         )  # fmt: skip
-        return (grad_points if want_points else None), grad_table, None, None
+        return (
+            (grad_points if want_points else None),
+            (grad_table if ctx.needs_input_grad[1] else None),
+            None,
+            None,
+        )
 
 
 def lookup(points: torch.Tensor, table: torch.Tensor, sizes: np.ndarray, offsets: np.ndarray) -> torch.Tensor:
-    """(N, 3) CPU points in [0, 1]^3 -> (N, levels * features), level-major, differentiable in both."""
-    return _Lookup.apply(points.to(table.dtype).contiguous(), table, sizes, offsets)
+    """(N, 3) CPU points, clamped to [0, 1]^3 -> (N, levels * features), level-major, differentiable
+    in both (a coordinate outside the cube gets no gradient, as from `clamp`)."""
+    return _Lookup.apply(points.clamp(0.0, 1.0).to(table.dtype).contiguous(), table, sizes, offsets)

@@ -71,32 +71,51 @@ def test_a_speck_of_noisy_plane_normals_is_not_part_of_the_silhouette():
     assert shows[20:40, 20:30].all() and shows.sum() == 200
 
 
+def _features_and_gradients(
+    lookup, points: torch.Tensor, weights: torch.Tensor, grid: MultiResGrid, slope: bool
+):
+    """Features, the table's gradient and (with `slope`) the points' of sum(features * weights)."""
+    grid.zero_grad()
+    where = points.clone().requires_grad_(slope)
+    features = lookup(where)
+    (features * weights).sum().backward()
+    return features.detach(), grid.table.grad.clone(), where.grad.clone() if slope else None
+
+
 def test_the_cpu_grid_kernel_matches_grid_sample_in_value_and_both_gradients():
     """The fused CPU lookup (reconstruct.trilinear) against torch's grid_sample on the same table, on
-    points inside, on the faces of and outside the unit cube: features, the table's gradient and the
-    points' gradient (which stage 1's expected surface point needs)."""
+    points inside, on the faces of and outside the unit cube: features, the table's gradient with and
+    without the points' gradient, and the points' gradient (stage 1's expected surface point needs it)."""
     torch.manual_seed(0)
     grid = MultiResGrid(GridConfig(levels=5, features=2, base_resolution=4, finest_resolution=40))
     torch.nn.init.normal_(grid.table)
     faces = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [1.0, 0.5, 0.0]])
-    points = torch.cat([torch.rand(3000, 3), faces, torch.rand(200, 3) * 1.4 - 0.2])
+    outside = torch.rand(200, 3) * 1.4 - 0.2
+    points = torch.cat([torch.rand(3000, 3), faces, outside])
     weights = torch.randn(len(points), grid.config.out_dim)
-    results = []
-    for lookup in (grid.forward, grid.sampled):
-        grid.zero_grad()
-        where = points.clone().requires_grad_(True)
-        features = lookup(where if lookup == grid.forward else where.clamp(0.0, 1.0))
-        (features * weights).sum().backward()
-        results.append((features.detach(), grid.table.grad.clone(), where.grad.clone()))
-    (kernel, kernel_table, kernel_points), (sampled, sampled_table, sampled_points) = results
+    kernel, kernel_table, kernel_slope = _features_and_gradients(grid.forward, points, weights, grid, True)
+    sampled, sampled_table, sampled_slope = _features_and_gradients(grid.sampled, points, weights, grid, True)
     assert torch.allclose(kernel, sampled, atol=1e-5)
     assert torch.allclose(kernel_table, sampled_table, atol=1e-4)
-    assert sampled_points.abs().max() > 10.0  # a real gradient, large on this rough table
-    # on the cube's faces grid_sample's slope leans on its zero padding; the kernel's stays inside
-    inside = torch.ones(len(points), dtype=torch.bool)
-    inside[3000:3003] = False
-    assert torch.allclose(kernel_points[inside], sampled_points[inside], rtol=1e-3, atol=1e-2)
-    assert (kernel_points[-200:][((points[-200:] < 0) | (points[-200:] > 1)).all(1)] == 0).all()
+    assert torch.equal(_features_and_gradients(grid.forward, points, weights, grid, False)[1], kernel_table)
+    assert sampled_slope.abs().max() > 10.0  # a real gradient, large on this rough table
+    inner = torch.ones(len(points), dtype=torch.bool)
+    inner[3000:3003] = False
+    assert torch.allclose(kernel_slope[inner], sampled_slope[inner], rtol=1e-3, atol=1e-2)
+    # on the cube's faces grid_sample's slope leans on its zero padding; the kernel's is the slope
+    # just inside; a coordinate outside the cube has none
+    nudged = faces.clamp(1e-6, 1.0 - 1e-6)
+    just_inside = _features_and_gradients(grid.forward, nudged, weights[3000:3003], grid, True)[2]
+    assert torch.allclose(kernel_slope[3000:3003], just_inside, rtol=1e-3, atol=1e-2)
+    clamped = (outside < 0.0) | (outside > 1.0)
+    assert clamped.any() and (kernel_slope[-200:][clamped] == 0).all()
+    assert (kernel_slope[-200:][~clamped] != 0).all()
+    # a NaN point (a diverged fit) gives numbers, not a crash or a read outside the table
+    poisoned = points.clone()
+    poisoned[5] = float("nan")
+    with torch.no_grad():
+        features = grid(poisoned)
+    assert torch.isfinite(features).all() and torch.equal(features[6:], kernel[6:])
 
 
 def test_sdf_losses_fall_and_repeat(views):
