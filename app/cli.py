@@ -104,7 +104,7 @@ def sources_command(
     config: Annotated[SourceConfig, Exclude("max_faces", "subset")],
 ) -> None:
     """List sources to lasso: built-in meshes, Objaverse LVIS categories, or one category's objects."""
-    from vdm.sources import builtin_names, lvis_categories
+    from vdm.sources import builtin_names, lvis_categories, objaverse_source
 
     if not lvis:
         if category is not None:
@@ -120,7 +120,7 @@ def sources_command(
     if category not in categories:
         raise VdmError(f"There is no LVIS category '{category}' (run `vdm sources --lvis` to list them).")
     for uid in categories[category]:
-        typer.echo(f"objaverse:{uid}")
+        typer.echo(objaverse_source(uid))
 
 
 def image(

@@ -66,9 +66,9 @@ def brush_credits(sources_of_brushes: list[str], sources: SourceConfig) -> dict[
     """The licence and author of each brush's source, by source (`sources.source_credits`, one
     pass over the annotations). What cannot be read (no annotations in the cache and no network,
     or none for an object) is said in one warning, and those brushes are made without them."""
-    from vdm.sources import source_credits
+    from vdm.sources import objaverse_uid, source_credits
 
-    objects = {s for s in sources_of_brushes if s.startswith("objaverse:")}
+    objects = {s for s in sources_of_brushes if objaverse_uid(s)}
     if objects:
         log.info(
             "reading the licence and author of %s from the Objaverse annotations",

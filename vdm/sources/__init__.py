@@ -14,7 +14,14 @@ from vdm.source_config import SourceConfig
 from vdm.sources.builtin import builtin_names, load_builtin
 from vdm.sources.files import MESH_SUFFIXES, load_file
 from vdm.sources.mesh import LoadedMesh, SourceRef
-from vdm.sources.objaverse import Credit, load_objaverse, lvis_categories, objaverse_credits
+from vdm.sources.objaverse import (
+    Credit,
+    load_objaverse,
+    lvis_categories,
+    objaverse_credits,
+    objaverse_source,
+    objaverse_uid,
+)
 
 __all__ = [
     "MESH_SUFFIXES",
@@ -25,6 +32,8 @@ __all__ = [
     "builtin_names",
     "load_source",
     "lvis_categories",
+    "objaverse_source",
+    "objaverse_uid",
     "parse_source",
     "source_credits",
 ]
@@ -59,6 +68,6 @@ def source_credits(specs: Iterable[str], config: SourceConfig | None = None) -> 
     object's from its annotations (all of them read in one pass); a file or a built-in mesh (vdm
     knows no licence of either), a source it does not recognise (a dataset folder's name) and an
     Objaverse object with no annotations have none."""
-    uids = {spec: spec.partition(":")[2] for spec in specs if spec.startswith("objaverse:")}
+    uids = {spec: uid for spec in specs if (uid := objaverse_uid(spec))}
     found = objaverse_credits(uids.values(), (config or SourceConfig()).objaverse_cache)
     return {spec: found[uid] for spec, uid in uids.items() if uid in found}

@@ -6,7 +6,14 @@ import logging
 from pathlib import Path
 
 from vdm.errors import VdmError
-from vdm.sources import MESH_SUFFIXES, SourceConfig, lvis_categories, parse_source
+from vdm.sources import (
+    MESH_SUFFIXES,
+    SourceConfig,
+    lvis_categories,
+    objaverse_source,
+    objaverse_uid,
+    parse_source,
+)
 from vdm.sources.subset import left_out, objaverse_subset
 
 LVIS_PREFIX = "lvis:"
@@ -28,7 +35,7 @@ def expand_sources(specs: list[str], config: SourceConfig) -> list[str]:
                 raise VdmError(
                     f"There is no LVIS category '{category}' (run `vdm sources --lvis` to list them)."
                 )
-            expanded += [f"objaverse:{uid}" for uid in categories[category]]
+            expanded += [objaverse_source(uid) for uid in categories[category]]
         elif Path(spec).is_dir():
             files = sorted(
                 str(p) for p in Path(spec).iterdir() if p.is_file() and p.suffix.lower() in MESH_SUFFIXES
@@ -42,9 +49,9 @@ def expand_sources(specs: list[str], config: SourceConfig) -> list[str]:
                 raise VdmError(f"Mesh file {spec} does not exist.")
             expanded.append(spec)
     if subset is not None:
-        objects = sum(spec.startswith("objaverse:") for spec in expanded)
+        objects = sum(objaverse_uid(spec) is not None for spec in expanded)
         expanded = [spec for spec in expanded if not left_out(*parse_source(spec), subset)]
-        kept = sum(spec.startswith("objaverse:") for spec in expanded)
+        kept = sum(objaverse_uid(spec) is not None for spec in expanded)
         if objects and not expanded:
             raise VdmError(
                 f"The subset (--uids, --annotations) leaves out all {objects} Objaverse objects given."

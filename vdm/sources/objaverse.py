@@ -23,6 +23,7 @@ from vdm.sources.files import load_file
 from vdm.sources.mesh import LoadedMesh
 
 UID_PATTERN = re.compile(r"[0-9a-f]{32}")
+OBJAVERSE_PREFIX = "objaverse:"  # a SOURCE naming an Objaverse object: objaverse:<uid>
 NETWORK_TIMEOUT_S = 20.0
 # Sketchfab's licence slugs (Objaverse's `license` annotation) as a licence is named; Sketchfab's
 # Creative Commons licences are version 4.0. A slug not listed here is carried as it is.
@@ -68,6 +69,16 @@ def objaverse_glb(uid: str, cache_dir: Path) -> Path:
     if uid not in found:
         raise VdmError(f"Objaverse has no object with uid {uid}.")
     return Path(found[uid])
+
+
+def objaverse_source(uid: str) -> str:
+    """The SOURCE string of an Objaverse object."""
+    return OBJAVERSE_PREFIX + uid
+
+
+def objaverse_uid(spec: str) -> str | None:
+    """The uid a SOURCE string names, or None when it names no Objaverse object."""
+    return spec.removeprefix(OBJAVERSE_PREFIX) if spec.startswith(OBJAVERSE_PREFIX) else None
 
 
 def load_objaverse(uid: str, cache_dir: Path, max_faces: int) -> LoadedMesh:

@@ -19,10 +19,9 @@ from typing import Any
 from vdm.atomic import os_reason
 from vdm.errors import VdmError, short_reason
 from vdm.source_config import ObjaverseSubset
-from vdm.sources.objaverse import UID_PATTERN
+from vdm.sources.objaverse import OBJAVERSE_PREFIX, UID_PATTERN
 from vdm.wording import either
 
-OBJAVERSE_PREFIX = "objaverse:"
 UID_COLUMNS = ("UID", "uid", "object_uid")
 UID_NAMES = either(UID_COLUMNS)  # for messages
 TABLE_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".parquet")
