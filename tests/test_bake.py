@@ -109,18 +109,13 @@ def test_a_brush_from_an_objaverse_object_carries_its_licence_and_author_into_bl
     """The patch `vdm stitch` made of an Objaverse object (its report names the uid) bakes to a brush
     whose asset has the object's licence and author, and a description that credits it, from the
     annotations in the Objaverse cache; without them the brush is still made, with a warning."""
-    import gzip
-
     from blender_check import inspect_blend
+    from objaverse_cache import write_objaverse_cache
 
     uid = "0123456789abcdef0123456789abcdef"
-    versioned = tmp_path / "cache" / "hf-objaverse-v1"
-    (versioned / "metadata").mkdir(parents=True)
-    with gzip.open(versioned / "object-paths.json.gz", "wt") as fh:
-        json.dump({uid: f"glbs/000-042/{uid}.glb"}, fh)
     annotation = {"name": "Horned cow", "license": "by-nc", "user": {"displayName": "Jane Doe"}}
-    with gzip.open(versioned / "metadata" / "000-042.json.gz", "wt") as fh:
-        json.dump({uid: annotation | {"viewerUrl": f"https://sketchfab.com/3d-models/{uid}"}}, fh)
+    annotation["viewerUrl"] = f"https://sketchfab.com/3d-models/{uid}"
+    write_objaverse_cache(tmp_path / "cache", [uid], annotations={uid: annotation})
     patch = write_patch(tmp_path / "parts" / "bump.ply", ball_patch(n_around=64, n_ball=16, n_plane=6))
     report = {"source": {"kind": "objaverse", "ref": uid}, "note": "round bump"}
     (tmp_path / "parts" / "bump.report.json").write_text(json.dumps(report))

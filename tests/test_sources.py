@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 import urllib.request
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import numpy as np
 import pytest
 import trimesh
 from conftest import assert_one_sentence_error
+from objaverse_cache import write_objaverse_cache
 
 from vdm.errors import VdmError
 from vdm.sources import Credit, SourceConfig, builtin_names, load_source, parse_source, source_credits
@@ -144,21 +143,14 @@ ANNOTATION = {  # the fields of an Objaverse annotation that a brush's credit re
 @pytest.fixture
 def objaverse_cache(tmp_path, multi_node_glb) -> Path:
     """A cache laid out the way objaverse 0.1.7 writes one: object paths, one GLB, LVIS."""
-    root = tmp_path / "objaverse-cache"
-    versioned = root / "hf-objaverse-v1"
-    glb_path = versioned / "glbs" / "000-042" / f"{UID}.glb"
-    glb_path.parent.mkdir(parents=True)
-    glb_path.write_bytes(multi_node_glb[0].read_bytes())
-    paths = {UID: f"glbs/000-042/{UID}.glb", MISSING_UID: f"glbs/000-042/{MISSING_UID}.glb"}
-    paths[UNANNOTATED_UID] = f"glbs/000-043/{UNANNOTATED_UID}.glb"
-    with gzip.open(versioned / "object-paths.json.gz", "wt") as fh:
-        json.dump(paths, fh)
-    (versioned / "metadata").mkdir()
-    with gzip.open(versioned / "metadata" / "000-042.json.gz", "wt") as fh:
-        json.dump({UID: ANNOTATION}, fh)
-    with gzip.open(versioned / "lvis-annotations.json.gz", "wt") as fh:
-        json.dump({"horned_cow": [UID, MISSING_UID], "teapot": []}, fh)
-    return root
+    return write_objaverse_cache(
+        tmp_path / "objaverse-cache",
+        [UID, MISSING_UID, UNANNOTATED_UID],
+        annotations={UID: ANNOTATION},
+        glbs={UID: multi_node_glb[0].read_bytes()},
+        lvis={"horned_cow": [UID, MISSING_UID], "teapot": []},
+        shards={UNANNOTATED_UID: "000-043"},
+    )
 
 
 @pytest.mark.usefixtures("no_network")
