@@ -57,15 +57,25 @@ def needed_resolution(stretch: float, config: BakeConfig, scale: float = 1.0) ->
     return math.ceil(2.0 * stretch / (config.max_spacing * scale))
 
 
+class TooFewPixels(VdmError):
+    """The part needs a bigger VDM than the bake's; `hopeless` when no VDM size would do (a surface
+    stretched that far is a broken one: reconstruction makes it again)."""
+
+    def __init__(self, message: str, hopeless: bool) -> None:
+        super().__init__(message)
+        self.hopeless = hopeless
+
+
 def _needs_pixels(stretch: float, config: BakeConfig, scale: float = 1.0) -> int:
     """The VDM side the part needs; more than `config.resolution` is refused in one sentence."""
     need = needed_resolution(stretch, config, scale)
     if need > config.resolution:
         fits = next((2**k for k in range(8, 12) if 2**k >= need), None)
         advice = f"--resolution {fits} would do" if fits else f"not even {RESOLUTIONS[1]} pixels would do"
-        raise VdmError(
+        raise TooFewPixels(
             f"The part needs a VDM of at least {need} pixels to keep its surface within "
-            f"{config.max_spacing} (it is {config.resolution}); {advice}."
+            f"{config.max_spacing} (it is {config.resolution}); {advice}.",
+            hopeless=fits is None,
         )
     return need
 

@@ -119,14 +119,20 @@ REFIT_CARVE = 10.0  # the carve term's weight when a failed fit is made again (1
 
 
 def _stage1(
-    views: NormalViews, settings: QualitySettings, config: ReconstructConfig, device: torch.device, info: dict
+    views: NormalViews,
+    settings: QualitySettings,
+    config: ReconstructConfig,
+    device: torch.device,
+    info: dict,
+    refit_only: bool = False,
 ) -> Patch:
     """Stage 1's surface as a patch. A fit can fail by its seed: at five of nine seeds the hook's fit
     fails, its start hemisphere growing into a dome over the plane instead of dissolving, or (once)
     the part vanishing (docs/reconstruct.md). A fit whose surface is refused (no disk, the bare
     plane) or lies more than EMPTY_SPACE where the views prove space empty is made again at the next
     seed with the carve term on (sdf.SdfConfig.carve_weight); of the surfaces made, the one with the
-    least surface there is kept. A sound fit is never made twice, so its VDM is what it was."""
+    least surface there is kept. A sound fit is never made twice, so its VDM is what it was.
+    `refit_only`: only the second fit (its first surface was refused by the bake: `_neural`)."""
     from vdm.reconstruct.hull import empty_space_share
     from vdm.reconstruct.sdf import fit_sdf
     from vdm.reconstruct.surface_patch import surface_patch
@@ -136,7 +142,7 @@ def _stage1(
     made: list[tuple[float, Patch, dict[str, float]]] = []
     refusal: VdmError | None = None
     tries = ((config.seed, settings.sdf), (config.seed + 1, replace(settings.sdf, carve_weight=REFIT_CARVE)))
-    for seed, sdf_config in tries:
+    for seed, sdf_config in tries[1:] if refit_only else tries:
         start = time.perf_counter()
         label = "stage 1 (SDF)" if seed == config.seed else "stage 1 (SDF), made again"
         bar = _Progress(sdf_config.iterations, label, config.progress)
@@ -165,7 +171,8 @@ def _stage1(
         raise refusal
     share, patch, last = min(made, key=lambda fit: fit[0])
     info["losses"].update({f"sdf_{k}": v for k, v in last.items()})
-    info["stage1"] = {"fits": len(made) + (refusal is not None), "empty_space_share": share}
+    fits = len(made) + (refusal is not None) + info.get("stage1", {}).get("fits", 0)
+    info["stage1"] = {"fits": fits, "empty_space_share": share}
     return patch
 
 
@@ -174,7 +181,7 @@ def _neural(
 ) -> tuple[np.ndarray, Path]:
     """Stage 1 and stage 2 (the bake of its surface, or `--stage2 field`); fills info's timings,
     losses and map report; returns the displacement and stage1.ply."""
-    from vdm.bake.brush import bake_patch
+    from vdm.bake.brush import TooFewPixels, bake_patch
 
     device = pick_device(config.device)
     timings, losses = info["timings"], info["losses"]
@@ -190,7 +197,20 @@ def _neural(
         bar.close()
         losses.update({f"field_{k}": v for k, v in bar.last.items()})
     else:
-        brush = bake_patch(patch, config.bake, widen_band=True)
+        try:
+            brush = bake_patch(patch, config.bake, widen_band=True)
+        except TooFewPixels as exc:  # a surface no VDM size holds is a failed fit too (_stage1)
+            if not exc.hopeless or info["stage1"]["fits"] > 1:
+                raise
+            log.warning(
+                "Stage 1's surface cannot be baked (%s): a failed fit; made again at seed %d, empty space "
+                "carved.", exc, config.seed + 1,
+            )  # fmt: skip
+            refused = time.perf_counter() - start  # the bake that refused it
+            patch = _stage1(views, settings, config, device, info, refit_only=True)
+            stage1_path = write_patch(out / "stage1.ply", patch)
+            start = time.perf_counter() - refused
+            brush = bake_patch(patch, config.bake, widen_band=True)
         info["map"] = brush.report
         displacement = brush.displacement
     timings["stage2"] = time.perf_counter() - start

@@ -7,15 +7,19 @@ import numpy as np
 import pytest
 import torch
 
+from vdm.bake.config import BakeConfig
+from vdm.errors import VdmError
 from vdm.patch import PART
 from vdm.patch_checks import patch_problem
+from vdm.reconstruct.config import ReconstructConfig
 from vdm.reconstruct.encoding import GridConfig, MultiResGrid
 from vdm.reconstruct.hull import empty_space_share, in_hull
 from vdm.reconstruct.inputs import load_normal_views
+from vdm.reconstruct.pipeline import reconstruct
 from vdm.reconstruct.sdf import SdfConfig, build_rays, fit_sdf, silhouette
 from vdm.reconstruct.surface_patch import SurfaceConfig, surface_patch
 from vdm.render.renderer import PatchRenderer
-from vdm.shapes import mushroom_patch
+from vdm.shapes import curled_horn_patch, mushroom_patch
 from vdm.surface_metrics import sample_surface
 
 CPU = torch.device("cpu")
@@ -185,3 +189,20 @@ def test_the_bare_plane_tolerance_follows_the_plane_noise_on_the_rim():
     assert FLAT_DEG[0] < expected < FLAT_DEG[1]
     assert degrees(flat_tolerance(rim)) == pytest.approx(expected, rel=1e-6)
     assert degrees(flat_tolerance(np.zeros((0, 3)))) == pytest.approx(FLAT_DEG[0])  # no rim seen
+
+
+def test_a_surface_no_vdm_size_holds_is_made_again_once_then_refused_in_one_sentence(tmp_path, caplog):
+    """The bake refuses a surface that no VDM size holds (here: any, asked for 0.0005 spacing) as a
+    failed fit: stage 1 is made again at the next seed, once; a second refusal is the one sentence.
+    A VDM merely smaller than the part needs is the user's to raise, and is not made again."""
+    with PatchRenderer(128) as renderer:
+        normals = {k: v.normal for k, v in renderer.render(curled_horn_patch()).items()}
+    hopeless = ReconstructConfig("draft", progress=False, bake=BakeConfig(max_spacing=0.0005))
+    with pytest.raises(VdmError, match="not even 2048 pixels would do"):
+        reconstruct(normals, tmp_path / "hopeless", hopeless)
+    assert caplog.text.count("cannot be baked") == 1 and "made again at seed 1" in caplog.text
+    caplog.clear()
+    small = ReconstructConfig("draft", progress=False, bake=BakeConfig(resolution=256))
+    with pytest.raises(VdmError, match="--resolution 512 would do"):
+        reconstruct(normals, tmp_path / "small", small)
+    assert "made again" not in caplog.text
