@@ -118,6 +118,11 @@ SURFACE_POINTS = 4000  # points of the part's surface sampled for that share
 REFIT_CARVE = 10.0  # the carve term's weight when a failed fit is made again (1 left the hook's dome)
 
 
+def _say_made_again(failure: str, seed: int) -> None:
+    """The one warning of a failed fit that stage 1 makes again (`_stage1`, `_neural`)."""
+    log.warning("Stage 1 %s: a failed fit; made again at seed %d, empty space carved.", failure, seed)
+
+
 def _stage1(
     views: NormalViews,
     settings: QualitySettings,
@@ -164,9 +169,7 @@ def _stage1(
         finally:
             timings["extract"] = timings.get("extract", 0.0) + time.perf_counter() - start
         if seed == config.seed:
-            log.warning(
-                "Stage 1 %s: a failed fit; made again at seed %d, empty space carved.", failure, seed + 1
-            )
+            _say_made_again(failure, seed + 1)
     if not made:
         raise refusal
     share, patch, last = min(made, key=lambda fit: fit[0])
@@ -202,10 +205,7 @@ def _neural(
         except TooFewPixels as exc:  # a surface no VDM size holds is a failed fit too (_stage1)
             if not exc.hopeless or info["stage1"]["fits"] > 1:
                 raise
-            log.warning(
-                "Stage 1's surface cannot be baked (%s): a failed fit; made again at seed %d, empty space "
-                "carved.", exc, config.seed + 1,
-            )  # fmt: skip
+            _say_made_again(f"gave a surface that cannot be baked ({exc})", config.seed + 1)
             refused = time.perf_counter() - start  # the bake that refused it
             patch = _stage1(views, settings, config, device, info, refit_only=True)
             stage1_path = write_patch(out / "stage1.ply", patch)
