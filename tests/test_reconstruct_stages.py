@@ -16,7 +16,7 @@ from vdm.reconstruct.encoding import GridConfig, MultiResGrid
 from vdm.reconstruct.hull import empty_space_share, in_hull
 from vdm.reconstruct.inputs import load_normal_views
 from vdm.reconstruct.pipeline import reconstruct
-from vdm.reconstruct.sdf import SdfConfig, build_rays, fit_sdf, silhouette
+from vdm.reconstruct.sdf import PartSdf, SdfConfig, build_rays, fit_sdf, silhouette, tetra
 from vdm.reconstruct.surface_patch import SurfaceConfig, surface_patch
 from vdm.render.renderer import PatchRenderer
 from vdm.shapes import curled_horn_patch, mushroom_patch
@@ -120,6 +120,30 @@ def test_the_cpu_grid_kernel_matches_grid_sample_in_value_and_both_gradients():
     with torch.no_grad():
         features = grid(poisoned)
     assert torch.isfinite(features).all() and torch.equal(features[6:], kernel[6:])
+
+
+def test_one_evaluation_of_several_point_sets_is_each_set_evaluated_alone():
+    """PartSdf.at (a step's point sets in one pass over the grid's table) gives each set its own
+    values, in its own shape, and the same gradients as one evaluation per set."""
+    torch.manual_seed(0)
+    model = PartSdf(SdfConfig(grid=GridConfig(levels=4, finest_resolution=32)), torch.device("cpu"))
+    torch.nn.init.normal_(model.encoding.table, std=0.1)
+    rays = torch.rand(64, 9, 3) * 2.0 - 1.0
+    probes = (torch.rand(30, 3) * 2.0 - 1.0).requires_grad_()
+    weights = torch.randn(64, 9), torch.randn(30)
+
+    def gradients(values: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        loss = sum((v * w).sum() for v, w in zip(values, weights, strict=True))
+        return torch.autograd.grad(loss, [model.encoding.table, probes, *model.mlp.parameters()])
+
+    together = model.at(rays, tetra(probes, 0.01))
+    alone = [model(rays), model(tetra(probes, 0.01))]
+    assert [v.shape for v in together] == [(64, 9), (30, 4)]
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(together, alone, strict=True))
+    together = model.at(rays, probes)
+    separate = gradients([model(rays), model(probes)])
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(gradients(together), separate, strict=True))
+    assert separate[0].abs().sum() > 0 and separate[1].abs().sum() > 0
 
 
 def test_sdf_losses_fall_and_repeat(views):
