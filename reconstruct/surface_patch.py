@@ -15,12 +15,13 @@ twentieth of an edge of z = 0 are put back on the plane; the rest are the part.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from vdm.errors import Rejected, VdmError
-from vdm.geometry import lattice_points
+from vdm.geometry import face_areas, lattice_points
 from vdm.patch import PART, PLANE, Patch
 from vdm.patch_checks import patch_problem
 from vdm.reconstruct.sdf import BOX_MAX, PartSdf
@@ -33,6 +34,7 @@ PLANE_SNAP = 0.05  # vertices this close to z = 0 (in edge lengths) lie on the p
 COARSENINGS = 2  # a surface that is no disk is extracted again at half the lattice, this many times
 CHUNK = 131_072  # points per SDF evaluation
 SLOPE = 10.0  # the most the fitted SDF changes per unit (1 for a true distance; 5.2 on the full hook)
+ISOTROPIC_AREA = math.sqrt(3.0) / 2.0  # surface area per vertex of an even mesh, in squared edges
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class SurfaceConfig:
     """How finely the fitted surface is extracted and remeshed."""
 
     lattice: int = 128  # marching-cubes cells across the square
-    edge_length: float = 0.02  # remeshing target (patch units)
+    edge_length: float = 0.02  # remeshing target (patch units) ...
+    part_vertices: int = 20_000  # ... longer where the part would get more vertices (the bake's cost)
     remesh_iterations: int = 3
 
 
@@ -99,14 +102,25 @@ def _union_mesh(model: PartSdf, lattice: int) -> tuple[np.ndarray, np.ndarray]:
     return vertices[used], inverse.reshape(-1, 3)
 
 
+def edge_length(vertices: np.ndarray, faces: np.ndarray, config: SurfaceConfig) -> float:
+    """The remeshing edge: `config.edge_length`, or longer where the part's surface (faces off the
+    plane) would get more than `config.part_vertices` vertices at it. The bake's SLIM costs seconds
+    per iteration in the part's vertices, and a big part needs more iterations: at `full` the
+    mushroom's 48,000 part vertices took 149 s to map, at 0.015 20 s (docs/reconstruct.md)."""
+    off_plane = faces[(vertices[faces, 2] > PLANE_SNAP * config.edge_length).any(axis=1)]
+    area = float(face_areas(vertices, off_plane).sum())
+    return max(config.edge_length, math.sqrt(area / (ISOTROPIC_AREA * config.part_vertices)))
+
+
 def _extracted(model: PartSdf, lattice: int, config: SurfaceConfig) -> tuple[Patch, str | None]:
     """The remeshed surface at one lattice, and why it is not a patch (None when it is one)."""
     vertices, faces = _union_mesh(model, lattice)
+    edge = edge_length(vertices, faces, config)
     try:
-        vertices, faces, _ = remesh(vertices, faces, config.edge_length, config.remesh_iterations)
+        vertices, faces, _ = remesh(vertices, faces, edge, config.remesh_iterations)
     except Rejected as exc:
         return Patch(vertices, faces, np.zeros(len(vertices), dtype=np.uint8)), str(exc)
-    vertices[np.abs(vertices[:, 2]) < PLANE_SNAP * config.edge_length, 2] = 0.0
+    vertices[np.abs(vertices[:, 2]) < PLANE_SNAP * edge, 2] = 0.0
     labels = np.where(vertices[:, 2] == 0.0, PLANE, PART).astype(np.uint8)
     patch = Patch(vertices, faces, labels)
     return patch, patch_problem(patch)

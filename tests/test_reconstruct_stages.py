@@ -194,6 +194,16 @@ def test_the_fitted_surface_becomes_a_patch_with_an_exact_plane():
     assert np.abs(error).mean() < 0.003, np.abs(error).mean()
 
 
+def test_a_big_part_is_remeshed_coarser_so_that_its_bake_stays_quick():
+    """SurfaceConfig.part_vertices: a part that would get more vertices than that at the configured
+    edge is remeshed at a longer one and gets about that many; within it, the configured edge stands."""
+    fine = surface_patch(_Balls(), SurfaceConfig(lattice=64, edge_length=0.04))
+    coarse = surface_patch(_Balls(), SurfaceConfig(lattice=64, edge_length=0.04, part_vertices=400))
+    assert patch_problem(coarse) is None
+    on_part = [int((patch.labels == PART).sum()) for patch in (fine, coarse)]
+    assert on_part[0] > 1200 and 280 < on_part[1] < 520, on_part  # the cap's area over 0.04^2: ~1600
+
+
 def test_the_bare_plane_tolerance_follows_the_plane_noise_on_the_rim():
     """Clean renders: 2.6 degrees, so a low skin shelf whose top tilts a few degrees is part, not
     plane to carve; noisy normals (a model's): up to today's 5.7, so their plane is not taken for part."""
