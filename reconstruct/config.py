@@ -12,7 +12,7 @@ from vdm.torch_runtime import device_setting, threads_setting
 QUALITY_NOTES = {  # what each costs on a 2-core CPU (docs/reconstruct.md), as --help and the web app say it
     "draft": "a first look in under 10 s",
     "fast": "about 25 s",
-    "full": "3-6 minutes, finer views and surface",
+    "full": "3-4 minutes, finer views and surface",
 }
 QUALITIES = tuple(QUALITY_NOTES)
 STAGE2 = ("bake", "field")
