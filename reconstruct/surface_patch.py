@@ -25,7 +25,7 @@ from vdm.geometry import face_areas, lattice_points
 from vdm.patch import PART, PLANE, Patch
 from vdm.patch_checks import patch_problem
 from vdm.reconstruct.sdf import BOX_MAX, PartSdf
-from vdm.remesh import remesh
+from vdm.remesh import EVEN_TRIANGLE_AREA, remesh
 from vdm.topology import face_components
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ PLANE_SNAP = 0.05  # vertices this close to z = 0 (in edge lengths) lie on the p
 COARSENINGS = 2  # a surface that is no disk is extracted again at half the lattice, this many times
 CHUNK = 131_072  # points per SDF evaluation
 SLOPE = 10.0  # the most the fitted SDF changes per unit (1 for a true distance; 5.2 on the full hook)
-ISOTROPIC_AREA = math.sqrt(3.0) / 2.0  # surface area per vertex of an even mesh, in squared edges
 
 
 @dataclass(frozen=True)
@@ -102,20 +101,21 @@ def _union_mesh(model: PartSdf, lattice: int) -> tuple[np.ndarray, np.ndarray]:
     return vertices[used], inverse.reshape(-1, 3)
 
 
-def edge_length(vertices: np.ndarray, faces: np.ndarray, config: SurfaceConfig) -> float:
+def remesh_edge(vertices: np.ndarray, faces: np.ndarray, config: SurfaceConfig) -> float:
     """The remeshing edge: `config.edge_length`, or longer where the part's surface (faces off the
     plane) would get more than `config.part_vertices` vertices at it. The bake's SLIM costs seconds
     per iteration in the part's vertices, and a big part needs more iterations: at `full` the
     mushroom's 48,000 part vertices took 149 s to map, at 0.015 20 s (docs/reconstruct.md)."""
     off_plane = faces[(vertices[faces, 2] > PLANE_SNAP * config.edge_length).any(axis=1)]
     area = float(face_areas(vertices, off_plane).sum())
-    return max(config.edge_length, math.sqrt(area / (ISOTROPIC_AREA * config.part_vertices)))
+    per_vertex = 2.0 * EVEN_TRIANGLE_AREA  # an even mesh has two triangles a vertex
+    return max(config.edge_length, math.sqrt(area / (per_vertex * config.part_vertices)))
 
 
 def _extracted(model: PartSdf, lattice: int, config: SurfaceConfig) -> tuple[Patch, str | None]:
     """The remeshed surface at one lattice, and why it is not a patch (None when it is one)."""
     vertices, faces = _union_mesh(model, lattice)
-    edge = edge_length(vertices, faces, config)
+    edge = remesh_edge(vertices, faces, config)
     try:
         vertices, faces, _ = remesh(vertices, faces, edge, config.remesh_iterations)
     except Rejected as exc:

@@ -126,7 +126,7 @@ def test_one_evaluation_of_several_point_sets_is_each_set_evaluated_alone():
     """PartSdf.at (a step's point sets in one pass over the grid's table) gives each set its own
     values, in its own shape, and the same gradients as one evaluation per set."""
     torch.manual_seed(0)
-    model = PartSdf(SdfConfig(grid=GridConfig(levels=4, finest_resolution=32)), torch.device("cpu"))
+    model = PartSdf(SdfConfig(grid=GridConfig(levels=4, finest_resolution=32)), CPU)
     torch.nn.init.normal_(model.encoding.table, std=0.1)
     rays = torch.rand(64, 9, 3) * 2.0 - 1.0
     probes = (torch.rand(30, 3) * 2.0 - 1.0).requires_grad_()

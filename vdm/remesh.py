@@ -15,6 +15,8 @@ from vdm.geometry import face_areas
 from vdm.meshtools import largest_component
 from vdm.topology import boundary_loops
 
+EVEN_TRIANGLE_AREA = np.sqrt(3.0) / 4.0  # a triangle of an even (equilateral) mesh, in squared edges
+
 
 def remesh(
     vertices: np.ndarray, faces: np.ndarray, edge_length: float, iterations: int
@@ -24,7 +26,7 @@ def remesh(
 
     ms = pymeshlab.MeshSet()
     ms.add_mesh(pymeshlab.Mesh(vertex_matrix=vertices, face_matrix=faces.astype(np.int32)))
-    target_faces = int(face_areas(vertices, faces).sum() / (edge_length**2 * np.sqrt(3.0) / 4.0))
+    target_faces = int(face_areas(vertices, faces).sum() / (edge_length**2 * EVEN_TRIANGLE_AREA))
     if len(faces) > 1.2 * target_faces:
         ms.meshing_decimation_quadric_edge_collapse(
             targetfacenum=max(target_faces, 64),
