@@ -58,12 +58,7 @@ def needed_resolution(stretch: float, config: BakeConfig, scale: float = 1.0) ->
 
 
 class TooFewPixels(VdmError):
-    """The part needs a bigger VDM than the bake's; `hopeless` when no VDM size would do (a surface
-    stretched that far is a broken one: reconstruction makes it again)."""
-
-    def __init__(self, message: str, hopeless: bool) -> None:
-        super().__init__(message)
-        self.hopeless = hopeless
+    """The part needs a bigger VDM than the bake's (reconstruction takes that as a failed fit once)."""
 
 
 def _needs_pixels(stretch: float, config: BakeConfig, scale: float = 1.0) -> int:
@@ -74,8 +69,7 @@ def _needs_pixels(stretch: float, config: BakeConfig, scale: float = 1.0) -> int
         advice = f"--resolution {fits} would do" if fits else f"not even {RESOLUTIONS[1]} pixels would do"
         raise TooFewPixels(
             f"The part needs a VDM of at least {need} pixels to keep its surface within "
-            f"{config.max_spacing} (it is {config.resolution}); {advice}.",
-            hopeless=fits is None,
+            f"{config.max_spacing} (it is {config.resolution}); {advice}."
         )
     return need
 

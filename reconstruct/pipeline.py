@@ -74,6 +74,7 @@ def quality_settings(quality: str) -> QualitySettings:
                 eps_end=0.005,
                 s_end=600.0,
                 silhouette_weight=0.0,  # 256-px views and the hull find the thin ends; it made a handle
+                warm_share=0.0,  # the sharpness warm-up is measured at draft and fast only
             ),
             SurfaceConfig(lattice=256, edge_length=0.01),
             FieldConfig(iterations=1500, hidden=256, batch=4096, targets=8192),
@@ -202,8 +203,8 @@ def _neural(
     else:
         try:
             brush = bake_patch(patch, config.bake, widen_band=True)
-        except TooFewPixels as exc:  # a surface no VDM size holds is a failed fit too (_stage1)
-            if not exc.hopeless or info["stage1"]["fits"] > 1:
+        except TooFewPixels as exc:  # a surface the VDM cannot hold is a failed fit too (_stage1)
+            if info["stage1"]["fits"] > 1:
                 raise
             _say_made_again(f"gave a surface that cannot be baked ({exc})", config.seed + 1)
             refused = time.perf_counter() - start  # the bake that refused it

@@ -16,7 +16,7 @@ from vdm.reconstruct.encoding import GridConfig, MultiResGrid
 from vdm.reconstruct.hull import empty_space_share, in_hull
 from vdm.reconstruct.inputs import load_normal_views
 from vdm.reconstruct.pipeline import reconstruct
-from vdm.reconstruct.sdf import PartSdf, SdfConfig, build_rays, fit_sdf, silhouette, tetra
+from vdm.reconstruct.sdf import PartSdf, SdfConfig, build_rays, fit_sdf, sharpness, silhouette, tetra
 from vdm.reconstruct.surface_patch import SurfaceConfig, surface_patch
 from vdm.render.renderer import PatchRenderer
 from vdm.shapes import curled_horn_patch, mushroom_patch
@@ -122,6 +122,20 @@ def test_the_cpu_grid_kernel_matches_grid_sample_in_value_and_both_gradients():
     assert torch.isfinite(features).all() and torch.equal(features[6:], kernel[6:])
 
 
+def test_the_sharpness_warms_up_then_rises_geometrically_without_a_jump():
+    config = SdfConfig()  # 10 -> 20 over the first 10 % of the steps, then 20 -> 300
+    assert sharpness(config, 0.0) == pytest.approx(10.0)
+    assert sharpness(config, 0.05) == pytest.approx(np.sqrt(10.0 * 20.0))
+    assert sharpness(config, 0.1) == pytest.approx(20.0)
+    assert sharpness(config, 0.1 - 1e-9) == pytest.approx(20.0)
+    assert sharpness(config, 0.55) == pytest.approx(np.sqrt(20.0 * 300.0))
+    assert sharpness(config, 1.0) == pytest.approx(300.0)
+    assert (np.diff([sharpness(config, p) for p in np.linspace(0.0, 1.0, 101)]) > 0.0).all()
+    plain = SdfConfig(warm_share=0.0)  # full's schedule: geometric from the first step
+    assert sharpness(plain, 0.0) == pytest.approx(20.0)
+    assert sharpness(plain, 0.5) == pytest.approx(np.sqrt(20.0 * 300.0))
+
+
 def test_one_evaluation_of_several_point_sets_is_each_set_evaluated_alone():
     """PartSdf.at (a step's point sets in one pass over the grid's table) gives each set its own
     values, in its own shape, and the same gradients as one evaluation per set."""
@@ -225,10 +239,10 @@ def test_the_bare_plane_tolerance_follows_the_plane_noise_on_the_rim():
     assert degrees(flat_tolerance(np.zeros((0, 3)))) == pytest.approx(FLAT_DEG[0])  # no rim seen
 
 
-def test_a_surface_no_vdm_size_holds_is_made_again_once_then_refused_in_one_sentence(tmp_path, caplog):
-    """The bake refuses a surface that no VDM size holds (here: any, asked for 0.0005 spacing) as a
-    failed fit: stage 1 is made again at the next seed, once; a second refusal is the one sentence.
-    A VDM merely smaller than the part needs is the user's to raise, and is not made again."""
+def test_a_surface_the_vdm_cannot_hold_is_made_again_once_then_refused_in_one_sentence(tmp_path, caplog):
+    """The bake refuses a surface that no VDM size holds (here: any, asked for 0.0005 spacing), or
+    that needs a bigger VDM than asked for, as a failed fit: stage 1 is made again at the next seed,
+    once; a second refusal is the one sentence, with the size that would do."""
     with PatchRenderer(128) as renderer:
         normals = {k: v.normal for k, v in renderer.render(curled_horn_patch()).items()}
     hopeless = ReconstructConfig("draft", progress=False, bake=BakeConfig(max_spacing=0.0005))
@@ -239,4 +253,4 @@ def test_a_surface_no_vdm_size_holds_is_made_again_once_then_refused_in_one_sent
     small = ReconstructConfig("draft", progress=False, bake=BakeConfig(resolution=256))
     with pytest.raises(VdmError, match="--resolution 512 would do"):
         reconstruct(normals, tmp_path / "small", small)
-    assert "made again" not in caplog.text
+    assert caplog.text.count("cannot be baked") == 1 and "made again at seed 1" in caplog.text
