@@ -61,7 +61,7 @@ class SdfConfig:
     lr: float = 1e-2
     grid: GridConfig = field(default_factory=GridConfig)
     s_warm: float = 10.0  # NeuS sharpness at the first step, raised to s_start over the warm-up
-    warm_share: float = 0.1  # the share of steps the warm-up lasts (0: none)
+    warm_share: float = 0.075  # the share of steps the warm-up lasts (0: none)
     s_start: float = 20.0  # NeuS sharpness after the warm-up, raised geometrically to s_end
     s_end: float = 300.0
     hidden: int = 32

@@ -123,12 +123,12 @@ def test_the_cpu_grid_kernel_matches_grid_sample_in_value_and_both_gradients():
 
 
 def test_the_sharpness_warms_up_then_rises_geometrically_without_a_jump():
-    config = SdfConfig()  # 10 -> 20 over the first 10 % of the steps, then 20 -> 300
+    config = SdfConfig()  # 10 -> 20 over the first 7.5 % of the steps, then 20 -> 300
     assert sharpness(config, 0.0) == pytest.approx(10.0)
-    assert sharpness(config, 0.05) == pytest.approx(np.sqrt(10.0 * 20.0))
-    assert sharpness(config, 0.1) == pytest.approx(20.0)
-    assert sharpness(config, 0.1 - 1e-9) == pytest.approx(20.0)
-    assert sharpness(config, 0.55) == pytest.approx(np.sqrt(20.0 * 300.0))
+    assert sharpness(config, 0.0375) == pytest.approx(np.sqrt(10.0 * 20.0))
+    assert sharpness(config, 0.075) == pytest.approx(20.0)
+    assert sharpness(config, 0.075 - 1e-9) == pytest.approx(20.0)
+    assert sharpness(config, 0.5375) == pytest.approx(np.sqrt(20.0 * 300.0))
     assert sharpness(config, 1.0) == pytest.approx(300.0)
     assert (np.diff([sharpness(config, p) for p in np.linspace(0.0, 1.0, 101)]) > 0.0).all()
     plain = SdfConfig(warm_share=0.0)  # full's schedule: geometric from the first step
