@@ -1,4 +1,5 @@
-"""Analytic patches for the render tests: a ball sunk into the base plane, and ray-cast truth.
+"""Analytic patches for the render tests: a ball sunk into the base plane, and ray-cast truth; and
+a patch's six normal renders, as reconstruction takes them.
 
 The ball (centre (0, 0, zc) with zc > 0, radius R > zc) rises through a round hole in the square:
 more than a hemisphere, so it overhangs the plane (an undercut), and its rim is a sharp crease.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from vdm.patch import PART, PLANE, Patch
+from vdm.render.renderer import PatchRenderer
 from vdm.rig import View, pixel_rays
 
 BALL_CENTRE = np.array([0.0, 0.0, 0.3])
@@ -95,3 +97,9 @@ def octahedra(centres: np.ndarray, radius: float) -> Patch:
     vertices = np.concatenate([c + radius * axes for c in centres])
     faces = np.concatenate([tri + 6 * i for i in range(len(centres))])
     return Patch(vertices, faces, np.full(len(vertices), PART, dtype=np.uint8))
+
+
+def normal_renders(patch: Patch, size: int = 128) -> dict[int, np.ndarray]:
+    """The patch's normal maps in the rig's views, at `size` pixels (128: the fast quality's)."""
+    with PatchRenderer(size) as renderer:
+        return {k: v.normal for k, v in renderer.render(patch).items()}
