@@ -132,9 +132,10 @@ def _stage1(
     info: dict,
     refit_only: bool = False,
 ) -> Patch:
-    """Stage 1's surface as a patch. A fit can fail by its seed: at five of nine seeds the hook's fit
-    fails, its start hemisphere growing into a dome over the plane instead of dissolving, or (once)
-    the part vanishing (docs/reconstruct.md). A fit whose surface is refused (no disk, the bare
+    """Stage 1's surface as a patch. A fit can fail by its seed: before the sharpness warm-up
+    (sdf.sharpness) the hook's fit failed at five of nine seeds, its start hemisphere growing into a
+    dome over the plane instead of dissolving, or (once) the part vanishing (docs/reconstruct.md).
+    A fit whose surface is refused (no disk, the bare
     plane) or lies more than EMPTY_SPACE where the views prove space empty is made again at the next
     seed with the carve term on (sdf.SdfConfig.carve_weight); of the surfaces made, the one with the
     least surface there is kept. A sound fit is never made twice, so its VDM is what it was.

@@ -78,6 +78,12 @@ class SdfConfig:
     start_radius: float = 0.5  # the SDF starts as a hemisphere of this radius on the plane
     carve_weight: float = 0.0  # no part where the views prove space empty (the refit of a dome: pipeline)
 
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.warm_share < 1.0 and self.s_warm > 0.0):
+            raise ValueError(
+                f"The warm-up needs 0 <= warm_share < 1 and s_warm > 0: {self.warm_share}, {self.s_warm}."
+            )
+
 
 class PartSdf(nn.Module):
     """Signed distance to the part's surface (negative inside), for patch-frame points."""

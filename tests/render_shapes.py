@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from vdm.patch import PART, PLANE, Patch
-from vdm.render.renderer import PatchRenderer
 from vdm.rig import View, pixel_rays
 
 BALL_CENTRE = np.array([0.0, 0.0, 0.3])
@@ -101,5 +100,7 @@ def octahedra(centres: np.ndarray, radius: float) -> Patch:
 
 def normal_renders(patch: Patch, size: int = 128) -> dict[int, np.ndarray]:
     """The patch's normal maps in the rig's views, at `size` pixels (128: the fast quality's)."""
+    from vdm.render.renderer import PatchRenderer  # pyrender and EGL only for the tests that render
+
     with PatchRenderer(size) as renderer:
         return {k: v.normal for k, v in renderer.render(patch).items()}

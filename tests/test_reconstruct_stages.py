@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from render_shapes import normal_renders
 
 from vdm.bake.config import BakeConfig
 from vdm.errors import VdmError
@@ -18,7 +19,6 @@ from vdm.reconstruct.inputs import load_normal_views
 from vdm.reconstruct.pipeline import reconstruct
 from vdm.reconstruct.sdf import PartSdf, SdfConfig, build_rays, fit_sdf, sharpness, silhouette, tetra
 from vdm.reconstruct.surface_patch import SurfaceConfig, surface_patch
-from vdm.render.renderer import PatchRenderer
 from vdm.shapes import curled_horn_patch, mushroom_patch
 from vdm.surface_metrics import sample_surface
 
@@ -27,8 +27,7 @@ CPU = torch.device("cpu")
 
 @pytest.fixture(scope="module")
 def views():
-    with PatchRenderer(64) as renderer:
-        return load_normal_views({k: v.normal for k, v in renderer.render(mushroom_patch()).items()}, 64)
+    return load_normal_views(normal_renders(mushroom_patch(), 64), 64)
 
 
 def test_bare_plane_rays_exclude_the_part(views):
@@ -131,9 +130,11 @@ def test_the_sharpness_warms_up_then_rises_geometrically_without_a_jump():
     assert sharpness(config, 0.5375) == pytest.approx(np.sqrt(20.0 * 300.0))
     assert sharpness(config, 1.0) == pytest.approx(300.0)
     assert (np.diff([sharpness(config, p) for p in np.linspace(0.0, 1.0, 101)]) > 0.0).all()
-    plain = SdfConfig(warm_share=0.0)  # full's schedule: geometric from the first step
+    plain = SdfConfig(warm_share=0.0)  # no warm-up (as at full): geometric from the first step
     assert sharpness(plain, 0.0) == pytest.approx(20.0)
     assert sharpness(plain, 0.5) == pytest.approx(np.sqrt(20.0 * 300.0))
+    with pytest.raises(ValueError, match="warm-up"):
+        SdfConfig(warm_share=1.0)  # the last step would divide by zero
 
 
 def test_one_evaluation_of_several_point_sets_is_each_set_evaluated_alone():
@@ -243,11 +244,10 @@ def test_a_surface_the_vdm_cannot_hold_is_made_again_once_then_refused_in_one_se
     """The bake refuses a surface that no VDM size holds (here: any, asked for 0.0005 spacing), or
     that needs a bigger VDM than asked for, as a failed fit: stage 1 is made again at the next seed,
     once; a second refusal is the one sentence, with the size that would do."""
-    with PatchRenderer(128) as renderer:
-        normals = {k: v.normal for k, v in renderer.render(curled_horn_patch()).items()}
-    hopeless = ReconstructConfig("draft", progress=False, bake=BakeConfig(max_spacing=0.0005))
+    normals = normal_renders(curled_horn_patch())
+    no_size = ReconstructConfig("draft", progress=False, bake=BakeConfig(max_spacing=0.0005))
     with pytest.raises(VdmError, match="not even 2048 pixels would do"):
-        reconstruct(normals, tmp_path / "hopeless", hopeless)
+        reconstruct(normals, tmp_path / "no-size", no_size)
     assert caplog.text.count("cannot be baked") == 1 and "made again at seed 1" in caplog.text
     caplog.clear()
     small = ReconstructConfig("draft", progress=False, bake=BakeConfig(resolution=256))
