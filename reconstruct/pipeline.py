@@ -52,7 +52,8 @@ class QualitySettings:
 def quality_settings(quality: str) -> QualitySettings:
     """`draft`: 64 px views, 200 steps of 256 rays on a coarser grid, a coarse surface (a first look);
     `fast`: 128 px views, 500 steps; `full`: 256 px views, 1000 steps of 1024 rays on a finer grid, a
-    finer surface. What each costs and gives, measured: docs/reconstruct.md, "Quality presets"."""
+    finer surface, the sharpness warm-up as many steps long as at fast. What each costs and gives,
+    measured: docs/reconstruct.md, "Quality presets"."""
     if quality == "draft":
         return QualitySettings(
             64,
@@ -73,8 +74,7 @@ def quality_settings(quality: str) -> QualitySettings:
                 hidden=64,
                 eps_end=0.005,
                 s_end=600.0,
-                silhouette_weight=0.0,  # 256-px views and the hull find the thin ends; it made a handle
-                warm_share=0.0,  # the sharpness warm-up is measured at draft and fast only
+                warm_share=0.0375,  # the warm-up's 37 steps, as at fast: over 75 it filled the ears' folds
             ),
             SurfaceConfig(lattice=256, edge_length=0.01),
             FieldConfig(iterations=1500, hidden=256, batch=4096, targets=8192),
