@@ -64,17 +64,19 @@ def quality_settings(quality: str) -> QualitySettings:
     if quality == "fast":
         return QualitySettings(128, SdfConfig(), SurfaceConfig(), FieldConfig())
     if quality == "full":
+        fast, steps = SdfConfig(), 1000
         return QualitySettings(
             256,
             SdfConfig(
-                iterations=1000,
+                iterations=steps,
                 rays=1024,
                 samples=64,
                 grid=GridConfig(levels=12, finest_resolution=128),
                 hidden=64,
                 eps_end=0.005,
                 s_end=600.0,
-                warm_share=0.0375,  # the warm-up's 37 steps, as at fast: over 75 it filled the ears' folds
+                # the warm-up as many steps long as fast's (37): 75 filled the folded ear's fold
+                warm_share=fast.warm_share * fast.iterations / steps,
             ),
             SurfaceConfig(lattice=256, edge_length=0.01),
             FieldConfig(iterations=1500, hidden=256, batch=4096, targets=8192),
