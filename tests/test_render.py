@@ -274,6 +274,29 @@ def test_pictures_for_people_colour_by_height_not_by_labels():
     assert np.abs(colours[low] - grey).max() <= 0.1 * np.abs(clay - grey).max() + 1
 
 
+def test_a_vdm_preview_draws_the_vdm_s_own_grid_where_it_moves_over_a_coarse_plane():
+    """Resampled to 128 pixels, the reconstructed hook's preview drew hairs at the stem's foot that
+    its 512-pixel brush does not have: chords between pixels four apart on a wall squeezed into a
+    few pixels. Now every point the VDM moves is drawn where it decodes, and the bare plane is a
+    coarse grid just below z = 0 (it shows only where the VDM's own grid is not drawn)."""
+    from vdm.render.vdm_preview import PLANE_MESH_RESOLUTION, UNDER_PLANE, preview_patch
+    from vdm.vdm_grid import vdm_to_patch
+
+    n = 512  # a brush's size
+    xs, ys = np.meshgrid(np.arange(n), np.arange(n))
+    displacement = np.zeros((n, n, 3), np.float32)
+    stem = np.hypot(xs - 200.5, ys - 280.5) < 18.0  # a raised stem, leaning in x as a hook's foot does
+    displacement[stem] = (0.15, 0.0, 0.5)
+    drawn, decoded = preview_patch(displacement), vdm_to_patch(displacement)
+    plane = drawn.vertices[:, 2] == -UNDER_PLANE
+    assert plane.sum() == (PLANE_MESH_RESOLUTION + 2) ** 2
+    own = {tuple(v) for v in decoded.vertices}
+    assert all(tuple(v) in own for v in drawn.vertices[~plane])  # nothing drawn off the decoded grid
+    assert len(drawn.faces) < 0.1 * len(decoded.faces)  # the plane is not drawn at 512 pixels
+    raised = decoded.vertices[decoded.vertices[:, 2] > 0.0]
+    assert {tuple(v) for v in raised} <= {tuple(v) for v in drawn.vertices[~plane]}
+
+
 def test_a_vdm_preview_names_each_of_its_views(tmp_path):
     """preview.png: three views of the decoded surface, each named above it as a person would say
     where the camera looks from (the rig of docs/conventions.md section 4)."""
