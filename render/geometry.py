@@ -29,33 +29,62 @@ def corner_angles(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 def corner_normals(vertices: np.ndarray, faces: np.ndarray, crease_angle_deg: float) -> np.ndarray:
     """Unit normal (M, 3, 3) at each triangle corner: the angle-weighted average of the normals of
     the faces around that vertex that meet this face at less than `crease_angle_deg`, so smooth
-    surfaces shade smoothly and creases (where a part meets the plane) stay sharp."""
+    surfaces shade smoothly and creases (where a part meets the plane) stay sharp.
+
+    Where every face around a vertex lies within half the crease angle of their weighted sum, any
+    two of them meet at less than the crease angle, so each corner there takes that sum (one
+    bincount); only the corners of the other vertices are summed face pair by face pair."""
     vertices = np.asarray(vertices, dtype=np.float64)
     faces = np.asarray(faces, dtype=np.int64)
     n_faces = len(faces)
     fn = face_normals(vertices, faces)
     weights = corner_angles(vertices, faces).ravel()
-
     corner_vertex = faces.ravel()
-    order = np.argsort(corner_vertex, kind="stable")
-    counts = np.bincount(corner_vertex, minlength=len(vertices))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    # Every ordered pair (corner a, corner b) of corners that share a vertex.
-    valence = counts[corner_vertex[order]]
-    a = np.repeat(order, valence)
-    first = np.repeat(starts[corner_vertex[order]], valence)
-    run_start = np.repeat(np.cumsum(valence) - valence, valence)
-    b = order[first + np.arange(len(a)) - run_start]
-
-    fa, fb = a // 3, b // 3
-    smooth = np.einsum("ij,ij->i", fn[fa], fn[fb]) >= np.cos(np.radians(crease_angle_deg))
-    contribution = fn[fb] * (weights[b] * smooth)[:, None]
-    summed = np.stack([np.bincount(a, contribution[:, i], minlength=3 * n_faces) for i in range(3)], axis=1)
+    corner_normal = np.repeat(fn, 3, axis=0)  # each corner's own face normal
+    around = np.stack(
+        [np.bincount(corner_vertex, corner_normal[:, i] * weights, len(vertices)) for i in range(3)], axis=1
+    )
+    unit = around / np.maximum(np.linalg.norm(around, axis=1, keepdims=True), 1e-300)
+    off = np.einsum("ij,ij->i", corner_normal, unit[corner_vertex]) < np.cos(
+        np.radians(0.5 * crease_angle_deg)
+    )
+    off |= np.linalg.norm(corner_normal, axis=1) == 0.0  # a degenerate face: the rule below decides
+    crease = np.bincount(corner_vertex, off, len(vertices)) > 0
+    summed = around[corner_vertex]
+    corners = np.flatnonzero(crease[corner_vertex])
+    if len(corners):
+        summed[corners] = _pairwise_sums(corners, corner_vertex, fn, weights, crease_angle_deg)
     length = np.linalg.norm(summed, axis=1, keepdims=True)
     # A corner whose own face is degenerate takes the face normal it would have had, else +z.
     fallback = np.where(np.linalg.norm(fn, axis=1, keepdims=True) > 0, fn, UP)[np.arange(3 * n_faces) // 3]
     normals = np.where(length > 1e-12, summed / np.maximum(length, 1e-300), fallback)
     return normals.reshape(n_faces, 3, 3)
+
+
+def _pairwise_sums(
+    corners: np.ndarray,
+    corner_vertex: np.ndarray,
+    fn: np.ndarray,
+    weights: np.ndarray,
+    crease_angle_deg: float,
+) -> np.ndarray:
+    """For each of `corners` (every corner of the vertices they sit at), the angle-weighted sum of
+    the normals of the faces around its vertex that meet its face at less than the crease angle."""
+    vertex = corner_vertex[corners]
+    order = np.argsort(vertex, kind="stable")
+    _, first_of, counts = np.unique(vertex[order], return_index=True, return_counts=True)
+    valence = np.repeat(counts, counts)
+    # Every ordered pair (corner a, corner b) of corners that share a vertex, as positions in `order`.
+    a = np.repeat(np.arange(len(order)), valence)
+    start = np.repeat(np.repeat(first_of, counts), valence)
+    run_start = np.repeat(np.cumsum(valence) - valence, valence)
+    b = start + np.arange(len(a)) - run_start
+    ca, cb = corners[order[a]], corners[order[b]]
+    fa, fb = ca // 3, cb // 3
+    smooth = np.einsum("ij,ij->i", fn[fa], fn[fb]) >= np.cos(np.radians(crease_angle_deg))
+    contribution = fn[fb] * (weights[cb] * smooth)[:, None]
+    summed = np.stack([np.bincount(order[a], contribution[:, i], len(corners)) for i in range(3)], axis=1)
+    return summed
 
 
 def pixel_barycentrics(
