@@ -274,6 +274,28 @@ def test_pictures_for_people_colour_by_height_not_by_labels():
     assert np.abs(colours[low] - grey).max() <= 0.1 * np.abs(clay - grey).max() + 1
 
 
+def test_corner_normals_are_each_corner_s_smooth_faces_summed_as_the_definition_says():
+    """The fast path (a vertex's faces summed once where no crease is near) gives, corner by corner,
+    the definition's sum: the angle-weighted normals of the faces around the corner's vertex that
+    meet its face at less than the crease angle. On the sunk ball, whose rim is a crease."""
+    from vdm.geometry import face_normals
+    from vdm.render.geometry import corner_angles, corner_normals
+
+    ball = ball_patch(n_around=24, n_ball=8, n_plane=4)
+    crease = RenderConfig().crease_angle_deg
+    got = corner_normals(ball.vertices, ball.faces, crease)
+    fn, angles = face_normals(ball.vertices, ball.faces), corner_angles(ball.vertices, ball.faces)
+    around = [np.nonzero(ball.faces == v) for v in range(len(ball.vertices))]
+    for f, face in enumerate(ball.faces):
+        for c, v in enumerate(face):
+            faces, corners = around[v]
+            smooth = fn[faces] @ fn[f] >= np.cos(np.radians(crease))
+            want = (fn[faces] * (angles[faces, corners] * smooth)[:, None]).sum(axis=0)
+            assert np.allclose(got[f, c], want / np.linalg.norm(want), atol=1e-12)
+    rim = (np.abs(ball.vertices[ball.faces][..., 2]) < 1e-12) & (ball.labels[ball.faces] == PART)
+    assert (got[rim][:, 2] < 0.99).any() and (got[rim][:, 2] > 0.999).any()  # both sides of the crease
+
+
 def test_a_vdm_preview_draws_the_vdm_s_own_grid_where_it_moves_over_a_coarse_plane():
     """Resampled to 128 pixels, the reconstructed hook's preview drew hairs at the stem's foot that
     its 512-pixel brush does not have: chords between pixels four apart on a wall squeezed into a
