@@ -75,23 +75,27 @@ def _disc_grid() -> bpy.types.Object:
 
 
 def _material(image_node_target: bpy.types.Object) -> bpy.types.ShaderNodeTexImage:
-    """Grey turning to clay with the displacement's length (read from the same EXR by UV); returns
-    the image node, whose image each brush sets."""
+    """Grey turning to clay with height (the displacement's z, read from the same EXR by UV), as the
+    previews are coloured: by its length, the transition band's plane, which slides in x and y,
+    showed clay around a part's foot as if it were raised. Returns the image node, whose image each
+    brush sets."""
     material = bpy.data.materials.new("stamp")
     material.use_nodes = True
     nodes, links = material.node_tree.nodes, material.node_tree.links
     image = nodes.new("ShaderNodeTexImage")
     image.interpolation = "Linear"
     image.extension = "EXTEND"
-    length = nodes.new("ShaderNodeVectorMath")
-    length.operation = "LENGTH"
+    xyz = nodes.new("ShaderNodeSeparateXYZ")
+    height = nodes.new("ShaderNodeMath")
+    height.operation = "ABSOLUTE"
     ramp = nodes.new("ShaderNodeValToRGB")
     ramp.color_ramp.elements[0].position, ramp.color_ramp.elements[0].color = 0.0, GREY
     ramp.color_ramp.elements[1].position, ramp.color_ramp.elements[1].color = 0.02, CLAY
     shader = nodes["Principled BSDF"]
     shader.inputs["Roughness"].default_value = 0.6
-    links.new(image.outputs["Color"], length.inputs[0])
-    links.new(length.outputs["Value"], ramp.inputs["Fac"])
+    links.new(image.outputs["Color"], xyz.inputs[0])
+    links.new(xyz.outputs["Z"], height.inputs[0])
+    links.new(height.outputs["Value"], ramp.inputs["Fac"])
     links.new(ramp.outputs["Color"], shader.inputs["Base Color"])
     image_node_target.data.materials.append(material)
     return image
