@@ -39,7 +39,7 @@ from vdm.bake.uncross import crossing_pixels
 from vdm.geometry import face_areas, signed_areas_2d
 from vdm.patch import Patch, part_faces
 from vdm.surface_metrics import sample_surface
-from vdm.vdm_grid import pixel_centres, vdm_to_patch
+from vdm.vdm_grid import moved_vertices, pixel_centres, vdm_to_patch
 
 AWAY = 0.1  # pixels farther than this (patch units) from the part's footprint are the bare plane
 CREASE_DEG = 10.0
@@ -211,15 +211,6 @@ def decoded_normals(displacement: np.ndarray) -> np.ndarray:
     return normals / np.maximum(np.linalg.norm(normals, axis=-1, keepdims=True), 1e-12)
 
 
-def _moved_grid(displacement: np.ndarray) -> np.ndarray:
-    """(N + 2, N + 2) mask over the decoder's grid (the pixel centres and the ring on the square's
-    edge, vdm_to_patch) of the vertices the VDM moves."""
-    n = displacement.shape[0]
-    moved = np.zeros((n + 2, n + 2), dtype=bool)
-    moved[1:-1, 1:-1] = np.abs(displacement).max(axis=-1) > 0.0
-    return moved
-
-
 def _decoded_sample(moved: np.ndarray, decoded: Patch, seed: int) -> tuple[np.ndarray, int]:
     """Points sampled by area on the decoded surface where it moves (faces with a displaced corner),
     and how many of the SAMPLES drawn over the whole surface fell on the still plane instead: those
@@ -325,7 +316,7 @@ def brush_scores(
     decoded = decoded if decoded is not None else vdm_to_patch(displacement)
     sample = sample_surface(patch, SAMPLES, seed)
     truth = sample.points
-    moved = _moved_grid(displacement)
+    moved = moved_vertices(displacement)
     got, still = _decoded_sample(moved, decoded, seed + 1)
     away = away_from_footprint(patch, displacement.shape[0], fit.scale if fit else 1.0)
     extra = fit.outside_square(displacement.shape[0]) if fit else 0.0

@@ -40,6 +40,7 @@ def corner_normals(vertices: np.ndarray, faces: np.ndarray, crease_angle_deg: fl
     fn = face_normals(vertices, faces)
     weights = corner_angles(vertices, faces).ravel()
     corner_vertex = faces.ravel()
+    degenerate = ~(np.linalg.norm(fn, axis=1) > 0.0)  # face_normals gives these a zero vector
     corner_normal = np.repeat(fn, 3, axis=0)  # each corner's own face normal
     around = np.stack(
         [np.bincount(corner_vertex, corner_normal[:, i] * weights, len(vertices)) for i in range(3)], axis=1
@@ -48,7 +49,7 @@ def corner_normals(vertices: np.ndarray, faces: np.ndarray, crease_angle_deg: fl
     off = np.einsum("ij,ij->i", corner_normal, unit[corner_vertex]) < np.cos(
         np.radians(0.5 * crease_angle_deg)
     )
-    off |= np.linalg.norm(corner_normal, axis=1) == 0.0  # a degenerate face: the rule below decides
+    off |= np.repeat(degenerate, 3)  # a degenerate face: the pairwise rule decides
     crease = np.bincount(corner_vertex, off, len(vertices)) > 0
     summed = around[corner_vertex]
     corners = np.flatnonzero(crease[corner_vertex])
@@ -56,7 +57,7 @@ def corner_normals(vertices: np.ndarray, faces: np.ndarray, crease_angle_deg: fl
         summed[corners] = _pairwise_sums(corners, corner_vertex, fn, weights, crease_angle_deg)
     length = np.linalg.norm(summed, axis=1, keepdims=True)
     # A corner whose own face is degenerate takes the face normal it would have had, else +z.
-    fallback = np.where(np.linalg.norm(fn, axis=1, keepdims=True) > 0, fn, UP)[np.arange(3 * n_faces) // 3]
+    fallback = np.repeat(np.where(degenerate[:, None], UP, fn), 3, axis=0)
     normals = np.where(length > 1e-12, summed / np.maximum(length, 1e-300), fallback)
     return normals.reshape(n_faces, 3, 3)
 
@@ -83,8 +84,7 @@ def _pairwise_sums(
     fa, fb = ca // 3, cb // 3
     smooth = np.einsum("ij,ij->i", fn[fa], fn[fb]) >= np.cos(np.radians(crease_angle_deg))
     contribution = fn[fb] * (weights[cb] * smooth)[:, None]
-    summed = np.stack([np.bincount(order[a], contribution[:, i], len(corners)) for i in range(3)], axis=1)
-    return summed
+    return np.stack([np.bincount(order[a], contribution[:, i], len(corners)) for i in range(3)], axis=1)
 
 
 def pixel_barycentrics(

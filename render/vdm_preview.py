@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from vdm.patch import Patch
 from vdm.render.picture import PICTURE_SIZE, PICTURE_VIEWS, height_coloured, patch_picture
 from vdm.rig import PLANE_GREY, VIEWS
-from vdm.vdm_grid import vdm_to_patch
+from vdm.vdm_grid import moved_vertices, vdm_to_patch
 
 PLANE_MESH_RESOLUTION = 128  # the bare plane is drawn on a grid this coarse (33k faces) ...
 MOVED_MARGIN = 2  # ... under the VDM's own grid where it moves and this many pixels around it
@@ -40,10 +40,9 @@ def preview_patch(displacement: np.ndarray) -> Patch:
     between its foot and its top)."""
     from scipy.ndimage import binary_dilation
 
-    n = displacement.shape[0]
     decoded = vdm_to_patch(displacement)
-    moved = np.zeros((n + 2, n + 2), dtype=bool)  # over the decoder's vertex grid (a ring on the edge)
-    moved[1:-1, 1:-1] = binary_dilation(np.abs(displacement).max(axis=-1) > 0.0, iterations=MOVED_MARGIN)
+    moved = moved_vertices(displacement)
+    moved[1:-1, 1:-1] = binary_dilation(moved[1:-1, 1:-1], iterations=MOVED_MARGIN)  # the edge ring stays
     used, faces = np.unique(decoded.faces[moved.reshape(-1)[decoded.faces].all(axis=1)], return_inverse=True)
     plane = vdm_to_patch(np.zeros((PLANE_MESH_RESOLUTION,) * 2 + (3,), dtype=np.float32))
     under = plane.vertices - (0.0, 0.0, UNDER_PLANE)

@@ -92,6 +92,15 @@ def vdm_to_patch(displacement: np.ndarray, resolution: int | None = None) -> Pat
     return Patch(vertices, grid_faces(n + 2, n + 2, vertices), labels)
 
 
+def moved_vertices(displacement: np.ndarray) -> np.ndarray:
+    """(N + 2, N + 2) mask over the decoder's vertex grid (the pixel centres and the ring on the
+    square's edge, as `vdm_to_patch` lays them out) of the vertices the VDM moves."""
+    n = displacement.shape[0]
+    moved = np.zeros((n + 2, n + 2), dtype=bool)
+    moved[1:-1, 1:-1] = np.abs(displacement).max(axis=-1) > 0.0
+    return moved
+
+
 def surface_to_vdm(surface: np.ndarray, snap: float = 0.0) -> np.ndarray:
     """(N, N, 3) surface points at the pixel centres to a VDM: subtract the plane point, zero the
     border and every displacement shorter than `snap` (the undisplaced region is exactly 0)."""
