@@ -113,7 +113,7 @@ def _placement() -> list[Row]:
         note = (
             f"scale {brush.fit.scale:.2f}; outside circle {s.outside_circle}; Chamfer {s.chamfer:.1e}, "
             f"slide {s.slide:.1e}, crease {s.crease:.1%}, recall {s.undercut_recall:.3f}, "
-            f"{s.self_intersections} crossing faces"
+            f"{s.self_intersections} crossing faces, stray {s.stray_share:.1%} (p99 {s.stray_p99:.3f})"
         )
         rows.append(Row("brushes", f"{path.stem} brush centre offset", s.centre_offset, "radii", note))
     return rows
